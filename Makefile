@@ -1,0 +1,93 @@
+# Earnings scorecards: `make` sets up and builds every scorecard; `make test` runs the tests.
+# Variables you can override: make PYTHON=python3.12 JOBS=4 ...
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+BUILD ?= build
+INPUTS ?= inputs
+JOBS ?=
+
+PY := $(VENV)/bin/python
+SCORECARD := $(PY) -m scorecards
+SETUP := $(VENV)/.setup-done
+JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
+
+# What a scorecard build depends on: the company files, the templates, the code and the settings.
+COMPANY_FILES := $(wildcard $(INPUTS)/*.yaml)
+SLUGS := $(patsubst $(INPUTS)/%.yaml,%,$(COMPANY_FILES))
+OUTPUTS := $(foreach s,$(SLUGS),$(BUILD)/$(s).html $(BUILD)/$(s).pdf) $(BUILD)/index.html $(BUILD)/scorecard.schema.json
+DEPS := $(COMPANY_FILES) $(wildcard templates/* templates/assets/*) \
+        $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml)
+STAMP := $(BUILD)/.stamp
+
+# System packages WeasyPrint needs to be fast and complete, and the fonts the templates use.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
+                   fonts-inter fonts-noto-cjk
+
+.PHONY: all html pdf validate test clean help setup system-deps update-golden
+
+all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
+
+# One process renders every out-of-date company (make only decides whether anything is).
+$(STAMP): $(DEPS) $(SETUP)
+	$(SCORECARD) build $(JOBS_FLAG)
+	@touch $@
+
+# Anything missing from build/ forces a build.
+ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS)),)
+.PHONY: $(STAMP)
+endif
+
+html: $(SETUP) ## Build the HTML pages only
+	$(SCORECARD) build --format html
+
+pdf: $(SETUP) ## Build the PDFs only
+	$(SCORECARD) build --format pdf $(JOBS_FLAG)
+
+validate: $(SETUP) ## Check every company file and report every problem
+	$(SCORECARD) validate
+
+test: $(SETUP) ## Run the tests
+	$(PY) -m pytest
+
+update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
+	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
+
+clean: ## Delete build/ (outputs only)
+	rm -rf $(BUILD)
+
+setup: $(SETUP) ## Install system packages (as root on Debian), the virtual environment and Python packages
+
+$(SETUP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+system-deps: ## Install the system packages WeasyPrint and the fonts need (Debian, as root)
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "Not a Debian system: install Pango (>= 1.44), HarfBuzz with its subset library," \
+	       "fontconfig, and the Inter and Noto Sans CJK fonts with your package manager." >&2; exit 0; \
+	fi; \
+	wanted="$(SYSTEM_PACKAGES)"; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || wanted="$$wanted python3-venv"; \
+	missing=""; \
+	for p in $$wanted; do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+	  echo "Missing system packages. As root, run: apt-get install$$missing" >&2; \
+	  echo "(continuing: PDFs render without them, but slower and with fallback fonts)" >&2; \
+	fi
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16

@@ -1,0 +1,62 @@
+"""Render: scorecards to HTML with Jinja2 (autoescape and StrictUndefined on)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
+
+from .compute import Scorecard
+from .filters import FILTERS
+from .settings import Settings
+
+
+def make_env(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(settings.templates)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals["settings"] = settings
+    return env
+
+
+def template_files(env: Environment, name: str) -> list[str]:
+    """Every template ``name`` uses (extends, includes, imports), itself first."""
+    seen: list[str] = []
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        source, _, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
+        pending.extend(ref for ref in meta.find_referenced_templates(env.parse(source)) if ref)
+    return seen
+
+
+def templates_digest(env: Environment, name: str) -> str:
+    """A content hash over ``name`` and every template it uses."""
+    digest = hashlib.sha256()
+    for ref in sorted(template_files(env, name)):
+        source, _, _ = env.loader.get_source(env, ref)  # type: ignore[union-attr]
+        digest.update(ref.encode() + b"\0" + source.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def render_company(env: Environment, card: Scorecard) -> str:
+    return env.get_template("company.html").render(card=card)
+
+
+def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]]) -> str:
+    return env.get_template("index.html").render(cards=cards, failed=failed)
+
+
+def asset_roots(settings: Settings) -> list[Path]:
+    """The only folders WeasyPrint may read from."""
+    return [(settings.templates / "assets").resolve()]

@@ -1,0 +1,76 @@
+"""Typed settings, read from ``[tool.scorecard]`` in pyproject.toml or from scorecard.toml.
+
+Every setting has a default, so a project with neither works.
+"""
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .amounts import Unit, parse_amount
+from .errors import AmountError, SettingsError
+from .metrics import Band, Kind
+
+SETTINGS_FILES = ("scorecard.toml", "pyproject.toml")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inputs: Path = Field(Path("inputs"), description="Folder of company YAML files.")
+    build: Path = Field(Path("build"), description="Output folder; safe to delete.")
+    templates: Path = Field(Path("templates"), description="Jinja2 templates, stylesheets and assets.")
+    page_size: Literal["A4", "Letter"] = "A4"
+    author: str = Field("Equity research", description="Author written into each PDF's metadata.")
+    inline_band: dict[str, str] = Field(
+        default_factory=dict,
+        description="In-line bands by metric key or kind: '0.01' (absolute, in units) or '0.5%' (of consensus).")
+    workers: int | None = Field(None, ge=1, description="PDF worker processes; default: one per core.")
+    source_path: str = Field("defaults", exclude=True)
+
+    @field_validator("inline_band")
+    @classmethod
+    def _bands_parse(cls, bands: dict[str, str]) -> dict[str, str]:
+        for key, text in bands.items():
+            _parse_band(key, text)
+        return bands
+
+    def band_for(self, metric_key: str, kind: Kind) -> Band | None:
+        text = self.inline_band.get(metric_key) or self.inline_band.get(kind.value)
+        return _parse_band(metric_key, text) if text else None
+
+
+def _parse_band(key: str, text: str) -> Band:
+    try:
+        amount = parse_amount(text)
+    except AmountError as exc:
+        raise ValueError(f"inline_band.{key}: {exc} ({exc.hint})") from None
+    if amount.value < 0 or amount.unit not in (Unit.PLAIN, Unit.PERCENT):
+        raise ValueError(f"inline_band.{key}: '{text}' must be a non-negative amount or a percentage")
+    return Band(Decimal(amount.value), relative=amount.unit is Unit.PERCENT)
+
+
+def load_settings(root: Path = Path(".")) -> Settings:
+    """The first of scorecard.toml or pyproject.toml [tool.scorecard]; defaults if neither has settings."""
+    for name in SETTINGS_FILES:
+        path = root / name
+        if not path.exists():
+            continue
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        if name == "pyproject.toml":
+            data = data.get("tool", {}).get("scorecard")
+            if data is None:
+                continue
+        try:
+            return Settings.model_validate({**data, "source_path": str(path)})
+        except ValidationError as exc:
+            lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise SettingsError("\n".join(lines)) from None
+    return Settings()
