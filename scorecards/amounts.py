@@ -85,6 +85,13 @@ class Amount:
     def approximate(self) -> bool:
         return self.qualifier != ""
 
+    @property
+    def written(self) -> str:
+        """The amount in the tool's own notation: '0.45M', '35.9', '-7.4pp'."""
+        suffix = {Unit.PERCENT: "%", Unit.POINTS: "bp" if self.scale == "bp" else "pp", Unit.MULTIPLE: "x"}
+        scale = "" if self.scale == "bp" else self.scale
+        return f"{self.qualifier}{self.mantissa}{scale}{suffix.get(self.unit, '')}"
+
     def with_value(self, value: Decimal, *, scale: str | None = None) -> "Amount":
         """A new amount of the same unit holding ``value`` (in units), in a scale."""
         scale = self.scale if scale is None else scale

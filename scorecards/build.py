@@ -113,6 +113,8 @@ def _code_digest() -> str:
 def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | None = None,
           force: bool = False, out=sys.stdout) -> Report:
     """Build every company's outputs that are out of date, then the index and schema."""
+    from jinja2 import TemplateError, TemplateSyntaxError
+
     from .pdf import PdfJob, harfbuzz_subset_available, render_all
     from .render import asset_roots, make_env, render_company, render_index, templates_digest
     from .schema import json_schema
@@ -151,7 +153,13 @@ def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | No
             if not stale:
                 report.fresh.append(item.slug)
                 continue
-            html = render_company(env, item.card)
+            try:
+                html = render_company(env, item.card)
+            except TemplateError as exc:
+                where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
+                print(f"{item.path}: cannot render: {where}{type(exc).__name__}: {exc}", file=sys.stderr)
+                report.failed.append(item.slug)
+                continue
             if "html" in stale:
                 write_atomic(outputs["html"], html)
                 records[str(outputs["html"])] = fingerprint

@@ -39,8 +39,9 @@ class Citation:
     id: str
     publisher: str
     title: str
-    date: dt.date
+    date: dt.date | None
     url: str | None
+    language: str | None
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class Quarter:
     reaction: Reaction | None
     highlights: tuple[Highlight, ...]
     quotes: tuple[Quote, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Highlight, ...]
     tally: Tally
     verdict: Verdict
 
@@ -267,10 +268,11 @@ class _Citer:
         return tuple(out)
 
     def citations(self) -> tuple[Citation, ...]:
-        return tuple(
-            Citation(number, sid, self.sources[sid].publisher, self.sources[sid].title, self.sources[sid].date,
-                     self.sources[sid].url)
-            for sid, number in sorted(self.numbers.items(), key=lambda item: item[1]))
+        out = []
+        for sid, number in sorted(self.numbers.items(), key=lambda item: item[1]):
+            s = self.sources[sid]
+            out.append(Citation(number, sid, s.publisher, s.title, s.date, s.url, s.language))
+        return tuple(out)
 
 
 def build_scorecard(slug: str, card: ScorecardIn, settings: Settings) -> Scorecard:
@@ -279,7 +281,7 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings) -> Scoreca
                       card.company.accounting, dict(card.company.names))
     cite = _Citer(dict(card.sources))
     quarters = tuple(_quarter(q, company, settings, cite) for q in card.quarters)
-    dates = [q.reported for q in card.quarters if q.reported] + [card.sources[c.id].date for c in cite.citations()]
+    dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
     return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
 
 
@@ -288,6 +290,8 @@ def _basis_label(metric: Metric, company: Company) -> str:
         return "Non-GAAP" if company.accounting == "US GAAP" else "Adjusted"
     if metric.basis is Basis.OPERATING:
         return "Operating"
+    if metric.basis is Basis.UNSTATED:
+        return "Not stated"
     return "GAAP" if company.accounting == "US GAAP" else company.accounting
 
 
@@ -457,5 +461,6 @@ def _quarter(q: QuarterIn, company: Company, settings: Settings, cite: _Citer) -
     if q.call is not None:
         highlights = tuple(Highlight(h.text, cite(h.source or default)) for h in q.call.highlights)
         quotes = tuple(Quote(x.speaker, x.role, x.text, cite(x.source or default)) for x in q.call.quotes)
+    notes = tuple(Highlight(n.text, cite(n.source or default)) for n in q.notes)
     return Quarter(q.period, q.period_end, q.reported, q.timing, figures, segments, guidance, kpis, reaction,
-                   highlights, quotes, tuple(q.notes), _tally(figures), _verdict(figures, guidance))
+                   highlights, quotes, notes, _tally(figures), _verdict(figures, guidance))

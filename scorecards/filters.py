@@ -119,10 +119,10 @@ def _words(value: Outcome | Stance | Revision) -> tuple[str, str]:
     return REVISION_WORDS[value]
 
 
-def date(value: dt.date | None) -> str:
-    """'5 Feb 2026'; '—' when unknown."""
+def date(value: dt.date | None, missing: str = "—") -> str:
+    """'5 Feb 2026'; ``missing`` when unknown."""
     if value is None:
-        return "—"
+        return missing
     return f"{value.day} {value:%b %Y}"
 
 
@@ -174,7 +174,7 @@ def verdict(quarter: Quarter) -> str:
             if guide.metric.direction is Direction.NEUTRAL:
                 parts.append(f"{call.period} {metric_name(guide)} guidance {_stance_phrase(guide.stance)}")
     if not parts:
-        return "No figures against consensus yet"
+        return "No figures against consensus in the sources"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
 
@@ -184,6 +184,23 @@ def _stance_phrase(value: Stance, short: bool = False) -> str:
         return "in line" if short else "in line with consensus"
     word = "above" if value in (Stance.POSITIVE, Stance.ABOVE) else "below"
     return word if short else f"{word} consensus"
+
+
+def move(value: Value) -> str:
+    """A price move in words: 'up 10.5%', 'down more than 10%', 'down about 4%'."""
+    a = value.amount
+    if a.mantissa == 0:
+        return "unchanged"
+    direction = "up" if a.mantissa > 0 else "down"
+    size = number(abs(a.mantissa))
+    qualifier = ""
+    if a.qualifier == "~":
+        qualifier = "about "
+    elif (a.qualifier == ">" and a.mantissa > 0) or (a.qualifier == "<" and a.mantissa < 0):
+        qualifier = "more than "
+    elif a.qualifier:
+        qualifier = "less than "
+    return f"{direction} {qualifier}{size}%"
 
 
 def outcome_class(value: Outcome | Stance | Revision) -> str:
@@ -216,4 +233,5 @@ FILTERS = {
     "verdict": verdict,
     "metric_name": metric_name,
     "plural": plural,
+    "move": move,
 }

@@ -35,6 +35,7 @@ class Document:
     data: Any
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # found while reading, e.g. duplicate keys
 
     def locate(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
         """1-based line and column of ``loc``, or of its nearest written ancestor."""
@@ -87,9 +88,9 @@ def parse_yaml(raw: bytes, name: str) -> Document:
         raise InputError([Problem(name, 1, 1, "", "the file holds no data", "start from `scorecard new TICKER`")])
     builder = _Builder(name)
     data = builder.build(node, ())
-    if builder.problems:
+    if builder.count > MAX_NODES:
         raise InputError(builder.problems)
-    return Document(name, data, builder.values, builder.keys)
+    return Document(name, data, builder.values, builder.keys, builder.problems)
 
 
 def _decode(raw: bytes, name: str) -> str:

@@ -30,6 +30,7 @@ class Basis(str, Enum):
     REPORTED = "reported"  # GAAP or IFRS, whichever the company reports under
     ADJUSTED = "adjusted"  # non-GAAP / adjusted
     OPERATING = "operating"  # operating data that no accounting standard defines (units, backlog)
+    UNSTATED = "unstated"  # the source does not say which basis
 
 
 class Outcome(str, Enum):

@@ -122,7 +122,7 @@ class CompanyIn(Strict):
 class SourceIn(Strict):
     publisher: str = Field(min_length=1)
     title: str = Field(min_length=1)
-    date: dt.date
+    date: dt.date | None = Field(None, description="Publication date; leave it out when the source is undated.")
     url: str | None = Field(None, pattern=r"^https?://\S+$")
     language: str | None = None
     note: str | None = None
@@ -202,10 +202,18 @@ class ReactionIn(Strict):
     note: str | None = None
 
 
-class HighlightIn(Strict):
+class TextIn(Strict):
+    """A sentence with its source: a call highlight or a note. A plain string cites the quarter's source."""
+
     model_config = ConfigDict(json_schema_extra=_string_or_object)
     text: str = Field(min_length=1)
     source: SourceId | None = None
+
+
+def _texts(value: Any) -> Any:
+    if isinstance(value, list):
+        return [{"text": item} if isinstance(item, str) else item for item in value]
+    return value
 
 
 class QuoteIn(Strict):
@@ -216,15 +224,10 @@ class QuoteIn(Strict):
 
 
 class CallIn(Strict):
-    highlights: list[HighlightIn] = Field(default_factory=list)
+    highlights: list[TextIn] = Field(default_factory=list)
     quotes: list[QuoteIn] = Field(default_factory=list)
 
-    @field_validator("highlights", mode="before")
-    @classmethod
-    def _plain_highlights(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"text": item} if isinstance(item, str) else item for item in value]
-        return value
+    _plain_highlights = field_validator("highlights", mode="before")(_texts)
 
 
 class QuarterIn(Strict):
@@ -239,7 +242,9 @@ class QuarterIn(Strict):
     kpis: dict[str, KpiIn] = Field(default_factory=dict)
     reaction: ReactionIn | None = None
     call: CallIn | None = None
-    notes: list[str] = Field(default_factory=list)
+    notes: list[TextIn] = Field(default_factory=list)
+
+    _plain_notes = field_validator("notes", mode="before")(_texts)
 
 
 class ScorecardIn(Strict):

@@ -9,7 +9,8 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterator
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,7 +19,7 @@ from .errors import InputError, Problem
 from .fiscal import nominal_period_end
 from .loader import Document, Loc
 from .metrics import REGISTRY, Basis, Direction, Kind, Metric
-from .schema import FigureIn, GuidanceIn, KpiIn, MetricDeclaration, QuarterIn, ScorecardIn
+from .schema import CompanyIn, FigureIn, GuidanceIn, KpiIn, MetricDeclaration, QuarterIn, ScorecardIn
 
 PERIOD_END_TOLERANCE = dt.timedelta(days=10)  # 52/53-week fiscal years end near, not on, the nominal date
 
@@ -32,16 +33,33 @@ def validate(doc: Document) -> ScorecardIn:
     try:
         card = ScorecardIn.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError([_translate(doc, error) for error in exc.errors()]) from None
-    problems = list(_semantic(doc, card))
-    errors = [p for p in problems if not p.warning]
-    if errors:
+        problems = doc.problems + [_translate(doc, error) for error in exc.errors()]
+        raise InputError(problems + list(_semantic_of_valid_parts(doc))) from None
+    problems = doc.problems + list(_semantic(doc, card.company, list(card.sources), list(enumerate(card.quarters))))
+    if any(not p.warning for p in problems):
         raise InputError(problems)
     return card
 
 
 def warnings_for(doc: Document, card: ScorecardIn) -> list[Problem]:
-    return [p for p in _semantic(doc, card) if p.warning]
+    return [p for p in _semantic(doc, card.company, list(card.sources), list(enumerate(card.quarters))) if p.warning]
+
+
+def _semantic_of_valid_parts(doc: Document) -> Iterator[Problem]:
+    """The cross-field rules, for the quarters that are valid on their own, so every problem shows at once."""
+    data = doc.data
+    try:
+        company = CompanyIn.model_validate(data.get("company"))
+    except ValidationError:
+        return
+    sources = list(data["sources"]) if isinstance(data.get("sources"), dict) else []
+    quarters: list[tuple[int, QuarterIn]] = []
+    for index, raw in enumerate(data.get("quarters") if isinstance(data.get("quarters"), list) else []):
+        try:
+            quarters.append((index, QuarterIn.model_validate(raw)))
+        except ValidationError:
+            continue
+    yield from _semantic(doc, company, sources, quarters)
 
 
 # --- pydantic errors, in words a user can act on -------------------------------------------
@@ -54,6 +72,8 @@ def _translate(doc: Document, error: dict[str, Any]) -> Problem:
     if kind == "extra_forbidden":
         known = _fields_at(loc[:-1])
         hint = _did_you_mean(str(loc[-1]), known)
+        if not hint and value is None and re.fullmatch(r"\d+[A-Za-z%]*", str(loc[-1])):
+            hint = "inside { } a comma separates entries: write 12.3B, or quote an amount with a comma"
         if not hint and known:
             hint = "known keys: " + ", ".join(known)
         return doc.problem(loc, f"unknown key '{loc[-1]}'", hint, key=True)
@@ -66,7 +86,10 @@ def _translate(doc: Document, error: dict[str, Any]) -> Problem:
         hint = _did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected) if expected else "")
         return doc.problem(loc, f"'{value}' is not allowed here", hint)
     if kind.startswith("date") or kind.startswith("datetime"):
-        return doc.problem(loc, f"'{value}' is not a valid date", "write dates as YYYY-MM-DD, e.g. 2026-02-05")
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return doc.problem(loc, f"'{value}' is not a day of the calendar", "check the month and day")
+        return doc.problem(loc, f"'{value}' is not a date in the form YYYY-MM-DD",
+                           "write dates as YYYY-MM-DD, e.g. 2026-02-05; 02/05/2026 could be 2 May or 5 February")
     if kind == "string_pattern_mismatch":
         return doc.problem(loc, f"'{value}' is not in the expected form", _pattern_hint(loc))
     if kind in ("string_type", "str_type"):
@@ -112,51 +135,48 @@ def _pattern_hint(loc: Loc) -> str:
 
 def _fields_at(loc: Loc) -> list[str]:
     """Field names of the model at ``loc`` in the input format (for 'did you mean')."""
-    model: Any = ScorecardIn
+    annotation: Any = ScorecardIn
     for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        if model is dict_value:
-            model = dict_value.model
-            continue
-        field = model.model_fields.get(part)
-        model = _inner_model(field.annotation) if field else None
+        annotation = _step(_unwrap(annotation), part)
+    model = _unwrap(annotation)
     return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
 
 
-class dict_value:  # noqa: N801 - a marker: the next loc part is a dict key (a metric name)
-    model: Any = None
+def _unwrap(annotation: Any) -> Any:
+    """Annotated[X, ...] -> X; X | None -> X."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        else:
+            return annotation
 
 
-def _inner_model(annotation: Any) -> Any:
-    """The model inside list[M], dict[str, M], M | None; dict values need one more loc step."""
-    origin = getattr(annotation, "__origin__", None)
-    args = getattr(annotation, "__args__", ())
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+def _step(annotation: Any, part: Any) -> Any:
+    origin = get_origin(annotation)
+    if origin is list:
+        return get_args(annotation)[0]
     if origin is dict:
-        inner = _inner_model(args[1])
-        marker = type("dict_value", (dict_value,), {"model": inner})
-        return marker
-    for arg in args:
-        found = _inner_model(arg)
-        if found is not None:
-            return found
+        return get_args(annotation)[1]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return field.annotation if field else None
     return None
 
 
 # --- rules across fields ---------------------------------------------------------------------
 
-def _semantic(doc: Document, card: ScorecardIn) -> Iterator[Problem]:
-    sources = list(card.sources)
-    company = card.company
+def _semantic(doc: Document, company: CompanyIn, sources: list[str],
+              quarters: list[tuple[int, QuarterIn]]) -> Iterator[Problem]:
     month, day = (int(x) for x in company.fiscal_year_end.split("-"))
     if (month, day) in {(2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31)}:
         yield doc.problem(("company", "fiscal_year_end"), f"'{company.fiscal_year_end}' is not a day of the year")
         return
 
     previous_end: dt.date | None = None
-    for qi, quarter in enumerate(card.quarters):
+    for qi, quarter in quarters:
         base: Loc = ("quarters", qi)
         yield from _check_period(doc, base, quarter, company.fiscal_year_end, company.fiscal_year_named_by)
         if previous_end is not None and quarter.period_end >= previous_end:
@@ -187,6 +207,8 @@ def _semantic(doc: Document, card: ScorecardIn) -> Iterator[Problem]:
             loc = base + ("reaction",)
             yield from _cited(doc, loc, quarter.reaction.source, default, sources)
             yield from _check_unit(doc, loc + ("change",), quarter.reaction.change, (Unit.PERCENT,), "a percentage such as +10.5%")
+        for ni, note in enumerate(quarter.notes):
+            yield from _cited(doc, base + ("notes", ni), note.source, default, sources)
         if quarter.call is not None:
             for hi, item in enumerate(quarter.call.highlights):
                 yield from _cited(doc, base + ("call", "highlights", hi), item.source, default, sources)
@@ -244,7 +266,7 @@ def _resolve_metric(doc: Document, loc: Loc, key: str, decl: MetricDeclaration, 
     metric = metric_for(key, decl)
     if metric is None:
         hint = _did_you_mean(key, list(REGISTRY))
-        hint = (hint + "; or " if hint else "") + "declare it with label, kind and direction (higher, lower or neutral)"
+        hint = (hint + " Or d" if hint else "D") + "eclare it with label, kind and direction (higher, lower or neutral)"
         yield doc.problem(loc, f"unknown metric '{key}'", hint, key=key_loc)
         return
     yield metric
@@ -265,7 +287,7 @@ def _check_value(doc: Document, loc: Loc, amount: Amount | None, metric: Metric,
     units, words = EXPECTED_UNITS[metric.kind]
     yield from _check_unit(doc, loc, amount, units, words)
     if metric.kind is Kind.PER_SHARE and amount.scale:
-        yield doc.problem(loc, f"{metric.label} is per share, but '{amount.mantissa}{amount.scale}' has a scale",
+        yield doc.problem(loc, f"{metric.label} is per share, but '{amount.written}' has a scale",
                           f"write the amount per share, e.g. {amount.mantissa}")
     if amount.currency and metric.kind in (Kind.MONEY, Kind.PER_SHARE) and amount.currency != currency:
         yield doc.problem(loc, f"amount in {amount.currency}, but the company reports in {currency}",
@@ -276,8 +298,9 @@ def _check_value(doc: Document, loc: Loc, amount: Amount | None, metric: Metric,
 
 def _check_unit(doc: Document, loc: Loc, amount: Amount, units: tuple[Unit, ...], words: str) -> Iterator[Problem]:
     if amount.unit not in units:
-        yield doc.problem(loc, f"expected {words}, found a {amount.unit.name.lower().replace('_', ' ')} value",
-                          "percentages end in %, percentage-point changes in pp")
+        hint = {Unit.PERCENT: "percentages end in %", Unit.POINTS: "percentage-point changes end in pp",
+                Unit.PLAIN: "amounts have no % or pp", Unit.MULTIPLE: "multiples end in x"}[units[0]]
+        yield doc.problem(loc, f"expected {words}, found '{amount.written}'", hint)
 
 
 def _check_changes(doc: Document, loc: Loc, item: FigureIn | KpiIn) -> Iterator[Problem]:
@@ -350,7 +373,7 @@ def _check_range(doc: Document, loc: Loc, point: Amount | None, low: Amount | No
         missing = hi if high is None else lo
         yield doc.problem(loc + (lo if low is not None else hi,), f"a range needs both {lo} and {hi}; {missing} is missing")
     elif low is not None and high is not None and low.value > high.value:
-        yield doc.problem(loc + (lo,), f"{lo} ({low.mantissa}{low.scale}) is above {hi} ({high.mantissa}{high.scale})",
+        yield doc.problem(loc + (lo,), f"{lo} ({low.written}) is above {hi} ({high.written})",
                           f"swap {lo} and {hi}")
     elif required and point is None and low is None:
         yield doc.problem(loc, f"guidance needs {p}, or {lo} and {hi}")
