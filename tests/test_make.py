@@ -1,0 +1,113 @@
+"""make as the user interface: set-up once, incremental builds, broken files, -j2."""
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("make") is None, reason="needs make")]
+VENV = Path(os.environ.get("VIRTUAL_ENV") or REPO / ".venv")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    if not (VENV / ".setup-done").exists():
+        pytest.skip("needs the set-up virtual environment (run `make` once)")
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copytree(REPO / "scorecards", tmp_path / "scorecards", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
+    os.utime(tmp_path / "pyproject.toml", (0, 0))  # older than the venv's set-up stamp: no re-install
+    return tmp_path
+
+
+def make(tree, *args):
+    result = subprocess.run(["make", f"VENV={VENV}", *args], cwd=tree, capture_output=True, text=True, timeout=300)
+    return result
+
+
+def rendered(result):
+    return sorted(line.split()[1] for line in result.stdout.splitlines() if line.strip().startswith("render "))
+
+
+def mtimes(tree):
+    return {p.name: p.stat().st_mtime_ns for p in (tree / "build").glob("*.*")}
+
+
+def test_second_make_does_nothing(tree):
+    first = make(tree)
+    assert first.returncode == 0, first.stderr
+    assert rendered(first) == ["bloom-energy", "sony"]
+    before = mtimes(tree)
+    started = time.perf_counter()
+    second = make(tree)
+    elapsed = time.perf_counter() - started
+    assert second.returncode == 0
+    assert "scorecards" not in second.stdout and rendered(second) == []
+    assert "Nothing to be done" in second.stdout or "is up to date" in second.stdout
+    assert mtimes(tree) == before
+    print(f"no-op make took {elapsed:.3f}s")
+
+
+def test_editing_one_file_rebuilds_that_company_only(tree):
+    assert make(tree).returncode == 0
+    before = mtimes(tree)
+    sony = tree / "inputs" / "sony.yaml"
+    time.sleep(0.01)
+    sony.write_text(sony.read_text().replace("348.2B", "350.0B"))
+    result = make(tree)
+    assert result.returncode == 0, result.stderr
+    assert rendered(result) == ["sony"]
+    after = mtimes(tree)
+    assert after["bloom-energy.pdf"] == before["bloom-energy.pdf"]
+    assert after["sony.pdf"] != before["sony.pdf"]
+
+
+def test_touching_without_changing_rebuilds_nothing(tree):
+    assert make(tree).returncode == 0
+    (tree / "inputs" / "sony.yaml").touch()
+    result = make(tree)
+    assert result.returncode == 0
+    assert rendered(result) == []  # content hashes decide, not time stamps
+
+
+def test_editing_a_template_rebuilds_every_company(tree):
+    assert make(tree).returncode == 0
+    css = tree / "templates" / "scorecard.css"
+    css.write_text(css.read_text() + "\n/* changed */\n")
+    result = make(tree)
+    assert rendered(result) == ["bloom-energy", "sony"]
+
+
+def test_deleted_output_is_rebuilt(tree):
+    assert make(tree).returncode == 0
+    (tree / "build" / "sony.pdf").unlink()
+    result = make(tree)
+    assert result.returncode == 0
+    assert rendered(result) == ["sony"]
+    assert (tree / "build" / "sony.pdf").exists()
+
+
+def test_broken_file_is_reported_and_the_rest_is_built(tree):
+    bad = tree / "inputs" / "sony.yaml"
+    bad.write_text(bad.read_text().replace("currency: JPY", "currency: yen"))
+    result = make(tree)
+    assert result.returncode != 0
+    assert "inputs/sony.yaml:6:13: company.currency: 'yen' is not in the expected form " \
+           "(a three-letter ISO code such as USD or JPY)" in result.stderr
+    assert (tree / "build" / "bloom-energy.pdf").exists()
+    assert not (tree / "build" / "sony.pdf").exists()
+    again = make(tree)
+    assert again.returncode != 0, "a broken file must keep failing until it is fixed"
+
+
+def test_parallel_make_is_safe(tree):
+    result = make(tree, "-j2")
+    assert result.returncode == 0, result.stderr
+    assert rendered(result) == ["bloom-energy", "sony"]
+    assert make(tree, "-j2").returncode == 0

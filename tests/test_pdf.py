@@ -1,0 +1,111 @@
+"""PDFs checked as a reader would: text, pages, metadata, bookmarks and fonts (never raw bytes)."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "tests" / "inputs" / "companies", root / "inputs")
+    result = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return root / "build"
+
+
+def text_of(path):
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_pdf_shows_the_figures_as_written(built):
+    text = text_of(built / "bloom-energy.pdf")
+    for expected in ["Bloom Energy Corporation", "Q4 FY2025", "$777.7M", "$640.07M", "+$137.63M", "+21.5%",
+                     "$0.45", "$0.30", "31.9%", "−7.4 pp", "$3.1B", "$3.3B", "$3.2B", "$1.405", "$2.577B",
+                     "Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus",
+                     "Stock up 10.5% after hours", "美股IPO", "Page 1 of 1", "Data as of 6 Feb 2026"]:
+        assert expected in text, expected
+
+
+def test_yen_amounts_and_ifrs_basis(built):
+    text = text_of(built / "sony.pdf")
+    for expected in ["¥3.714T", "¥515.0B", "¥377.32B", "¥348.2B", "+¥29.12B", "IFRS", "¥12.3T", "¥12.0T", "Raised",
+                     "8.0M"]:
+        assert expected in text, expected
+    assert "$" not in text
+
+
+def test_metadata(built):
+    meta = PdfReader(built / "bloom-energy.pdf").metadata
+    assert meta.title == "Bloom Energy Corporation (BE) Q4 FY2025 earnings scorecard"
+    assert meta.author == "Equity research"
+    assert meta.subject == "Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus"
+    assert "BE" in meta["/Keywords"] and "Q4 FY2025" in meta["/Keywords"]
+    assert meta["/CreationDate"].startswith("D:20260206")  # from the data, not the clock
+
+
+def test_bookmarks(built):
+    outline = PdfReader(built / "bloom-energy.pdf").outline
+    titles = [outline[0].title] + [item.title for item in outline[1]]
+    assert titles == ["Bloom Energy Corporation", "Results against consensus", "Guidance", "Key indicators",
+                      "From the call", "Sources and notes"]
+
+
+def test_fonts_are_embedded(built):
+    reader = PdfReader(built / "bloom-energy.pdf")
+    names = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
+            names.add(str(font["/BaseFont"]).split("+")[-1])
+    assert any(name.startswith("Inter") for name in names)
+    assert any("CJK" in name for name in names)  # the Chinese source title
+
+
+def test_fits_on_one_page_and_has_no_attachments(built):
+    reader = PdfReader(built / "bloom-energy.pdf")
+    assert len(reader.pages) == 1
+    assert reader.attachments == {}
+
+
+def test_html_is_self_contained(built):
+    html = (built / "bloom-energy.html").read_text()
+    assert "<style>" in html and "<link" not in html and "<script" not in html
+    assert 'src="http' not in html and "@import" not in html
+    assert '<html lang="en">' in html
+
+
+def test_letter_page_size_setting(tmp_path):
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (tmp_path / "inputs").mkdir()
+    shutil.copy(REPO / "tests/inputs/companies/bloom-energy.yaml", tmp_path / "inputs")
+    (tmp_path / "scorecard.toml").write_text('page_size = "Letter"\n')
+    result = subprocess.run([sys.executable, "-m", "scorecards", "build", "--format", "pdf"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    box = PdfReader(tmp_path / "build" / "bloom-energy.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_renderer_reads_only_bundled_assets(tmp_path):
+    from scorecards.pdf import _fetcher_class
+
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    fetcher = _fetcher_class()([assets])
+    assert fetcher.fetch((assets / "logo.svg").as_uri()).read().startswith(b"<svg")
+    for url in ["file:///etc/passwd", (assets / ".." / "secret").resolve().as_uri(), "http://127.0.0.1:9/x.css",
+                "https://example.com/x.png"]:
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
