@@ -19,8 +19,9 @@ JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # What a scorecard build depends on: the company files, the templates, the code and the settings.
 COMPANY_FILES := $(wildcard $(INPUTS)/*.yaml)
 SLUGS := $(patsubst $(INPUTS)/%.yaml,%,$(COMPANY_FILES))
-OUTPUTS := $(foreach s,$(SLUGS),$(BUILD)/$(s).html $(BUILD)/$(s).pdf) $(BUILD)/index.html $(BUILD)/scorecard.schema.json
-DEPS := $(COMPANY_FILES) $(wildcard templates/* templates/assets/*) \
+OUTPUTS := $(foreach s,$(SLUGS),$(BUILD)/$(s).html $(BUILD)/$(s).pdf) $(BUILD)/index.html $(BUILD)/scorecard.schema.json \
+           $(addprefix $(BUILD)/,season.html season.pdf season.csv season.xlsx season.json season-book.pdf)
+DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/assets/*) \
         $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml)
 STAMP := $(BUILD)/.stamp
 
@@ -57,8 +58,19 @@ test: $(SETUP) ## Run the tests
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
 
-clean: ## Delete build/ (outputs only)
-	rm -rf $(BUILD)
+email: $(STAMP) ## Write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
+	$(SCORECARD) email
+
+send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*); nobody gets one twice
+	$(SCORECARD) send
+
+.PHONY: email send
+
+clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.json: the record of what was e-mailed
+	@if [ -f $(BUILD)/outbox/ledger.json ]; then \
+	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.json -delete; \
+	  echo "kept $(BUILD)/outbox/ledger.json (what was e-mailed to whom; without it make send sends everything again)"; \
+	else rm -rf $(BUILD); fi
 
 setup: $(SETUP) ## Install system packages (as root on Debian), the virtual environment and Python packages
 

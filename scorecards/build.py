@@ -6,6 +6,7 @@ build is not rendered again; its fingerprint is recorded in build/.records.json.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from . import __version__
 from .compute import Scorecard, build_scorecard
+from .consensus import ConsensusBook, read_folder as read_consensus
+from .enrich import CONSENSUS_FOLDER, gather
 from .errors import InputError, Problem
 from .loader import Document, parse_yaml
 from .settings import Settings
@@ -34,6 +37,7 @@ class Loaded:
     card: Scorecard | None
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
+    inputs_digest: str = ""  # of the filings, consensus rows and transcripts the scorecard takes (enrich.py)
 
     @property
     def errors(self) -> list[Problem]:
@@ -63,12 +67,16 @@ def discover(settings: Settings, paths: list[Path] | None = None) -> list[Path]:
     return found
 
 
-def read_company(path: Path, settings: Settings) -> Loaded:
+def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None = None) -> Loaded:
+    """Load, validate and compute one company file, with what its filing, consensus files and transcripts add."""
     slug = path.stem
     try:
         raw = path.read_bytes()
     except OSError as exc:
         return Loaded(path, slug, b"", None, [Problem(str(path), 1, 1, "", f"cannot read the file: {exc.strerror}")])
+    if slug in RESERVED_SLUGS:
+        return Loaded(path, slug, raw, None, [Problem(str(path), 1, 1, "", f"'{path.name}' would overwrite the {slug} page",
+                                                      "rename the file, e.g. after the company's ticker")])
     if not SLUG_RE.match(slug):
         return Loaded(path, slug, raw, None, [Problem(str(path), 1, 1, "", f"file name '{path.name}' cannot name a page",
                                                       "use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml")])
@@ -77,7 +85,12 @@ def read_company(path: Path, settings: Settings) -> Loaded:
         data = validate(doc)
     except InputError as exc:
         return Loaded(path, slug, raw, None, exc.problems)
-    return Loaded(path, slug, raw, build_scorecard(slug, data, settings), warnings_for(doc, data), doc)
+    evidence = gather(doc, data, path, settings, consensus)
+    problems = sorted(warnings_for(doc, data) + evidence.problems)
+    if evidence.errors:
+        return Loaded(path, slug, raw, None, problems, doc)
+    card = evidence.apply(build_scorecard(slug, evidence.card, settings))
+    return Loaded(path, slug, raw, card, problems, doc, evidence.digest)
 
 
 def check_duplicates(loaded: list[Loaded]) -> None:
@@ -98,7 +111,13 @@ def check_duplicates(loaded: list[Loaded]) -> None:
 
 
 def load_all(settings: Settings, paths: list[Path] | None = None) -> list[Loaded]:
-    loaded = [read_company(path, settings) for path in discover(settings, paths)]
+    books: dict[Path, ConsensusBook] = {}  # the consensus files beside the company files, read once per folder
+    loaded = []
+    for path in discover(settings, paths):
+        folder = path.parent / CONSENSUS_FOLDER
+        if folder not in books:
+            books[folder] = read_consensus(folder)
+        loaded.append(read_company(path, settings, books[folder]))
     check_duplicates(loaded)
     return loaded
 
@@ -110,17 +129,35 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
+SEASON_OUTPUTS = ("season.html", "season.pdf", "season.csv", "season.xlsx", "season.json", "season-book.pdf")
+RESERVED_SLUGS = {"index", "season", "season-book", "scorecard"}
+
+
+@dataclass
+class _Run:
+    """State of one build: what is recorded, what is to render, and the report."""
+
+    settings: Settings
+    formats: tuple[str, ...]
+    force: bool
+    records: dict[str, str]
+    report: Report
+    out: object
+    pdf_jobs: list = field(default_factory=list)
+    pending: dict[str, str] = field(default_factory=dict)  # PDF path -> fingerprint once it renders
+
+    def stale(self, path: Path, fingerprint: str) -> bool:
+        return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
+
+
 def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | None = None,
           force: bool = False, out=sys.stdout) -> Report:
-    """Build every company's outputs that are out of date, then the index and schema."""
-    from jinja2 import TemplateError, TemplateSyntaxError
-
-    from .pdf import PdfJob, harfbuzz_subset_available, render_all
-    from .render import asset_roots, make_env, render_company, render_index, templates_digest
+    """Build every company's outputs that are out of date, the season view, then the index and schema."""
+    from .pdf import harfbuzz_subset_available, render_all
+    from .render import asset_roots, make_env, render_index
     from .schema import json_schema
-    from .writer import BuildLock, move_aside, remove, write_atomic, write_if_changed
+    from .writer import BuildLock, write_atomic, write_if_changed
 
-    report = Report()
     build_dir = settings.build
     loaded = load_all(settings)
     with BuildLock(build_dir):
@@ -130,77 +167,203 @@ def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | No
             records: dict[str, str] = json.loads(records_path.read_text("utf-8"))
         except (OSError, ValueError):
             records = {}
-        base = hashlib.sha256((templates_digest(env, "company.html") + settings.model_dump_json()
-                               + _code_digest()).encode()).hexdigest()
+        run = _Run(settings, formats, force, records, Report(), out)
+        fingerprints = _build_companies(run, env, loaded)
+        cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
+        season = _build_season(run, env, cards, fingerprints)
 
-        pdf_jobs: list[PdfJob] = []
-        pending: dict[str, str] = {}
-        for item in loaded:
-            outputs = {fmt: build_dir / f"{item.slug}.{fmt}" for fmt in FORMATS}
-            for problem in item.problems:
-                print(problem, file=sys.stderr)
-            if item.card is None:
-                report.failed.append(item.slug)
-                for fmt, path in outputs.items():
-                    records.pop(str(path), None)
-                    moved = move_aside(path, build_dir / "stale")
-                    if moved:
-                        report.messages.append(f"{item.slug}: moved the last good {fmt.upper()} to {moved}")
-                continue
-            fingerprint = hashlib.sha256(item.raw + base.encode()).hexdigest()
-            stale = [fmt for fmt in formats
-                     if force or records.get(str(outputs[fmt])) != fingerprint or not outputs[fmt].exists()]
-            if not stale:
-                report.fresh.append(item.slug)
-                continue
-            try:
-                html = render_company(env, item.card)
-            except TemplateError as exc:
-                where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
-                print(f"{item.path}: cannot render: {where}{type(exc).__name__}: {exc}", file=sys.stderr)
-                report.failed.append(item.slug)
-                continue
-            if "html" in stale:
-                write_atomic(outputs["html"], html)
-                records[str(outputs["html"])] = fingerprint
-            if "pdf" in stale:
-                records.pop(str(outputs["pdf"]), None)
-                pdf_jobs.append(PdfJob(item.slug, html, outputs["pdf"]))
-                pending[item.slug] = fingerprint
-            else:
-                report.built.append(item.slug)
-            print(f"  render  {item.slug} ({', '.join(stale)})", file=out, flush=True)
-
-        if pdf_jobs:
+        if run.pdf_jobs:
             if not harfbuzz_subset_available():
                 print("WARNING: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is "
                       "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
             base_url = (settings.templates / "assets").resolve().as_uri() + "/"
-            for slug, error in render_all(pdf_jobs, asset_roots(settings), base_url, jobs or settings.workers).items():
+            results = render_all(run.pdf_jobs, asset_roots(settings), base_url, jobs or settings.workers)
+            for job in run.pdf_jobs:
+                error = results[job.slug]
                 if error:
                     print(error, file=sys.stderr)
-                    report.failed.append(slug)
+                    run.report.failed.append(job.slug)
                 else:
-                    records[str(build_dir / f"{slug}.pdf")] = pending[slug]
-                    report.built.append(slug)
+                    records[str(job.target)] = run.pending[str(job.target)]
+                    if job.slug != "season":
+                        run.report.built.append(job.slug)
+        if season is not None:
+            _build_book(run, env, cards, *season)
 
-        current = {item.slug for item in loaded}
-        for key in list(records):
-            path = Path(key)
-            if path.parent == build_dir and path.stem not in current:
-                remove(path)
-                records.pop(key)
-                report.messages.append(f"removed {path}: its input is gone")
-
-        cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
+        _remove_orphans(run, loaded)
         failed = [{"slug": item.slug, "path": str(item.path), "errors": len(item.errors)}
                   for item in loaded if item.card is None]
         write_if_changed(build_dir / "index.html", render_index(env, cards, failed))
         write_if_changed(build_dir / "scorecard.schema.json", json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
         write_atomic(records_path, json.dumps(records, indent=1, sort_keys=True))
-    for message in report.messages:
+    for message in run.report.messages:
         print(message, file=out)
-    return report
+    return run.report
+
+
+def _build_companies(run: _Run, env, loaded: list[Loaded]) -> dict[str, str]:
+    """Render each out-of-date company; returns the fingerprint of every valid one."""
+    from jinja2 import TemplateError
+
+    from .pdf import PdfJob
+    from .render import render_company, templates_digest
+    from .writer import move_aside, write_atomic
+
+    build_dir = run.settings.build
+    base = hashlib.sha256((templates_digest(env, "company.html") + run.settings.model_dump_json()
+                           + _code_digest()).encode()).hexdigest()
+    fingerprints: dict[str, str] = {}
+    for item in loaded:
+        outputs = {fmt: build_dir / f"{item.slug}.{fmt}" for fmt in FORMATS}
+        for problem in item.problems:
+            print(problem, file=sys.stderr)
+        if item.card is None:
+            run.report.failed.append(item.slug)
+            for fmt, path in outputs.items():
+                run.records.pop(str(path), None)
+                moved = move_aside(path, build_dir / "stale")
+                if moved:
+                    run.report.messages.append(f"{item.slug}: moved the last good {fmt.upper()} to {moved}")
+            continue
+        fingerprint = hashlib.sha256(item.raw + item.inputs_digest.encode() + base.encode()).hexdigest()
+        fingerprints[item.slug] = fingerprint
+        stale = [fmt for fmt in run.formats if run.stale(outputs[fmt], fingerprint)]
+        if not stale:
+            run.report.fresh.append(item.slug)
+            continue
+        try:
+            html = render_company(env, item.card)
+        except TemplateError as exc:
+            print(f"{item.path}: cannot render: {_template_error(exc)}", file=sys.stderr)
+            run.report.failed.append(item.slug)
+            continue
+        if "html" in stale:
+            write_atomic(outputs["html"], html)
+            run.records[str(outputs["html"])] = fingerprint
+        if "pdf" in stale:
+            run.records.pop(str(outputs["pdf"]), None)
+            run.pdf_jobs.append(PdfJob(item.slug, html, outputs["pdf"]))
+            run.pending[str(outputs["pdf"])] = fingerprint
+        else:
+            run.report.built.append(item.slug)
+        print(f"  render  {item.slug} ({', '.join(stale)})", file=run.out, flush=True)
+    return fingerprints
+
+
+def _template_error(exc: Exception) -> str:
+    from jinja2 import TemplateSyntaxError
+
+    where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
+    return f"{where}{type(exc).__name__}: {exc}"
+
+
+def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str, str]):
+    """The season summary (HTML, PDF) and the data exports; returns (seasons, fingerprint) for the book."""
+    from jinja2 import TemplateError
+
+    from .errors import InputError
+    from .fx import FX_FILE, load_rates
+    from .pdf import PdfJob
+    from .render import render_season, templates_digest
+    from .season import build_seasons
+    from .writer import write_atomic
+
+    build_dir = run.settings.build
+    fx_path = run.settings.inputs / FX_FILE
+    try:
+        rates = load_rates(run.settings.inputs)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        run.report.failed.append("season")
+        return None
+    digest = hashlib.sha256()
+    for slug in sorted(fingerprints):
+        digest.update(f"{slug}:{fingerprints[slug]}\n".encode())
+    digest.update(fx_path.read_bytes() if fx_path.exists() else b"")
+    digest.update((templates_digest(env, "season.html") + templates_digest(env, "book.html")
+                   + run.settings.model_dump_json() + _code_digest()).encode())
+    fingerprint = digest.hexdigest()
+    seasons = build_seasons(cards, rates)
+    paths = {name: build_dir / name for name in SEASON_OUTPUTS}
+    stale_html = "html" in run.formats and run.stale(paths["season.html"], fingerprint)
+    stale_pdf = "pdf" in run.formats and run.stale(paths["season.pdf"], fingerprint)
+    exports = [n for n in ("season.csv", "season.xlsx", "season.json") if run.stale(paths[n], fingerprint)]
+    if stale_html or stale_pdf:
+        try:
+            html = render_season(env, seasons, cards)
+        except TemplateError as exc:
+            print(f"season summary: cannot render: {_template_error(exc)}", file=sys.stderr)
+            run.report.failed.append("season")
+            return None
+        if stale_html:
+            write_atomic(paths["season.html"], html)
+            run.records[str(paths["season.html"])] = fingerprint
+        if stale_pdf:
+            run.records.pop(str(paths["season.pdf"]), None)
+            run.pdf_jobs.append(PdfJob("season", html, paths["season.pdf"]))
+            run.pending[str(paths["season.pdf"])] = fingerprint
+        print(f"  render  season summary ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
+              file=run.out, flush=True)
+    if exports:
+        from . import exports as data_out
+
+        data_date = max((c.data_date for c in cards if c.data_date), default=None)
+        created = dt.datetime.combine(data_date, dt.time()) if data_date else None
+        makers = {"season.csv": lambda: data_out.to_csv(cards),
+                  "season.json": lambda: data_out.to_json(cards, seasons),
+                  "season.xlsx": lambda: data_out.to_xlsx(cards, seasons, created)}
+        for name in exports:
+            write_atomic(paths[name], makers[name]())
+            run.records[str(paths[name])] = fingerprint
+        print(f"  export  {', '.join(exports)}", file=run.out, flush=True)
+    return seasons, fingerprint
+
+
+def _build_book(run: _Run, env, cards: list[Scorecard], seasons, fingerprint: str) -> None:
+    """build/season-book.pdf from the season PDF and every company PDF, once they are all current."""
+    from . import book
+    from .pdf import render_html_to_pdf
+    from .render import asset_roots, render_book_contents
+    from .writer import write_atomic
+
+    build_dir = run.settings.build
+    target = build_dir / "season-book.pdf"
+    if "pdf" not in run.formats or not run.stale(target, fingerprint):
+        return
+    parts = [(card, build_dir / f"{card.slug}.pdf") for card in cards]
+    season_pdf = build_dir / "season.pdf"
+    if not season_pdf.exists() or any(not path.exists() for _, path in parts):
+        return  # a part failed to render; its error is already reported
+    base_url = (run.settings.templates / "assets").resolve().as_uri() + "/"
+    contents_pages = 1
+    while True:
+        entries = book.plan(season_pdf, parts, contents_pages)
+        contents = render_html_to_pdf(render_book_contents(env, seasons, entries), asset_roots(run.settings), base_url)
+        pages = book.page_count_bytes(contents)
+        if pages == contents_pages:
+            break
+        contents_pages = pages
+    label = seasons[0].label if seasons else "Earnings season"
+    metadata = {"/Title": f"Earnings scorecards: {label}", "/Author": run.settings.author,
+                "/Subject": f"{label}: season summary and {len(cards)} company scorecards",
+                "/Keywords": ", ".join(c.company.ticker for c in cards), "/Producer": "scorecards"}
+    write_atomic(target, book.assemble(contents, season_pdf, parts, metadata))
+    run.records[str(target)] = fingerprint
+    print(f"  book    {target.name} ({len(cards)} companies)", file=run.out, flush=True)
+
+
+def _remove_orphans(run: _Run, loaded: list[Loaded]) -> None:
+    """Delete the outputs of companies whose input file is gone."""
+    from .writer import remove
+
+    current = {item.slug for item in loaded} | {Path(name).stem for name in SEASON_OUTPUTS}
+    for key in list(run.records):
+        path = Path(key)
+        if path.parent == run.settings.build and path.stem not in current:
+            remove(path)
+            run.records.pop(key)
+            run.report.messages.append(f"removed {path}: its input is gone")
 
 
 def cards_only(loaded: list[Loaded]) -> list[Scorecard]:

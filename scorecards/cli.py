@@ -1,4 +1,4 @@
-"""The command line: ``scorecard validate | build | new | schema``.
+"""The command line: ``scorecard validate | build | new | schema | email | send``.
 
 Errors become messages and exit codes here and only here.
 """
@@ -111,3 +111,44 @@ def schema(output: Path | None) -> None:
     from .writer import write_atomic
 
     write_atomic(output, text)
+
+
+@main.command()
+def email() -> None:
+    """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent)."""
+    from .build import build as run_build
+    from .errors import MailError
+    from .mail import fill_outbox
+    from .outbox import describe
+    from .send import ENV, load_config
+
+    settings = load_settings()
+    built = run_build(settings)  # the summaries are computed from the inputs: the PDFs must be built from them too
+    if not built.ok:
+        raise MailError(f"the build failed ({', '.join(built.failed)}): fix the errors above, then run `make email`")
+    sender = load_config().sender
+    run = fill_outbox(settings, sender)
+    for warning in run.warnings:
+        click.echo(warning, err=True)
+    lines, to_send, sent = describe(settings.build / "outbox")
+    click.echo(f"{settings.build / 'outbox'}/: {len(run.messages)} message{'s' if len(run.messages) != 1 else ''} "
+               f"({len(run.written)} written, {len(run.removed)} removed); nothing was sent")
+    click.echo("\n".join(lines))
+    if sender is None:
+        click.echo(f"no sender is configured ({ENV['sender']}): the messages have no From line yet; "
+                   "`make send` adds the one configured then", err=True)
+    click.echo(f"{to_send} to send, {sent} sent before: open the .eml files in a mail client to check them, "
+               "then run `make send`" if to_send else f"nothing new to send ({sent} sent before)")
+
+
+@main.command()
+@click.option("--resend", is_flag=True, help="Send every message again, even to recipients the ledger says have it.")
+def send(resend: bool) -> None:
+    """Send the messages in build/outbox/ over SMTP; each recipient gets each message once."""
+    from .send import account, load_config, send_outbox
+
+    settings = load_settings()
+    report = send_outbox(settings, load_config(), resend, progress=click.echo)
+    for line in account(report):
+        click.echo(line, err=not report.ok)
+    sys.exit(0 if report.ok else 1)

@@ -75,6 +75,7 @@ class Figure:
     cites: tuple[int, ...]
     alternatives: tuple[Alternative, ...]
     note: str | None
+    standardised_surprise: Decimal | None = None  # (actual - consensus) / std dev of the estimates (consensus files)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class Guide:
     prior_high: Value | None
     prior_midpoint: Value | None
     revision: Revision
+    prior_year: Value | None        # the metric a year before, e.g. last year's actual capex
+    change: Value | None            # midpoint against prior_year, in percent
     cites: tuple[int, ...]
     alternatives: tuple[Alternative, ...]
     note: str | None
@@ -139,6 +142,15 @@ class Quote:
     role: str | None
     text: str
     cites: tuple[int, ...]
+    verified: bool = False  # found, as said by this speaker, in the call transcript
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    """How often a call touched a topic, counted in its transcript."""
+
+    topic: str
+    mentions: int
 
 
 @dataclass(frozen=True)
@@ -203,6 +215,8 @@ class Quarter:
     notes: tuple[Highlight, ...]
     tally: Tally
     verdict: Verdict
+    topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
+    transcript: str | None = None        # the transcript quotes were checked against
 
     @property
     def has_results(self) -> bool:
@@ -235,6 +249,45 @@ class Company:
     names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
+def headline_eps(quarter: Quarter) -> Figure | None:
+    """The EPS a track record or a season counts: adjusted where judged, else GAAP/IFRS; else any EPS shown."""
+    eps = [f for f in quarter.figures if f.metric.kind is Kind.PER_SHARE and f.metric.key.startswith("eps")]
+    judged = [f for f in eps if f.outcome is not Outcome.NONE]
+    for pool in (judged, eps):
+        for key in ("eps_adjusted", "eps_gaap"):
+            for fig in pool:
+                if fig.metric.key == key:
+                    return fig
+        if pool:
+            return pool[0]
+    return None
+
+
+def headline_revenue(quarter: Quarter) -> Figure | None:
+    return next((f for f in quarter.figures if f.metric.key == "revenue"), None)
+
+
+def headline_outcome(quarter: Quarter) -> Outcome:
+    """A quarter's result for a track record: its EPS outcome, else its revenue outcome."""
+    for fig in (headline_eps(quarter), headline_revenue(quarter)):
+        if fig is not None and fig.outcome is not Outcome.NONE:
+            return fig.outcome
+    return Outcome.NONE
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """The trend over the quarters in the file: beat streak and beat rate (EPS, else revenue)."""
+
+    streak: int          # consecutive latest quarters that beat
+    beats: int
+    judged: int          # quarters with a consensus to judge against
+
+    @property
+    def rate(self) -> Decimal | None:
+        return None if self.judged == 0 else Decimal(self.beats) / Decimal(self.judged) * 100
+
+
 @dataclass(frozen=True)
 class Scorecard:
     slug: str
@@ -246,6 +299,17 @@ class Scorecard:
     @property
     def latest(self) -> Quarter | None:
         return self.quarters[0] if self.quarters else None
+
+    @property
+    def track_record(self) -> TrackRecord:
+        outcomes = [headline_outcome(q) for q in self.quarters]
+        judged = [o for o in outcomes if o is not Outcome.NONE]
+        streak = 0
+        for o in judged:
+            if o is not Outcome.BEAT:
+                break
+            streak += 1
+        return TrackRecord(streak, sum(1 for o in judged if o is Outcome.BEAT), len(judged))
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -410,11 +474,19 @@ def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: S
         written = [a for a in (guide.value, guide.low, guide.high, guide.prior, guide.prior_low, guide.prior_high)
                    if a is not None]
         revised = revision(mid.number, prior_mid.number, max(a.exponent for a in written))
+    prior_year = val(guide.prior_year)
+    change = None
+    if mid is not None and prior_year is not None and kind is not Kind.PERCENT:
+        rate = growth_pct(mid.number, prior_year.number)
+        if rate is not None:
+            change = Value(Amount(rate, Unit.PERCENT), Kind.PERCENT, company.currency, derived=True)
     cites = cite(guide.source or default, guide.consensus_source)
-    alternatives = _alternatives(guide.also, {"value": mid, "consensus": consensus}, kind, company, cite)
+    alternatives = _alternatives(guide.also, {"value": mid, "consensus": consensus, "prior_year": prior_year},
+                                 kind, company, cite)
     return Guide(metric, _basis_label(metric, company), guide.period, val(guide.value), val(guide.low),
                  val(guide.high), mid, consensus, versus, versus_pct, judged, val(guide.prior),
-                 val(guide.prior_low), val(guide.prior_high), prior_mid, revised, cites, alternatives, guide.note)
+                 val(guide.prior_low), val(guide.prior_high), prior_mid, revised, prior_year, change, cites,
+                 alternatives, guide.note)
 
 
 def _tally(figures: Iterable[Figure]) -> Tally:

@@ -21,7 +21,7 @@ class Problem:
     warning: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}:{self.col}"
+        where = f"{self.path}:{self.line}" + (f":{self.col}" if self.col else "")  # col 0: a whole line (CSV rows)
         field = f" {self.field}:" if self.field else ""
         level = " warning:" if self.warning else ""
         hint = f" ({self.hint})" if self.hint else ""
@@ -56,3 +56,19 @@ class BuildError(ScorecardError):
 
 class SettingsError(ScorecardError):
     """The [tool.scorecard] settings are invalid."""
+
+
+class FilingError(ScorecardError):
+    """An SEC companyfacts file that cannot be read, or a period it cannot be asked about."""
+
+
+class FetchError(ScorecardError):
+    """A download from the SEC failed: no User-Agent set, the network, or the SEC's answer."""
+
+
+class MailError(ScorecardError):
+    """The e-mail could not be composed: a missing PDF, a message too large, an unusable outbox."""
+
+
+class SendError(ScorecardError):
+    """The e-mail could not be sent: SMTP settings, the connection, the login, the server's refusal."""

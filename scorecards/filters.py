@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import format_decimal, get_currency_symbol
@@ -34,7 +34,7 @@ def number(value: Decimal, places: int | None = None, *, signed: bool = False) -
         exponent = value.as_tuple().exponent
         places = max(0, -exponent) if isinstance(exponent, int) else 0
     else:
-        value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+        value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
     pattern = "#,##0" + ("." + "0" * places if places else "")
     text = format_decimal(abs(value), format=pattern, locale=LOCALE, decimal_quantization=False)
     if value < 0 and any(c not in "0.," for c in text):
@@ -203,6 +203,26 @@ def move(value: Value) -> str:
     return f"{direction} {qualifier}{size}%"
 
 
+TICK_SCALES = ((12, "T"), (9, "B"), (6, "M"), (3, "K"))
+
+
+def tick(value: Decimal, unit: str = "") -> str:
+    """An axis label: '20%', '$200B', '$1.5', '8M'."""
+    if unit == "%":
+        return number(value.normalize() if value != 0 else Decimal(0)) + "%"
+    suffix = ""
+    for exponent, letter in TICK_SCALES:
+        if abs(value) >= Decimal(1).scaleb(exponent):
+            value, suffix = value.scaleb(-exponent), letter
+            break
+    value = value.normalize() if value != 0 else Decimal(0)
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    text = number(value)
+    symbol = currency_symbol(unit) if len(unit) == 3 else ""
+    return f"{MINUS if text.startswith(MINUS) else ''}{symbol}{text.lstrip(MINUS)}{suffix}"
+
+
 def outcome_class(value: Outcome | Stance | Revision) -> str:
     """CSS class: good, bad, even or neutral (colour is never the only signal)."""
     good = {Outcome.BEAT, Stance.POSITIVE, Revision.RAISED}
@@ -234,4 +254,5 @@ FILTERS = {
     "metric_name": metric_name,
     "plural": plural,
     "move": move,
+    "tick": tick,
 }

@@ -97,6 +97,7 @@ REGISTRY: dict[str, Metric] = {m.key: m for m in [
     _m("net_income_adjusted", "Net income", MONEY, basis=ADJ, headline=True),
     _m("eps_gaap", "EPS (diluted)", PS, headline=True),
     _m("eps_adjusted", "EPS (diluted)", PS, basis=ADJ, headline=True),
+    _m("eps_basic", "EPS (basic)", PS),
     _m("operating_expenses", "Operating expenses", MONEY, LOWER),
     _m("operating_cash_flow", "Operating cash flow", MONEY),
     _m("free_cash_flow", "Free cash flow", MONEY, basis=ADJ),

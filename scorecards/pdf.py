@@ -80,6 +80,15 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
     return job.slug, None
 
 
+def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
+    """One PDF rendered in this process (for the book's contents page)."""
+    if _state.get("base_url") != base_url:
+        init_worker(roots, base_url)
+    weasyprint = _state["weasyprint"]
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_state["fetcher"])  # type: ignore[attr-defined]
+    return document.write_pdf(font_config=_state["fonts"])
+
+
 def render_all(jobs: list[PdfJob], roots: list[Path], base_url: str, workers: int | None = None) -> dict[str, str | None]:
     """Render every job; in-process for one job, else in a pool of ``workers`` processes."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))

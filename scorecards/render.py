@@ -7,7 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
 
-from .compute import Scorecard
+from . import charts
+from .compute import Scorecard, headline_eps, headline_revenue
 from .filters import FILTERS
 from .settings import Settings
 
@@ -22,7 +23,7 @@ def make_env(settings: Settings) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
-    env.globals["settings"] = settings
+    env.globals.update(settings=settings, charts=charts, headline_eps=headline_eps, headline_revenue=headline_revenue)
     return env
 
 
@@ -51,6 +52,15 @@ def templates_digest(env: Environment, name: str) -> str:
 
 def render_company(env: Environment, card: Scorecard) -> str:
     return env.get_template("company.html").render(card=card)
+
+
+def render_season(env: Environment, seasons: tuple, cards: list[Scorecard]) -> str:
+    dates = [c.data_date for c in cards if c.data_date]
+    return env.get_template("season.html").render(seasons=seasons, cards=cards, data_date=max(dates) if dates else None)
+
+
+def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str:
+    return env.get_template("book.html").render(seasons=seasons, entries=entries)
 
 
 def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]]) -> str:

@@ -51,6 +51,31 @@ AmountField = Annotated[
     }),
 ]
 
+FROM_FILING = "filing"  # `actual: filing`: the figure is taken from the company's SEC filing (see sec.py)
+
+
+def _actual(value: Any) -> Amount | str:
+    if isinstance(value, str) and value.strip().lower() == FROM_FILING:
+        return FROM_FILING
+    return _amount(value)
+
+
+ActualField = Annotated[
+    Amount | str,
+    PlainValidator(_actual),
+    WithJsonSchema({
+        "anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}, {"const": FROM_FILING}],
+        "description": "The reported figure as analysts write it (777.7M, 0.45), or `filing` to take it from the "
+                       "company's SEC filing (see company.cik).",
+        "examples": ["777.7M", "0.30", FROM_FILING],
+    }),
+]
+Cik = Annotated[int, Field(ge=1, le=9_999_999_999), WithJsonSchema({
+    "anyOf": [{"type": "integer", "minimum": 1, "maximum": 9_999_999_999}, {"type": "string", "pattern": r"^\d{1,10}$"}],
+    "description": "The company's SEC Central Index Key: figures are checked against (and `actual: filing` taken "
+                   "from) sec/CIK##########.json beside this file, which `scorecard fetch-sec` downloads.",
+    "examples": [1318605]})]
+
 SourceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="The id of an entry in `sources`.")]
 PERIOD_RE = re.compile(r"^(Q[1-4]|H[12]|FY)( FY)?(\d{4})$")
 Period = Annotated[str, Field(pattern=r"^(Q[1-4] FY\d{4}|H[12] FY\d{4}|FY\d{4})$",
@@ -117,6 +142,10 @@ class CompanyIn(Strict):
     accounting: Literal["US GAAP", "IFRS"] = Field("US GAAP", description="The standard reported figures follow.")
     names: dict[str, str] = Field(default_factory=dict,
                                   description="The company's name in other languages, keyed by language tag: zh-Hant, zh-Hans.")
+    cik: Cik | None = None
+    companyfacts: str | None = Field(None, min_length=1,
+                                     description="An SEC companyfacts JSON file, relative to this file, when it is not "
+                                                 "sec/CIK##########.json (the name `scorecard fetch-sec` gives it).")
 
 
 class SourceIn(Strict):
@@ -149,7 +178,7 @@ class MetricDeclaration(Strict):
 
 
 class FigureIn(MetricDeclaration):
-    actual: AmountField | None = None
+    actual: ActualField | None = None
     consensus: AmountField | None = None
     prior_year: AmountField | None = Field(None, description="The figure a year earlier; growth is computed from it.")
     growth_yoy: AmountField | None = Field(None, description="Growth as reported, in percent: 35.9%.")
@@ -189,6 +218,8 @@ class GuidanceIn(MetricDeclaration):
     prior: AmountField | None = Field(None, description="The company's prior guidance as a point; or prior_low and prior_high.")
     prior_low: AmountField | None = None
     prior_high: AmountField | None = None
+    prior_year: AmountField | None = Field(
+        None, description="The same metric for the period a year before (e.g. last year's actual capex).")
     source: SourceId | None = None
     consensus_source: SourceId | None = None
     note: str | None = None

@@ -18,6 +18,32 @@ from .metrics import Band, Kind
 SETTINGS_FILES = ("scorecard.toml", "pyproject.toml")
 
 
+class EmailSettings(BaseModel):
+    """``[tool.scorecard.email]``: what ``scorecard email`` composes (the SMTP server is never configured here)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    distribution: Path = Field(Path("distribution.yaml"), description="The distribution lists: who gets what.")
+    per_recipient: bool = Field(False, description="One message per recipient instead of one per list.")
+    max_message_mb: float = Field(10, gt=0, description="Largest message, attachments included, in MB (10^6 bytes).")
+
+    @property
+    def max_message_bytes(self) -> int:
+        return int(self.max_message_mb * 1_000_000)
+
+
+# Counted in call transcripts unless [tool.scorecard] topics says otherwise. Terms match whole words;
+# a term in capitals (AI) matches only in capitals, any other in any case.
+DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
+    "AI": ("AI", "artificial intelligence", "generative AI", "GenAI"),
+    "capex": ("capex", "capital expenditure", "capital expenditures", "capital spending", "capital investment",
+              "capital investments"),
+    "data centre": ("data center", "data centers", "data centre", "data centres", "datacenter", "datacenters"),
+    "tariffs": ("tariff", "tariffs"),
+    "backlog": ("backlog", "backlogs", "remaining performance obligations", "RPO"),
+}
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -30,7 +56,17 @@ class Settings(BaseModel):
         default_factory=dict,
         description="In-line bands by metric key or kind: '0.01' (absolute, in units) or '0.5%' (of consensus).")
     workers: int | None = Field(None, ge=1, description="PDF worker processes; default: one per core.")
+    topics: dict[str, list[str]] = Field(
+        default_factory=lambda: {topic: list(terms) for topic, terms in DEFAULT_TOPICS.items()},
+        description="Topics counted in call transcripts, each with the words and phrases that mention it.")
+    # excluded from the fingerprint: they change what is downloaded, not how a page looks
+    sec_user_agent: str | None = Field(None, exclude=True,
+                                       description="'Name email' the SEC requires; SCORECARD_SEC_USER_AGENT wins.")
+    sec_refresh_hours: float = Field(24, gt=0, exclude=True,
+                                     description="A downloaded companyfacts file younger than this is not asked for again.")
     source_path: str = Field("defaults", exclude=True)
+    # excluded from the dump the build fingerprints, so changing a mail setting rebuilds no PDF
+    email: EmailSettings = Field(default_factory=EmailSettings, exclude=True)
 
     @field_validator("inline_band")
     @classmethod

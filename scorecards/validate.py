@@ -281,8 +281,8 @@ EXPECTED_UNITS = {
 }
 
 
-def _check_value(doc: Document, loc: Loc, amount: Amount | None, metric: Metric, currency: str) -> Iterator[Problem]:
-    if amount is None:
+def _check_value(doc: Document, loc: Loc, amount: Amount | str | None, metric: Metric, currency: str) -> Iterator[Problem]:
+    if amount is None or isinstance(amount, str):  # `actual: filing` is checked where the filing is read (enrich.py)
         return
     units, words = EXPECTED_UNITS[metric.kind]
     yield from _check_unit(doc, loc, amount, units, words)
@@ -360,7 +360,7 @@ def _check_guidance(doc: Document, loc: Loc, guide: GuidanceIn, default: str | N
                             required=False)
     if metric is None:
         return
-    for name in ("value", "low", "high", "consensus", "prior", "prior_low", "prior_high"):
+    for name in ("value", "low", "high", "consensus", "prior", "prior_low", "prior_high", "prior_year"):
         yield from _check_value(doc, loc + (name,), getattr(guide, name), metric, currency)
     yield from _check_alternatives(doc, loc, guide.also, metric, sources, currency)
 

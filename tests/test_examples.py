@@ -56,3 +56,86 @@ def test_index_links_every_company(built):
     index = (built / "index.html").read_text()
     for slug in KEY_FIGURES:
         assert f'href="{slug}.html"' in index and f'href="{slug}.pdf"' in index
+
+
+# --- the season view, built with the examples -------------------------------------------------
+
+def pdf_text(path):
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_season_summary_pdf(built):
+    text = pdf_text(built / "season.pdf")
+    for expected in ["Earnings season summary", "Q4 2025 SEASON: 8 COMPANIES", "EPS surprise % by company",
+                     "Revenue surprise % by company", "▲ +50.0%", "▼ −1.0%", "+20.1%", "Capital expenditure plans (USD)",
+                     "plan $200B", "prior year $128B", "+56.3%", "$175B", "$185B", "~$146.6B", "Information Technology"]:
+        assert expected in text, expected
+
+
+def test_company_charts_in_html_and_pdf(built):
+    html = (built / "bloom-energy.html").read_text()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in html
+    assert '<title id="chart-guidance-t">Guidance against consensus</title>' in html
+    assert "Revenue FY2026: guidance $3.1B to $3.3B, consensus $2.577B, Above consensus." in html
+    assert '<title id="chart-eps-t">EPS (Non-GAAP): actual against consensus by quarter</title>' in html
+    text = pdf_text(built / "bloom-energy.pdf")
+    assert "cons. $2.577B" in text and "Bar: guidance range" in text
+
+
+def test_season_html_table_sorts_and_reads_without_script(built):
+    html = (built / "season.html").read_text()
+    assert 'class="companies sortable"' in html and "<script>" in html
+    assert html.count('data-type="number"') == 5
+    assert '<a href="amazon.html"><span class="ticker">AMZN</span></a>' in html
+
+
+def test_exports_agree_with_the_scorecards(built):
+    import json
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from scorecards.build import load_all
+    from scorecards.settings import Settings
+
+    cards = {item.card.company.ticker: item.card for item in load_all(Settings(inputs=REPO / "inputs"))}
+    frame = pd.read_csv(built / "season.csv", dtype=str, keep_default_na=False)
+    results = frame[(frame.record == "result") & (frame.segment == "")]
+    for ticker, card in cards.items():
+        rows = results[results.ticker == ticker].set_index("metric")
+        for fig in card.latest.figures:
+            row = rows.loc[fig.metric.key]
+            assert Decimal(row.actual) == fig.actual.number if fig.actual else row.actual == ""
+            if fig.consensus:
+                assert Decimal(row.consensus) == fig.consensus.number
+            assert row.outcome == ("" if fig.outcome.value == "none" else
+                                   {"beat": "Beat", "miss": "Miss", "inline": "In line", "above": "Above",
+                                    "below": "Below"}[fig.outcome.value])
+    # the display text in the data files is the text on the PDF page
+    bloom = pdf_text(built / "bloom-energy.pdf")
+    for text in frame[frame.ticker == "BE"].actual_text:
+        if text:
+            assert text in bloom, text
+    book = pd.read_excel(built / "season.xlsx", sheet_name=None)
+    assert list(book) == ["Summary", "Figures"]
+    assert len(book["Figures"]) == len(frame)
+    assert book["Summary"].set_index("ticker").loc["BE", "revenue"] == 777700000
+    from openpyxl import load_workbook
+
+    ws = load_workbook(built / "season.xlsx")["Figures"]
+    assert ws.freeze_panes == "A2"
+    data = json.loads((built / "season.json").read_text())
+    assert len(data["figures"]) == len(frame)
+    assert {row["ticker"] for row in data["seasons"]} == set(cards)
+
+
+def test_book_has_contents_and_every_company(built):
+    reader = PdfReader(built / "season-book.pdf")
+    top = [item.title for item in reader.outline if not isinstance(item, list)]
+    names = sorted(item.card.company.name for item in __import__("scorecards.build", fromlist=["x"]).load_all(
+        __import__("scorecards.settings", fromlist=["x"]).Settings(inputs=REPO / "inputs")))
+    assert top == ["Contents", "Earnings season summary"] + sorted(names, key=str.lower)
+    contents = reader.pages[0].extract_text()
+    assert "Contents" in contents.title() and "Amazon.com, Inc." in contents
+    total = sum(len(PdfReader(built / f"{slug}.pdf").pages) for slug in KEY_FIGURES)
+    assert len(reader.pages) == 1 + len(PdfReader(built / "season.pdf").pages) + total

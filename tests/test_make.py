@@ -32,7 +32,13 @@ def make(tree, *args):
 
 
 def rendered(result):
-    return sorted(line.split()[1] for line in result.stdout.splitlines() if line.strip().startswith("render "))
+    """The companies a build rendered (the season summary is reported as 'season')."""
+    return sorted(line.split()[1] for line in result.stdout.splitlines()
+                  if line.strip().startswith("render ") and line.split()[1] != "season")
+
+
+def season_rendered(result):
+    return any(line.split()[:2] == ["render", "season"] for line in result.stdout.splitlines() if line.strip())
 
 
 def mtimes(tree):
@@ -63,6 +69,7 @@ def test_editing_one_file_rebuilds_that_company_only(tree):
     result = make(tree)
     assert result.returncode == 0, result.stderr
     assert rendered(result) == ["sony"]
+    assert season_rendered(result), "the season summary rests on every company"
     after = mtimes(tree)
     assert after["bloom-energy.pdf"] == before["bloom-energy.pdf"]
     assert after["sony.pdf"] != before["sony.pdf"]
@@ -74,6 +81,7 @@ def test_touching_without_changing_rebuilds_nothing(tree):
     result = make(tree)
     assert result.returncode == 0
     assert rendered(result) == []  # content hashes decide, not time stamps
+    assert not season_rendered(result)
 
 
 def test_editing_a_template_rebuilds_every_company(tree):

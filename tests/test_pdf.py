@@ -55,8 +55,8 @@ def test_metadata(built):
 def test_bookmarks(built):
     outline = PdfReader(built / "bloom-energy.pdf").outline
     titles = [outline[0].title] + [item.title for item in outline[1]]
-    assert titles == ["Bloom Energy Corporation", "Results against consensus", "Guidance", "Key indicators",
-                      "From the call", "Sources and notes"]
+    assert titles == ["Bloom Energy Corporation", "Results against consensus", "Actual against consensus", "Guidance",
+                      "Key indicators", "From the call", "Sources and notes"]
 
 
 def test_fonts_are_embedded(built):

@@ -1,0 +1,244 @@
+"""The distribution lists: ``distribution.yaml``, who gets which scorecards by e-mail.
+
+Read with the same safe, position-keeping loader as the company files and
+checked the same way: every problem at once, each located
+(``distribution.yaml:12:9: lists.tech.tickers[1]: unknown ticker 'AMZM' (did you mean 'AMZN'?)``).
+The result is a tuple of immutable ``MailingList`` objects, each resolved
+against the companies that were built.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from .compute import Scorecard
+from .errors import InputError, MailError, Problem
+from .loader import Document, Loc, parse_yaml
+from .schema import Sector
+
+LIST_NAME_RE = r"^[a-z0-9][a-z0-9-]*$"
+TICKER_RE = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,9}$"
+# An address as mail servers accept it everywhere: ASCII, one @, a dotted domain. No display name, no comments.
+ADDRESS_RE = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+              r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """Text that becomes part of a mail header: one line, no control characters (no header injection)."""
+    if _CONTROL.search(text):
+        raise PydanticCustomError("one_line", "must be one line of text, without line breaks or control characters",
+                                  {"hint": "write it on one line; a header written across lines could add headers "
+                                           "of its own"})
+    if not text.strip():
+        raise PydanticCustomError("one_line", "must not be empty", {"hint": ""})
+    return text.strip()
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class RecipientIn(_Strict):
+    email: str = Field(pattern=ADDRESS_RE, description="The address, e.g. ada@example.com.")
+    name: OneLine | None = Field(None, description="The name shown in the To line.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _address_alone(cls, data: Any) -> Any:
+        """A recipient may be written as just the address."""
+        return {"email": data} if isinstance(data, str) else data
+
+
+class ListIn(_Strict):
+    description: str | None = Field(None, description="What the list is for (not sent).")
+    recipients: list[RecipientIn] = Field(min_length=1, description="Who gets the list's message.")
+    scorecards: Literal["all"] | None = Field(None, description="'all': every company's scorecard.")
+    sectors: list[Sector] = Field(default_factory=list, description="The scorecards of the companies in these sectors.")
+    tickers: list[Annotated[str, Field(pattern=TICKER_RE)]] = Field(
+        default_factory=list, description="The scorecards of these companies.")
+    season_summary: bool = Field(False, description="The season summary, build/season.pdf.")
+    pack: bool = Field(False, description="The whole pack in one PDF, build/season-book.pdf.")
+    per_recipient: bool | None = Field(None, description="One message per recipient (default: the setting).")
+    subject: OneLine | None = Field(None, description="A subject of your own instead of the one made from the data.")
+
+
+class DistributionIn(_Strict):
+    lists: dict[Annotated[str, Field(pattern=LIST_NAME_RE)], ListIn] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class MailingList:
+    """One list, resolved: its recipients and exactly which scorecards and PDFs it gets."""
+
+    name: str
+    recipients: tuple[Recipient, ...]
+    cards: tuple[Scorecard, ...]          # whose scorecard PDFs are attached, by company name
+    season_summary: bool
+    pack: bool
+    per_recipient: bool | None
+    subject: str | None
+    where: str                            # 'distribution.yaml:3:3', for messages about this list
+
+
+def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[MailingList, ...], list[Problem]]:
+    """Read and check ``path`` against the built companies; the lists and any warnings.
+
+    Raises InputError listing every problem, or MailError when the file is missing.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise MailError(f"{path} does not exist: write the distribution lists there (see README, "
+                        "'Distribution lists') or set email.distribution in [tool.scorecard]") from None
+    except OSError as exc:
+        raise MailError(f"cannot read {path}: {exc.strerror}") from None
+    doc = parse_yaml(raw, str(path))
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "expected a mapping with 'lists:' at the top",
+                                      "see the example distribution.yaml in the repository")])
+    try:
+        model = DistributionIn.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(doc.problems + [_translate(doc, error) for error in exc.errors()]) from None
+    lists, problems = _resolve(doc, model, cards)
+    problems = doc.problems + problems
+    if any(not p.warning for p in problems):
+        raise InputError(problems)
+    return lists, problems
+
+
+def _resolve(doc: Document, model: DistributionIn, cards: list[Scorecard]) -> tuple[tuple[MailingList, ...], list[Problem]]:
+    problems: list[Problem] = []
+    by_ticker = {card.company.ticker: card for card in cards}
+    ordered = sorted(cards, key=lambda c: c.company.name.lower())
+    out: list[MailingList] = []
+    for name, item in model.lists.items():
+        base: Loc = ("lists", name)
+        chosen: set[str] = set()
+        if item.scorecards == "all":
+            chosen.update(by_ticker)
+        for si, sector in enumerate(item.sectors):
+            in_sector = {c.company.ticker for c in cards if c.company.sector == sector.value}
+            if not in_sector:
+                problems.append(_warning(doc.problem(base + ("sectors", si), f"no company is in {sector.value}",
+                                                     "the list gets nothing for this sector")))
+            chosen.update(in_sector)
+        for ti, ticker in enumerate(item.tickers):
+            if ticker.upper() in by_ticker:
+                chosen.add(ticker.upper())
+            else:
+                hint = _did_you_mean(ticker.upper(), list(by_ticker)) or "companies: " + ", ".join(sorted(by_ticker))
+                problems.append(doc.problem(base + ("tickers", ti), f"unknown ticker '{ticker}'", hint))
+        seen: dict[str, int] = {}
+        for ri, recipient in enumerate(item.recipients):
+            address = recipient.email.casefold()
+            if address in seen:
+                line, _ = doc.locate(base + ("recipients", seen[address]))
+                problems.append(doc.problem(base + ("recipients", ri), f"{recipient.email} is already on this list "
+                                            f"(line {line})", "remove one of them"))
+            seen.setdefault(address, ri)
+        asks = item.scorecards or item.sectors or item.tickers or item.season_summary or item.pack
+        if not asks:
+            problems.append(doc.problem(base, f"list '{name}' gets nothing",
+                                        "add scorecards: all, sectors, tickers, season_summary: true or pack: true",
+                                        key=True))
+        elif not (chosen or item.season_summary or item.pack) and len(item.tickers) == 0:
+            problems.append(doc.problem(base, f"list '{name}' gets nothing: no company matches it",
+                                        "check its sectors against the companies' sectors", key=True))
+        line, col = doc.locate(base, key=True)
+        out.append(MailingList(
+            name, tuple(Recipient(r.email, r.name) for r in item.recipients),
+            tuple(c for c in ordered if c.company.ticker in chosen), item.season_summary, item.pack,
+            item.per_recipient, item.subject, f"{doc.path}:{line}:{col}"))
+    return tuple(out), problems
+
+
+def _warning(problem: Problem) -> Problem:
+    return Problem(problem.path, problem.line, problem.col, problem.field, problem.message, problem.hint, warning=True)
+
+
+# --- pydantic errors, in words a user can act on -------------------------------------------
+
+_HINTS = {
+    "email": "an address such as ada@example.com (put the name in name:)",
+    "tickers": "a ticker such as AMZN",
+    "lists": "list names are lower-case letters, digits and hyphens, e.g. tech-desk",
+}
+
+
+def _translate(doc: Document, error: dict[str, Any]) -> Problem:
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if loc and loc[-1] == "[key]":  # a dict key that does not fit the pattern: a list name
+        return doc.problem(loc[:-1], f"'{loc[-2]}' cannot name a list", _HINTS["lists"], key=True)
+    if kind == "extra_forbidden":
+        known = _fields_at(loc[:-1])
+        hint = _did_you_mean(str(loc[-1]), known) or ("known keys: " + ", ".join(known) if known else "")
+        return doc.problem(loc, f"unknown key '{loc[-1]}'", hint, key=True)
+    if kind == "missing":
+        return doc.problem(loc[:-1], f"missing required field '{loc[-1]}'")
+    if kind == "one_line":
+        return doc.problem(loc, error["msg"], ctx.get("hint", ""))
+    if kind in ("enum", "literal_error"):
+        expected = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        hint = _did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected) if expected else "")
+        return doc.problem(loc, f"'{value}' is not allowed here", hint)
+    if kind == "string_pattern_mismatch":
+        field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+        return doc.problem(loc, f"'{value}' is not {'an e-mail address' if field == 'email' else 'in the expected form'}",
+                           _HINTS.get(field, ""))
+    if kind in ("string_type", "str_type"):
+        return doc.problem(loc, f"expected text, found {_describe(value)}")
+    if kind.startswith("bool"):
+        return doc.problem(loc, f"expected true or false, found {_describe(value)}")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return doc.problem(loc, f"expected a mapping (key: value lines), found {_describe(value)}")
+    if kind == "list_type":
+        return doc.problem(loc, f"expected a list (lines starting with '- '), found {_describe(value)}")
+    if kind == "too_short":
+        return doc.problem(loc, "must not be empty")
+    return doc.problem(loc, error["msg"][0].lower() + error["msg"][1:])
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"'{value}'"
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    """Field names of the model at ``loc`` (for 'did you mean')."""
+    if len(loc) == 0:
+        return list(DistributionIn.model_fields)
+    if len(loc) == 2 and loc[0] == "lists":
+        return list(ListIn.model_fields)
+    if len(loc) == 4 and loc[2] == "recipients":
+        return list(RecipientIn.model_fields)
+    return []

@@ -1,0 +1,134 @@
+"""The season view: grouping by calendar quarter, the aggregates (computed by hand here), capex, conversion."""
+import datetime as dt
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from scorecards.build import load_all, read_company
+from scorecards.errors import InputError
+from scorecards.fx import load_rates
+from scorecards.season import build_seasons, calendar_quarter
+from scorecards.settings import Settings
+
+
+@pytest.mark.parametrize("period_end, expected", [
+    (dt.date(2025, 12, 31), "Q4 2025"),   # calendar year (Amazon), March year (Sony Q3), June year (Coherent Q2)
+    (dt.date(2025, 12, 27), "Q4 2025"),   # a 52/53-week quarter ending late December
+    (dt.date(2026, 1, 3), "Q4 2025"),     # ... or just after New Year
+    (dt.date(2026, 3, 31), "Q1 2026"),    # Sony's Q4 FY2025
+    (dt.date(2025, 9, 27), "Q3 2025"),
+    (dt.date(2025, 6, 30), "Q2 2025"),
+])
+def test_calendar_quarter(period_end, expected):
+    assert calendar_quarter(period_end).label == expected
+
+
+@pytest.fixture(scope="module")
+def season():
+    settings = Settings(inputs=REPO / "inputs")
+    cards = [item.card for item in load_all(settings)]
+    (season,) = build_seasons(cards)
+    return season
+
+
+def test_every_example_is_in_the_q4_2025_season(season):
+    assert season.label == "Q4 2025 season"
+    assert [r.card.company.ticker for r in season.rows] == ["GOOGL", "AMZN", "BE", "COHR", "META", "MSFT", "SITM", "SONY"]
+
+
+def test_eps_and_revenue_splits_by_hand(season):
+    o = season.overall
+    # EPS with a consensus: AMZN 1.95 vs 1.97 (miss), BE 0.45 vs 0.30, COHR 1.29 vs 1.22, SITM 1.53 vs 1.21 (beats)
+    assert (o.eps.above, o.eps.equal, o.eps.below, o.eps.n) == (3, 0, 1, 4)
+    assert o.eps.share(o.eps.above) == D(75)
+    # Revenue with a consensus: BE 777.7M vs 640.07M, SITM 113.3M vs 101.91M
+    assert (o.revenue.above, o.revenue.equal, o.revenue.below) == (2, 0, 0)
+
+
+def test_surprise_aggregates_by_hand(season):
+    o = season.overall
+    expected_eps = ((D("1.95") - D("1.97")) / D("1.97") + (D("0.45") - D("0.30")) / D("0.30")
+                    + (D("1.29") - D("1.22")) / D("1.22") + (D("1.53") - D("1.21")) / D("1.21")) * 100 / 4
+    assert abs(o.eps_surprise.value - expected_eps) < D("1e-20") and o.eps_surprise.n == 4
+    expected_revenue = (D("777.7") + D("113.3") - D("640.07") - D("101.91")) / (D("640.07") + D("101.91")) * 100
+    assert abs(o.revenue_surprise.value - expected_revenue) < D("1e-20")
+    assert round(o.revenue_surprise.value, 2) == D("20.08")
+
+
+def test_guidance_and_reactions_by_hand(season):
+    o = season.overall
+    # BE: revenue and EPS guidance above consensus; AMZN: Q1 operating income below; capex (neutral) not counted
+    assert (o.guidance.above, o.guidance.equal, o.guidance.below, o.guidance_companies) == (2, 0, 1, 2)
+    # after EPS beats: BE +10.5% after hours, SITM >10% pre-market; COHR has no reaction
+    assert o.reaction_after_beat.value == D("10.25") and o.reaction_after_beat.n == 2
+    assert o.reaction_after_beat.approximate == 1
+    # after EPS misses: AMZN <-10% after hours; moves from a recent high (META, MSFT) are not reactions
+    assert o.reaction_after_miss.value == D("-10") and o.reaction_after_miss.n == 1
+
+
+def test_groups_by_sector(season):
+    sectors = {g.name: g for g in season.sectors}
+    assert sorted(sectors) == ["Communication Services", "Consumer Discretionary", "Industrials",
+                               "Information Technology"]
+    it = sectors["Information Technology"]
+    assert it.companies == 3 and (it.eps.above, it.eps.n) == (2, 2)
+    assert sectors["Consumer Discretionary"].eps.below == 1
+
+
+def test_capex_table(season):
+    rows = {r.card.company.ticker: r for r in season.capex}
+    assert sorted(rows) == ["AMZN", "GOOGL", "META"]
+    amzn = rows["AMZN"]
+    assert amzn.guide.midpoint.number == D("200E9") and amzn.prior_year.number == D("128E9")
+    assert amzn.guide.change.number == (D("200") - D("128")) / D("128") * 100
+    assert rows["GOOGL"].guide.midpoint.number == D("180E9")
+    assert not amzn.converted
+
+
+def test_yen_is_never_added_without_a_rate(tmp_path):
+    for name in ("bloom-energy.yaml", "sony.yaml"):
+        (tmp_path / name).write_text((REPO / "tests/inputs/companies" / name).read_text())
+    sony = tmp_path / "sony.yaml"
+    sony.write_text(sony.read_text().replace("net_income: {actual: 377.32B, consensus: 348.2B}",
+                                             "net_income: {actual: 377.32B, consensus: 348.2B}\n"
+                                             "      eps_gaap: {actual: 62.10, consensus: 60.00}")
+                    .replace("revenue: {actual: 3.714T, growth_yoy: 0.5%}", "revenue: {actual: 3.714T, consensus: 3.6T}"))
+    cards = [item.card for item in load_all(Settings(inputs=tmp_path))]
+    (season,) = build_seasons(cards)
+    assert season.overall.revenue_surprise.excluded == ("SONY",)
+    assert season.overall.revenue_surprise.n == 1
+    (tmp_path / "fx.yaml").write_text("base: USD\nas_of: 2026-02-13\nsource: Test rates\nrates:\n  JPY: 0.0065\n")
+    rates = load_rates(tmp_path)
+    (season,) = build_seasons(cards, rates)
+    agg = season.overall.revenue_surprise
+    assert agg.excluded == () and agg.n == 2
+    actual = D("777.7E6") + D("3.714E12") * D("0.0065")
+    consensus = D("640.07E6") + D("3.6E12") * D("0.0065")
+    assert agg.value == (actual - consensus) / consensus * 100
+
+
+def test_rates_file_errors_are_located(tmp_path):
+    (tmp_path / "fx.yaml").write_text("base: USD\nas_of: 2026-02-13\nsource: x\nrates:\n  JPY: -1\n  yen: 0.1\n")
+    with pytest.raises(InputError) as caught:
+        load_rates(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path}/fx.yaml:5:8: rates.JPY: '-1' is not a positive rate (write how many USD one JPY buys, e.g. 0.0065)",
+        f"{tmp_path}/fx.yaml:6:3: rates.yen: 'yen' is not a currency code (e.g. JPY)",
+    ]
+
+
+def test_track_record_over_the_quarters_in_a_file(in_repo):
+    card = read_company(Path("tests/inputs/history/acme.yaml"), Settings()).card
+    record = card.track_record
+    # newest first: beat, beat, miss, in line (EPS)
+    assert (record.streak, record.beats, record.judged) == (2, 2, 4)
+    assert record.rate == D(50)
+
+
+def test_reserved_file_names_are_refused(tmp_path):
+    (tmp_path / "season.yaml").write_text((REPO / "tests/inputs/companies/sony.yaml").read_text())
+    loaded = read_company(tmp_path / "season.yaml", Settings())
+    assert loaded.card is None
+    assert "would overwrite the season page" in str(loaded.problems[0])
