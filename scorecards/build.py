@@ -143,23 +143,55 @@ class _Run:
     records: dict[str, str]
     report: Report
     out: object
-    pdf_jobs: list = field(default_factory=list)
-    pending: dict[str, str] = field(default_factory=dict)  # PDF path -> fingerprint once it renders
+    workers: object = None  # pdf.Workers, when PDFs are built
+    pending: dict[str, tuple[list[Path], str]] = field(default_factory=dict)  # job -> (outputs, fingerprint)
 
     def stale(self, path: Path, fingerprint: str) -> bool:
         return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
+
+    def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args) -> None:
+        """Hand a job to the workers; its outputs are recorded as built once it succeeds."""
+        for path in outputs:
+            self.records.pop(str(path), None)
+        self.pending[name] = (outputs, fingerprint)
+        self.workers.submit(function, *args)  # type: ignore[attr-defined]
+
+    def collect(self) -> None:
+        for name, error in self.workers.results():  # type: ignore[attr-defined]
+            outputs, fingerprint = self.pending.pop(name)
+            if error:
+                print(error, file=sys.stderr)
+                self.report.failed.append(name)
+                continue
+            for path in outputs:
+                self.records[str(path)] = fingerprint
+            if name not in ("season", "exports"):
+                self.report.built.append(name)
 
 
 def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | None = None,
           force: bool = False, out=sys.stdout) -> Report:
     """Build every company's outputs that are out of date, the season view, then the index and schema."""
-    from .pdf import harfbuzz_subset_available, render_all
-    from .render import asset_roots, make_env, render_index
+    from .pdf import Workers
+    from .render import asset_roots
+
+    base_url = (settings.templates / "assets").resolve().as_uri() + "/"
+    # PDF workers start now, so that loading WeasyPrint overlaps reading the YAML files
+    workers = Workers(asset_roots(settings), base_url, (jobs or settings.workers) if "pdf" in formats else 1)
+    try:
+        loaded = load_all(settings)
+        return _build(settings, formats, force, out, loaded, workers)
+    finally:
+        workers.close()
+
+
+def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loaded: list[Loaded], workers) -> Report:
+    from .pdf import harfbuzz_subset_available
+    from .render import make_env, render_index
     from .schema import json_schema
     from .writer import BuildLock, write_atomic, write_if_changed
 
     build_dir = settings.build
-    loaded = load_all(settings)
     with BuildLock(build_dir):
         env = make_env(settings)
         records_path = build_dir / ".records.json"
@@ -167,26 +199,14 @@ def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | No
             records: dict[str, str] = json.loads(records_path.read_text("utf-8"))
         except (OSError, ValueError):
             records = {}
-        run = _Run(settings, formats, force, records, Report(), out)
+        run = _Run(settings, formats, force, records, Report(), out, workers)
+        if "pdf" in formats and not harfbuzz_subset_available():
+            print("WARNING: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is "
+                  "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
         fingerprints = _build_companies(run, env, loaded)
         cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
         season = _build_season(run, env, cards, fingerprints)
-
-        if run.pdf_jobs:
-            if not harfbuzz_subset_available():
-                print("WARNING: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is "
-                      "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
-            base_url = (settings.templates / "assets").resolve().as_uri() + "/"
-            results = render_all(run.pdf_jobs, asset_roots(settings), base_url, jobs or settings.workers)
-            for job in run.pdf_jobs:
-                error = results[job.slug]
-                if error:
-                    print(error, file=sys.stderr)
-                    run.report.failed.append(job.slug)
-                else:
-                    records[str(job.target)] = run.pending[str(job.target)]
-                    if job.slug != "season":
-                        run.report.built.append(job.slug)
+        run.collect()
         if season is not None:
             _build_book(run, env, cards, *season)
 
@@ -205,7 +225,7 @@ def _build_companies(run: _Run, env, loaded: list[Loaded]) -> dict[str, str]:
     """Render each out-of-date company; returns the fingerprint of every valid one."""
     from jinja2 import TemplateError
 
-    from .pdf import PdfJob
+    from .pdf import PdfJob, render_pdf
     from .render import render_company, templates_digest
     from .writer import move_aside, write_atomic
 
@@ -241,9 +261,7 @@ def _build_companies(run: _Run, env, loaded: list[Loaded]) -> dict[str, str]:
             write_atomic(outputs["html"], html)
             run.records[str(outputs["html"])] = fingerprint
         if "pdf" in stale:
-            run.records.pop(str(outputs["pdf"]), None)
-            run.pdf_jobs.append(PdfJob(item.slug, html, outputs["pdf"]))
-            run.pending[str(outputs["pdf"])] = fingerprint
+            run.submit(item.slug, [outputs["pdf"]], fingerprint, render_pdf, PdfJob(item.slug, html, outputs["pdf"]))
         else:
             run.report.built.append(item.slug)
         print(f"  render  {item.slug} ({', '.join(stale)})", file=run.out, flush=True)
@@ -263,7 +281,7 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
 
     from .errors import InputError
     from .fx import FX_FILE, load_rates
-    from .pdf import PdfJob
+    from .pdf import PdfJob, render_pdf
     from .render import render_season, templates_digest
     from .season import build_seasons
     from .writer import write_atomic
@@ -300,22 +318,17 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
             write_atomic(paths["season.html"], html)
             run.records[str(paths["season.html"])] = fingerprint
         if stale_pdf:
-            run.records.pop(str(paths["season.pdf"]), None)
-            run.pdf_jobs.append(PdfJob("season", html, paths["season.pdf"]))
-            run.pending[str(paths["season.pdf"])] = fingerprint
+            run.submit("season", [paths["season.pdf"]], fingerprint, render_pdf,
+                       PdfJob("season", html, paths["season.pdf"]))
         print(f"  render  season summary ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
               file=run.out, flush=True)
     if exports:
-        from . import exports as data_out
+        from .exports import write_exports
 
         data_date = max((c.data_date for c in cards if c.data_date), default=None)
         created = dt.datetime.combine(data_date, dt.time()) if data_date else None
-        makers = {"season.csv": lambda: data_out.to_csv(cards),
-                  "season.json": lambda: data_out.to_json(cards, seasons),
-                  "season.xlsx": lambda: data_out.to_xlsx(cards, seasons, created)}
-        for name in exports:
-            write_atomic(paths[name], makers[name]())
-            run.records[str(paths[name])] = fingerprint
+        targets = [paths[name] for name in exports]
+        run.submit("exports", targets, fingerprint, write_exports, cards, seasons, targets, created)
         print(f"  export  {', '.join(exports)}", file=run.out, flush=True)
     return seasons, fingerprint
 

@@ -135,6 +135,21 @@ def to_json(cards: list[Scorecard], seasons: tuple[Season, ...]) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
+def write_exports(cards: list[Scorecard], seasons: tuple[Season, ...], targets: list, created) -> tuple[str, str | None]:
+    """Write the asked-for data files (run in a worker process, beside the PDFs)."""
+    from .errors import BuildError
+    from .writer import write_atomic
+
+    makers = {".csv": lambda: to_csv(cards), ".json": lambda: to_json(cards, seasons),
+              ".xlsx": lambda: to_xlsx(cards, seasons, created)}
+    try:
+        for target in targets:
+            write_atomic(target, makers[target.suffix]())
+    except BuildError as exc:
+        return "exports", str(exc)
+    return "exports", None
+
+
 def to_xlsx(cards: list[Scorecard], seasons: tuple[Season, ...], created) -> bytes:
     """A workbook: a summary sheet and the tidy sheet; numbers as numbers with formats; header rows frozen."""
     import pandas as pd

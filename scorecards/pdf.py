@@ -73,11 +73,21 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
                                    url_fetcher=_state["fetcher"])
         data = document.write_pdf(font_config=_state["fonts"], pdf_variant=None, uncompressed_pdf=False)
         write_atomic(job.target, data)
+        if os.environ.get("SCORECARD_MEMORY_TRACE"):
+            _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"])
     except BuildError as exc:
         return job.slug, str(exc)
     except Exception as exc:  # noqa: BLE001 - a renderer failure is reported per company, never a traceback
         return job.slug, f"{job.target}: PDF rendering failed: {type(exc).__name__}: {exc}"
     return job.slug, None
+
+
+def _trace_memory(path: str) -> None:
+    """Append this worker's resident memory (kB) after a job: the benchmark checks it stays flat."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        rss = next((line.split()[1] for line in status if line.startswith("VmRSS:")), "0")
+    with open(path, "a", encoding="ascii") as trace:
+        trace.write(f"{os.getpid()} {rss}\n")
 
 
 def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
@@ -89,18 +99,52 @@ def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
     return document.write_pdf(font_config=_state["fonts"])
 
 
-def render_all(jobs: list[PdfJob], roots: list[Path], base_url: str, workers: int | None = None) -> dict[str, str | None]:
-    """Render every job; in-process for one job, else in a pool of ``workers`` processes."""
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    if not jobs:
-        return {}
-    if workers == 1:
-        init_worker(roots, base_url)
-        return dict(render_pdf(job) for job in jobs)
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                             initargs=(roots, base_url)) as pool:
-        return dict(pool.map(render_pdf, jobs, chunksize=1))
+class Workers:
+    """A pool of long-lived rendering processes, started at once so their imports overlap the main process's work.
+
+    Jobs are submitted as soon as their HTML exists; ``results()`` waits for all of them.
+    With ``workers == 1`` everything runs in this process, without a pool.
+    """
+
+    def __init__(self, roots: list[Path], base_url: str, workers: int | None = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.roots, self.base_url = roots, base_url
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list = []
+        self.done: list = []
+        if self.workers > 1:
+            context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_worker,
+                                            initargs=(roots, base_url))
+            for _ in range(self.workers):  # start every worker now: WeasyPrint loads while we read YAML
+                self.futures.append(self.pool.submit(_ready))
+
+    def submit(self, function, *args) -> None:
+        if self.pool is None:
+            if function is render_pdf and "weasyprint" not in _state:
+                init_worker(self.roots, self.base_url)
+            self.done.append(function(*args))
+        else:
+            self.futures.append(self.pool.submit(function, *args))
+
+    def results(self) -> list:
+        """Every job's result, in submission order (the warm-up tasks left out)."""
+        out = list(self.done)
+        for future in self.futures:
+            result = future.result()
+            if result is not None:
+                out.append(result)
+        self.futures, self.done = [], []
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+def _ready() -> None:
+    return None
 
 
 def harfbuzz_subset_available() -> bool:

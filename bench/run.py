@@ -1,0 +1,225 @@
+"""Season-scale build benchmark: `make bench` (N=500) or `python bench/run.py --companies N`.
+
+Measures, on a synthetic season made by bench/synth.py, in a scratch project:
+1. a cold full build (`make`), total and per scorecard;
+2. the renderer's limit: the same HTML files to PDF by WeasyPrint alone, in a pool of the same size;
+3. the naive approach: one `weasyprint` command per file from make, same parallelism;
+4. `make` again with nothing changed, after one YAML changed, after a template changed;
+5. one scorecard with Chinese text against the same in English only;
+6. peak memory of each PDF worker, and whether it stays flat.
+It writes a report (default docs/benchmarks.md) and asserts nothing about timings.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from synth import company_yaml, generate  # noqa: E402
+
+VENV = Path(os.environ.get("VIRTUAL_ENV") or REPO / ".venv")
+
+
+def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return elapsed, result
+
+
+def project(root: Path, count: int) -> Path:
+    """A scratch copy of the project with N synthetic companies, using this repository's virtual environment."""
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "scorecards", root / "scorecards", ignore=shutil.ignore_patterns("__pycache__"))
+    generate(root / "inputs", count)
+    os.utime(root / "pyproject.toml", (0, 0))  # older than the set-up stamp: make does not reinstall
+    return root
+
+
+def make(root: Path, *args: str, jobs: int) -> tuple[float, subprocess.CompletedProcess]:
+    return timed(["make", f"VENV={VENV}", f"JOBS={jobs}", *args], root)
+
+
+_weasy: dict = {}
+
+
+def _init() -> None:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    _weasy["w"], _weasy["fonts"] = weasyprint, FontConfiguration()
+
+
+def _render(paths: tuple[str, str]) -> None:
+    html, pdf = paths
+    _weasy["w"].HTML(filename=html).write_pdf(pdf, font_config=_weasy["fonts"])
+
+
+def renderer_limit(htmls: list[Path], out: Path, jobs: int) -> float:
+    """WeasyPrint alone: the same HTML files to PDF in a process pool, nothing else."""
+    out.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(jobs, initializer=_init) as pool:
+        list(pool.map(_render, [(str(h), str(out / (h.stem + ".pdf"))) for h in htmls], chunksize=1))
+    return time.perf_counter() - started
+
+
+def naive(htmls: list[Path], out: Path, jobs: int) -> float:
+    """One `weasyprint` command per file, run by make with the same parallelism."""
+    out.mkdir(exist_ok=True)
+    weasyprint = VENV / "bin" / "weasyprint"
+    targets = " ".join(f"{out}/{h.stem}.pdf" for h in htmls)
+    makefile = out / "Makefile"
+    makefile.write_text(f"all: {targets}\n{out}/%.pdf: {htmls[0].parent}/%.html\n\t@{weasyprint} $< $@\n")
+    elapsed, _ = timed(["make", "-f", str(makefile), f"-j{jobs}"], out)
+    return elapsed
+
+
+def chinese_cost(root: Path, repeats: int = 5) -> tuple[float, float]:
+    """Median render time of one scorecard with Chinese text and of the same scorecard in English only."""
+    sys.path.insert(0, str(REPO))
+    from scorecards.compute import build_scorecard
+    from scorecards.loader import parse_yaml
+    from scorecards.pdf import PdfJob, init_worker, render_pdf
+    from scorecards.render import asset_roots, make_env, render_company
+    from scorecards.settings import Settings
+    from scorecards.validate import validate
+
+    settings = Settings(templates=root / "templates")
+    env = make_env(settings)
+    base_url = (root / "templates" / "assets").resolve().as_uri() + "/"
+    init_worker(asset_roots(settings), base_url)
+    times = {}
+    for label, chinese in (("en", False), ("zh", True)):
+        card = build_scorecard("x", validate(parse_yaml(company_yaml(7, chinese=chinese).encode(), "x.yaml")), settings)
+        html = render_company(env, card)
+        runs = []
+        for i in range(repeats + 1):
+            started = time.perf_counter()
+            render_pdf(PdfJob("x", html, root / f"lang-{label}.pdf"))
+            if i:  # the first run warms the fonts
+                runs.append(time.perf_counter() - started)
+        times[label] = statistics.median(runs)
+    return times["en"], times["zh"]
+
+
+def memory(trace: Path) -> dict[int, list[int]]:
+    samples: dict[int, list[int]] = {}
+    for line in trace.read_text().splitlines():
+        pid, rss = line.split()
+        samples.setdefault(int(pid), []).append(int(rss))
+    return samples
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB memory"
+    except (OSError, ValueError, IndexError):
+        pass
+    import weasyprint
+
+    return (f"{os.cpu_count()} cores ({cpu}){mem}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}; WeasyPrint {weasyprint.__version__}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=500)
+    parser.add_argument("--naive-sample", type=int, default=100,
+                        help="companies the naive approach is timed on (it is slow); scaled to N in the report")
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    jobs = os.cpu_count() or 1
+    n = args.companies
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    with tempfile.TemporaryDirectory(prefix="scorecards-bench-") as scratch:
+        root = Path(scratch) / "project"
+        root.mkdir()
+        project(root, n)
+        trace = Path(scratch) / "memory.txt"
+        os.environ["SCORECARD_MEMORY_TRACE"] = str(trace)
+        cold, result = make(root, jobs=jobs)
+        os.environ.pop("SCORECARD_MEMORY_TRACE")
+        htmls = sorted((root / "build").glob("co-*.html")) + [root / "build" / "season.html"]
+        limit = renderer_limit(htmls, Path(scratch) / "limit", jobs)
+        sample = htmls[: min(args.naive_sample, len(htmls))]
+        naive_time = naive(sample, Path(scratch) / "naive", jobs) * len(htmls) / len(sample)
+        noop, _ = make(root, jobs=jobs)
+        victim = root / "inputs" / "co-0001.yaml"
+        victim.write_text(victim.read_text().replace("Synthetic Holdings 1 Inc.", "Synthetic Holdings 1 Corp."))
+        one, one_result = make(root, jobs=jobs)
+        css = root / "templates" / "scorecard.css"
+        css.write_text(css.read_text() + "\n/* benchmark: a template change */\n")
+        templ, _ = make(root, jobs=jobs)
+        en, zh = chinese_cost(root)
+        samples = memory(trace) if trace.exists() else {}
+
+    say("# Build benchmarks")
+    say()
+    say(f"Measured by `make bench` (`python bench/run.py --companies {n}`) on {time.strftime('%Y-%m-%d')}.")
+    say(f"Machine: {machine()}.")
+    say(f"Synthetic season: {n} companies from bench/synth.py (four quarters, two segments, guidance, KPIs, "
+        "quotes and notes each; two PDF pages per company), plus the season summary, exports and book.")
+    say()
+    say("| Measure | Result | Target |")
+    say("| --- | --- | --- |")
+    say(f"| 1. Cold full build (`make`) | {cold:.1f} s, {cold / n * 1000:.0f} ms per scorecard | — |")
+    say(f"| 2. Renderer's limit (WeasyPrint alone, {jobs} processes, same {len(htmls)} HTML files) | {limit:.1f} s; "
+        f"build / limit = **{cold / limit:.2f}×** | ≤ 1.15× |")
+    sampled = "" if len(sample) == len(htmls) else f" (timed on {len(sample)} files, scaled to {len(htmls)})"
+    say(f"| 3. Naive: one `weasyprint` per file from make -j{jobs}{sampled} | {naive_time:.1f} s; "
+        f"naive / build = **{naive_time / cold:.1f}×** | ≥ 5× |")
+    say(f"| 4a. `make` with nothing changed | {noop * 1000:.0f} ms | < 300 ms |")
+    rendered = [line for line in one_result.stdout.splitlines() if line.strip().startswith(("render", "export", "book"))]
+    say(f"| 4b. `make` after one YAML changed | {one:.2f} s ({'; '.join(r.strip() for r in rendered)}) | < 1.5 s + that company's render |")
+    say(f"| 4c. `make` after a template changed | {templ:.1f} s | — |")
+    say(f"| 5. One scorecard with Chinese text vs English only | {zh * 1000:.0f} ms vs {en * 1000:.0f} ms = **{zh / en:.2f}×** | ≤ 1.5× |")
+    if samples:
+        peaks = {pid: max(v) for pid, v in samples.items()}
+        flat = []
+        for pid, values in samples.items():
+            tenth = max(1, len(values) // 10)
+            flat.append(max(values[-tenth:]) / max(values[:tenth]))
+        say(f"| 6. Peak memory per PDF worker ({len(peaks)} workers) | "
+            f"{', '.join(f'{p / 1024:.0f} MB' for p in peaks.values())}; last tenth of jobs vs first: "
+            f"{', '.join(f'{x:.2f}×' for x in flat)} | < 250 MB, flat |")
+    else:
+        say("| 6. Peak memory per PDF worker | not measured (no trace) | < 250 MB, flat |")
+    say()
+    say(f"Per-company cost of the cold build: {cold / n * jobs * 1000:.0f} ms of CPU per scorecard on {jobs} cores.")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n".join(lines) + "\n", "utf-8")
+    print(f"\nwrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

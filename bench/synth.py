@@ -1,0 +1,115 @@
+"""A synthetic earnings season for benchmarks: N realistic company files, deterministic from a seed.
+
+Each company has four quarters, segments, guidance, KPIs, call quotes and
+notes, enough to fill about two pages, like a well-covered large company.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+SECTORS = ["Communication Services", "Consumer Discretionary", "Consumer Staples", "Energy", "Financials",
+           "Health Care", "Industrials", "Information Technology", "Materials", "Real Estate", "Utilities"]
+WORDS = ("demand margin backlog pricing capacity cloud data centre supply chain customers inventory guidance "
+         "orders shipments services platform software hardware energy storage subscriptions advertising").split()
+CHINESE = "公司表示人工智能需求強勁資本開支將繼續增加數據中心訂單創新高管理層對全年前景保持樂觀"
+
+
+def _sentence(rng: random.Random, words: int = 16, chinese: bool = False) -> str:
+    if chinese:
+        start = rng.randrange(0, len(CHINESE) - 20)
+        return CHINESE[start:start + 20] + "。" + " ".join(rng.choice(WORDS) for _ in range(words // 2)) + "."
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def _money(rng: random.Random, base: float) -> str:
+    return f"{base * rng.uniform(0.9, 1.1):.2f}B"
+
+
+def company_yaml(index: int, seed: int = 0, chinese: bool = False) -> str:
+    rng = random.Random(seed * 100_003 + index)
+    ticker = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3)) + f"{index % 100:02d}"
+    name = ("示例控股 " if chinese else "") + f"Synthetic Holdings {index} Inc."
+    size = rng.uniform(1, 80)
+    lines = [
+        "# yaml-language-server: $schema=../build/scorecard.schema.json",
+        "company:",
+        f"  name: {name}",
+        f"  ticker: {ticker}",
+        "  exchange: NYSE",
+        f"  sector: {rng.choice(SECTORS)}",
+        "  currency: USD",
+        '  fiscal_year_end: "12-31"',
+        "sources:",
+        "  pr:",
+        f"    publisher: Synthetic Holdings {index}",
+        "    title: Fourth quarter and full year results",
+        "    date: 2026-02-05",
+        "  wire:",
+        "    publisher: " + ("財經通訊社" if chinese else "Newswire"),
+        "    title: " + (_sentence(rng, 6, chinese).rstrip(".")),
+        "    date: 2026-02-06",
+        "quarters:",
+    ]
+    periods = [("Q4 FY2025", "2025-12-31", "2026-02-05"), ("Q3 FY2025", "2025-09-30", "2025-11-05"),
+               ("Q2 FY2025", "2025-06-30", "2025-08-05"), ("Q1 FY2025", "2025-03-31", "2025-05-05")]
+    for qi, (period, end, reported) in enumerate(periods):
+        scale = size * (1 - 0.03 * qi)
+        eps = rng.uniform(0.2, 5)
+        lines += [
+            f"  - period: {period}",
+            f"    period_end: {end}",
+            f"    reported: {reported}",
+            "    timing: after-close",
+            "    source: pr",
+            "    results:",
+            f"      revenue: {{actual: {_money(rng, scale)}, consensus: {_money(rng, scale)}, growth_yoy: {rng.uniform(-5, 30):.1f}%}}",
+            f"      operating_income: {{actual: {_money(rng, scale / 5)}, consensus: {_money(rng, scale / 5)}}}",
+            f"      operating_margin: {{actual: {rng.uniform(10, 35):.1f}%, consensus: {rng.uniform(10, 35):.1f}%, change_yoy: {rng.uniform(-3, 3):.1f}pp}}",
+            f"      net_income: {{actual: {_money(rng, scale / 7)}, consensus: {_money(rng, scale / 7)}}}",
+            f"      eps_gaap: {{actual: {eps * rng.uniform(0.8, 1.1):.2f}, consensus: {eps:.2f}}}",
+            f"      eps_adjusted: {{actual: {eps * rng.uniform(0.9, 1.2):.2f}, consensus: {eps * 1.05:.2f}}}",
+        ]
+        if qi:
+            continue
+        lines += [
+            "    segments:",
+            "      - name: Cloud",
+            "        results:",
+            f"          revenue: {{actual: {_money(rng, scale / 3)}, consensus: {_money(rng, scale / 3)}, growth_yoy: {rng.uniform(5, 40):.1f}%}}",
+            f"          operating_margin: {{actual: {rng.uniform(20, 40):.1f}%, consensus: {rng.uniform(20, 40):.1f}%}}",
+            "        kpis:",
+            f"          backlog: {{value: {_money(rng, scale * 2)}, growth_yoy: {rng.uniform(5, 50):.0f}%}}",
+            "      - name: Devices",
+            "        results:",
+            f"          revenue: {{actual: {_money(rng, scale / 4)}, consensus: {_money(rng, scale / 4)}, growth_yoy: {rng.uniform(-10, 10):.1f}%}}",
+            "    guidance:",
+            f"      - {{metric: revenue, period: Q1 FY2026, low: {scale * 0.96:.2f}B, high: {scale * 1.04:.2f}B, consensus: {_money(rng, scale)}}}",
+            f"      - {{metric: eps_adjusted, period: FY2026, low: {eps * 3.8:.2f}, high: {eps * 4.4:.2f}, consensus: {eps * 4.1:.2f}}}",
+            f"      - {{metric: capex, period: FY2026, value: {_money(rng, scale / 2)}, consensus: {_money(rng, scale / 2)}, prior_year: {_money(rng, scale / 2.5)}}}",
+            f"      - {{metric: operating_margin, period: FY2026, low: {rng.uniform(15, 20):.1f}%, high: {rng.uniform(21, 25):.1f}%, prior_low: 14.0%, prior_high: 20.0%}}",
+            "    kpis:",
+            f"      customers: {{value: {rng.uniform(1, 9):.1f}M, kind: count, label: Paying customers, growth_yoy: {rng.uniform(1, 20):.0f}%}}",
+            f"      free_cash_flow: {{value: {_money(rng, scale / 6)}, note: {_sentence(rng, 8)}}}",
+            f"      book_to_bill: {{value: {rng.uniform(0.9, 1.6):.2f}x}}",
+            f"    reaction: {{window: after-hours, change: {rng.uniform(-12, 12):+.1f}%, source: wire}}",
+            "    call:",
+            "      highlights:",
+        ]
+        lines += [f"        - {_sentence(rng, 14, chinese)}" for _ in range(3)]
+        lines += ["      quotes:"]
+        lines += [f"        - {{speaker: Jane Doe, role: CEO, text: \"{_sentence(rng, 24, chinese)}\"}}" for _ in range(1)]
+        lines += ["    notes:"]
+        lines += [f"      - {{text: \"{_sentence(rng, 16, chinese)}\", source: wire}}" for _ in range(2)]
+    return "\n".join(lines) + "\n"
+
+
+def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"co-{index:04d}.yaml"
+        path.write_text(company_yaml(index, seed), "utf-8")
+        paths.append(path)
+    return paths
