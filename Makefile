@@ -23,13 +23,17 @@ OUTPUTS := $(foreach s,$(SLUGS),$(BUILD)/$(s).html $(BUILD)/$(s).pdf) $(BUILD)/i
            $(addprefix $(BUILD)/,season.html season.pdf season.csv season.xlsx season.json season-book.pdf)
 DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/assets/*) \
         $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml)
+# ... and what they take from: SEC filing facts, consensus files, call transcripts (the folders too, so that
+# adding or removing a file is noticed)
+DEPS += $(wildcard $(INPUTS)/sec $(INPUTS)/sec/*.json $(INPUTS)/consensus $(INPUTS)/consensus/*.csv \
+                   $(INPUTS)/transcripts $(INPUTS)/transcripts/*.txt)
 STAMP := $(BUILD)/.stamp
 
 # System packages WeasyPrint needs to be fast and complete, and the fonts the templates use.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-                   fonts-inter fonts-noto-cjk
+                   fonts-inter fonts-noto-cjk poppler-utils
 
-.PHONY: all html pdf validate test clean help setup system-deps update-golden
+.PHONY: all html pdf validate test clean help setup system-deps update-golden bench
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
@@ -54,6 +58,10 @@ validate: $(SETUP) ## Check every company file and report every problem
 
 test: $(SETUP) ## Run the tests
 	$(PY) -m pytest
+
+BENCH_N ?= 500
+bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes docs/benchmarks.md
+	$(PY) bench/run.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q

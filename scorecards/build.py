@@ -261,7 +261,7 @@ def _build_companies(run: _Run, env, loaded: list[Loaded]) -> dict[str, str]:
             write_atomic(outputs["html"], html)
             run.records[str(outputs["html"])] = fingerprint
         if "pdf" in stale:
-            run.submit(item.slug, [outputs["pdf"]], fingerprint, render_pdf, PdfJob(item.slug, html, outputs["pdf"]))
+            run.submit(item.slug, [outputs["pdf"]], fingerprint, render_pdf, PdfJob(item.slug, html, outputs["pdf"], run.settings.pdf_variant, run.settings.pdf_tags))
         else:
             run.report.built.append(item.slug)
         print(f"  render  {item.slug} ({', '.join(stale)})", file=run.out, flush=True)
@@ -310,6 +310,7 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
     if stale_html or stale_pdf:
         try:
             html = render_season(env, seasons, cards)
+            pdf_html = render_season(env, seasons, cards, for_pdf=True) if stale_pdf else ""
         except TemplateError as exc:
             print(f"season summary: cannot render: {_template_error(exc)}", file=sys.stderr)
             run.report.failed.append("season")
@@ -319,7 +320,7 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
             run.records[str(paths["season.html"])] = fingerprint
         if stale_pdf:
             run.submit("season", [paths["season.pdf"]], fingerprint, render_pdf,
-                       PdfJob("season", html, paths["season.pdf"]))
+                       PdfJob("season", pdf_html, paths["season.pdf"], run.settings.pdf_variant, run.settings.pdf_tags))
         print(f"  render  season summary ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
               file=run.out, flush=True)
     if exports:

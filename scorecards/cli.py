@@ -114,6 +114,86 @@ def schema(output: Path | None) -> None:
 
 
 @main.command()
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--period", required=True, help="The fiscal period: 'Q4 FY2021', 'H1 FY2026' or 'FY2025'.")
+@click.option("--fiscal-year-end", default="12-31", show_default=True, metavar="MM-DD",
+              help="Month and day the company's fiscal year ends, e.g. 06-30.")
+@click.option("--named-by", type=click.Choice(["end", "start"]), default="end", show_default=True,
+              help="Whether FY2025 is the fiscal year that ends in 2025 (most) or starts in it (Sony).")
+@click.option("--currency", metavar="CODE", help="Take figures in this currency (default: USD where filed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def facts(file: Path, period: str, fiscal_year_end: str, named_by: str, currency: str | None, fmt: str) -> None:
+    """The standard figures an SEC companyfacts FILE gives for a period, and the filing each comes from."""
+    import re
+
+    from .sec import as_json, as_table, dumps_exact, load_companyfacts, period_span, resolve_all
+
+    if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", fiscal_year_end):
+        raise click.BadParameter(f"'{fiscal_year_end}' is not a month and day such as 12-31",
+                                 param_hint="--fiscal-year-end")
+    company = load_companyfacts(file)
+    span = period_span(period, fiscal_year_end, named_by)
+    results = resolve_all(company, span, currency.upper() if currency else None)
+    if fmt == "json":
+        click.echo(dumps_exact(as_json(results)))
+    else:
+        click.echo(as_table(company, span, results), nl=False)
+
+
+@main.command("fetch-sec")
+@click.argument("companies", nargs=-1, required=True, metavar="TICKER-OR-CIK...")
+@click.option("--force", is_flag=True, help="Download even when the saved file is fresh.")
+def fetch_sec(companies: tuple[str, ...], force: bool) -> None:
+    """Download SEC companyfacts into inputs/sec/CIK##########.json (needs SCORECARD_SEC_USER_AGENT)."""
+    from .errors import FetchError
+    from .fetch import fetch_companyfacts, user_agent
+
+    settings = load_settings()
+    agent = user_agent(settings.sec_user_agent)
+    folder = settings.inputs / "sec"
+    failed = 0
+    for identifier in companies:
+        try:
+            got = fetch_companyfacts(identifier, folder, agent, refresh_hours=settings.sec_refresh_hours, force=force)
+        except FetchError as exc:
+            click.echo(f"error: {identifier}: {exc}", err=True)
+            failed += 1
+            continue
+        said = {"downloaded": "downloaded", "not modified": "unchanged at the SEC; kept",
+                "fresh": f"downloaded less than {settings.sec_refresh_hours:g} hours ago; kept (--force to download)"}
+        click.echo(f"{got.path}: {got.name}, CIK {got.cik}: {said[got.action]}")
+        click.echo(f"  use it with `cik: {got.cik}` under company: in the company's file")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+def consensus(paths: tuple[Path, ...]) -> None:
+    """Check consensus CSV files (default: inputs/consensus/*.csv) and list what they hold, by company."""
+    from .consensus import ConsensusBook, read_file
+
+    settings = load_settings()
+    files: list[Path] = []
+    for path in paths or (settings.inputs / "consensus",):
+        files.extend(sorted(path.glob("*.csv")) if path.is_dir() else [path])
+    book = ConsensusBook()
+    for path in files:
+        read_file(path, book)
+    problems = sorted({p for _, p in book.row_problems} | {p for _, p in book.file_problems})
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    by_ticker: dict[str, list] = {}
+    for estimate in book.estimates:
+        by_ticker.setdefault(estimate.ticker, []).append(estimate)
+    for ticker, rows in sorted(by_ticker.items()):
+        periods = sorted({e.period for e in rows})
+        click.echo(f"{ticker}: {len(rows)} estimate{'s' if len(rows) != 1 else ''} for {', '.join(periods)}")
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {len(book.estimates)} estimates, "
+               f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=bool(problems))
+    sys.exit(1 if problems else 0)
+
+
+@main.command()
 def email() -> None:
     """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent)."""
     from .build import build as run_build

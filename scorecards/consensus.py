@@ -285,7 +285,7 @@ def _metric(name: str, basis_text: str, bad) -> str:
         return ""
     if basis is Basis.REPORTED and own is Basis.ADJUSTED:
         bad("basis", f"{key} is an adjusted metric, but the basis says {basis_word}",
-            f"use {key.removesuffix('_adjusted')} for the GAAP figure")
+            f"use {'eps_gaap' if key == 'eps_adjusted' else key.removesuffix('_adjusted')} for the GAAP figure")
         return ""
     return key
 

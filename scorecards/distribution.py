@@ -115,58 +115,69 @@ def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[Mailing
     try:
         model = DistributionIn.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(doc.problems + [_translate(doc, error) for error in exc.errors()]) from None
-    lists, problems = _resolve(doc, model, cards)
-    problems = doc.problems + problems
+        problems = doc.problems + [_translate(doc, error) for error in exc.errors()]
+        raise InputError(problems + list(_cross_check_valid_lists(doc, cards))) from None
+    resolved = [_resolve(doc, name, item, cards) for name, item in model.lists.items()]
+    problems = doc.problems + [p for _, found in resolved for p in found]
     if any(not p.warning for p in problems):
         raise InputError(problems)
-    return lists, problems
+    return tuple(mlist for mlist, _ in resolved), problems
 
 
-def _resolve(doc: Document, model: DistributionIn, cards: list[Scorecard]) -> tuple[tuple[MailingList, ...], list[Problem]]:
+def _cross_check_valid_lists(doc: Document, cards: list[Scorecard]) -> list[Problem]:
+    """The checks against the companies, for the lists that are valid on their own, so every problem shows at once."""
+    lists = doc.data.get("lists")
+    out: list[Problem] = []
+    for name, raw in (lists.items() if isinstance(lists, dict) else ()):
+        try:
+            item = ListIn.model_validate(raw)
+        except ValidationError:
+            continue
+        if re.match(LIST_NAME_RE, str(name)):
+            out.extend(_resolve(doc, str(name), item, cards)[1])
+    return out
+
+
+def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> tuple[MailingList, list[Problem]]:
+    """One list against the companies that were built: what it gets, and what is wrong with it."""
     problems: list[Problem] = []
     by_ticker = {card.company.ticker: card for card in cards}
-    ordered = sorted(cards, key=lambda c: c.company.name.lower())
-    out: list[MailingList] = []
-    for name, item in model.lists.items():
-        base: Loc = ("lists", name)
-        chosen: set[str] = set()
-        if item.scorecards == "all":
-            chosen.update(by_ticker)
-        for si, sector in enumerate(item.sectors):
-            in_sector = {c.company.ticker for c in cards if c.company.sector == sector.value}
-            if not in_sector:
-                problems.append(_warning(doc.problem(base + ("sectors", si), f"no company is in {sector.value}",
-                                                     "the list gets nothing for this sector")))
-            chosen.update(in_sector)
-        for ti, ticker in enumerate(item.tickers):
-            if ticker.upper() in by_ticker:
-                chosen.add(ticker.upper())
-            else:
-                hint = _did_you_mean(ticker.upper(), list(by_ticker)) or "companies: " + ", ".join(sorted(by_ticker))
-                problems.append(doc.problem(base + ("tickers", ti), f"unknown ticker '{ticker}'", hint))
-        seen: dict[str, int] = {}
-        for ri, recipient in enumerate(item.recipients):
-            address = recipient.email.casefold()
-            if address in seen:
-                line, _ = doc.locate(base + ("recipients", seen[address]))
-                problems.append(doc.problem(base + ("recipients", ri), f"{recipient.email} is already on this list "
-                                            f"(line {line})", "remove one of them"))
-            seen.setdefault(address, ri)
-        asks = item.scorecards or item.sectors or item.tickers or item.season_summary or item.pack
-        if not asks:
-            problems.append(doc.problem(base, f"list '{name}' gets nothing",
-                                        "add scorecards: all, sectors, tickers, season_summary: true or pack: true",
-                                        key=True))
-        elif not (chosen or item.season_summary or item.pack) and len(item.tickers) == 0:
-            problems.append(doc.problem(base, f"list '{name}' gets nothing: no company matches it",
-                                        "check its sectors against the companies' sectors", key=True))
-        line, col = doc.locate(base, key=True)
-        out.append(MailingList(
-            name, tuple(Recipient(r.email, r.name) for r in item.recipients),
-            tuple(c for c in ordered if c.company.ticker in chosen), item.season_summary, item.pack,
-            item.per_recipient, item.subject, f"{doc.path}:{line}:{col}"))
-    return tuple(out), problems
+    base: Loc = ("lists", name)
+    chosen: set[str] = set()
+    if item.scorecards == "all":
+        chosen.update(by_ticker)
+    for si, sector in enumerate(item.sectors):
+        in_sector = {c.company.ticker for c in cards if c.company.sector == sector.value}
+        if not in_sector:
+            problems.append(_warning(doc.problem(base + ("sectors", si), f"no company is in {sector.value}",
+                                                 "the list gets nothing for this sector")))
+        chosen.update(in_sector)
+    for ti, ticker in enumerate(item.tickers):
+        if ticker.upper() in by_ticker:
+            chosen.add(ticker.upper())
+        else:
+            hint = _did_you_mean(ticker.upper(), list(by_ticker)) or "companies: " + ", ".join(sorted(by_ticker))
+            problems.append(doc.problem(base + ("tickers", ti), f"unknown ticker '{ticker}'", hint))
+    seen: dict[str, int] = {}
+    for ri, recipient in enumerate(item.recipients):
+        address = recipient.email.casefold()
+        if address in seen:
+            line, _ = doc.locate(base + ("recipients", seen[address]))
+            problems.append(doc.problem(base + ("recipients", ri), f"{recipient.email} is already on this list "
+                                        f"(line {line})", "remove one of them"))
+        seen.setdefault(address, ri)
+    if not (item.scorecards or item.sectors or item.tickers or item.season_summary or item.pack):
+        problems.append(doc.problem(base, f"list '{name}' gets nothing",
+                                    "add scorecards: all, sectors, tickers, season_summary: true or pack: true",
+                                    key=True))
+    elif not (chosen or item.season_summary or item.pack or item.tickers):
+        problems.append(doc.problem(base, f"list '{name}' gets nothing: no company matches it",
+                                    "check its sectors against the companies' sectors", key=True))
+    line, col = doc.locate(base, key=True)
+    ordered = sorted((c for c in cards if c.company.ticker in chosen), key=lambda c: c.company.name.lower())
+    return MailingList(name, tuple(Recipient(r.email, r.name) for r in item.recipients), tuple(ordered),
+                       item.season_summary, item.pack, item.per_recipient, item.subject,
+                       f"{doc.path}:{line}:{col}"), problems
 
 
 def _warning(problem: Problem) -> Problem:
@@ -176,7 +187,7 @@ def _warning(problem: Problem) -> Problem:
 # --- pydantic errors, in words a user can act on -------------------------------------------
 
 _HINTS = {
-    "email": "an address such as ada@example.com (put the name in name:)",
+    "email": "write an address such as ada@example.com; a name goes in name:",
     "tickers": "a ticker such as AMZN",
     "lists": "list names are lower-case letters, digits and hyphens, e.g. tech-desk",
 }
@@ -203,8 +214,8 @@ def _translate(doc: Document, error: dict[str, Any]) -> Problem:
         return doc.problem(loc, f"'{value}' is not allowed here", hint)
     if kind == "string_pattern_mismatch":
         field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
-        return doc.problem(loc, f"'{value}' is not {'an e-mail address' if field == 'email' else 'in the expected form'}",
-                           _HINTS.get(field, ""))
+        what = "an e-mail address" if field == "email" else "in the expected form"
+        return doc.problem(loc, f"'{value}' is not {what}", _HINTS.get(field, ""))
     if kind in ("string_type", "str_type"):
         return doc.problem(loc, f"expected text, found {_describe(value)}")
     if kind.startswith("bool"):

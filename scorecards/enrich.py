@@ -33,8 +33,9 @@ from .consensus import ConsensusBook, Estimate, read_folder, standardised_surpri
 from .errors import FilingError, Problem
 from .loader import Document, Loc
 from .metrics import REGISTRY, Basis, same_at_precision
-from .schema import FROM_FILING, FigureIn, GuidanceIn, QuarterIn, ScorecardIn, SourceIn
-from .sec import CONCEPTS, CompanyFacts, Missing, Resolved, cik_file_name, describe, load_companyfacts, period_span, resolve
+from .schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn
+from .sec import (CONCEPTS, CompanyFacts, Missing, Resolved, Span, cik_file_name, describe, load_companyfacts,
+                  period_span, resolve)
 from .settings import Settings
 from .transcripts import check_quote, count_topics, read_transcript, transcript_path
 from .validate import metric_for
@@ -65,7 +66,15 @@ class Evidence:
         for qi, q in enumerate(scorecard.quarters):
             quotes = tuple(replace(x, verified=True) if (qi, k) in self.verified else x for k, x in enumerate(q.quotes))
             figures = tuple(self._standardised(qi, f) for f in q.figures)
-            quarters.append(replace(q, figures=figures, quotes=quotes, topics=self.topics.get(qi, ()),
+            swapped = {id(old): new for old, new in zip(q.figures, figures) if old is not new}
+
+            def same(figs: tuple[Figure, ...]) -> tuple[Figure, ...]:  # the verdict names the figures shown
+                return tuple(swapped.get(id(f), f) for f in figs)
+
+            v = q.verdict
+            verdict = replace(v, beat=same(v.beat), inline=same(v.inline), miss=same(v.miss), above=same(v.above),
+                              below=same(v.below))
+            quarters.append(replace(q, figures=figures, quotes=quotes, verdict=verdict, topics=self.topics.get(qi, ()),
                                     transcript=self.transcripts.get(qi)))
         return replace(scorecard, quarters=tuple(quarters))
 
@@ -88,10 +97,13 @@ def gather(doc: Document, card: ScorecardIn, path: Path, settings: Settings,
     return gatherer.evidence()
 
 
+ABOUT = Decimal("0.10")  # '~200B' agrees with a figure within 10% of it
+
+
 def agrees(typed: Amount, exact: Decimal) -> bool:
     """Whether a typed figure agrees with an exact one at the precision it was typed in ('>72B' and '~200B' too)."""
     if typed.qualifier == "~":
-        return True  # 'about' claims no precision
+        return abs(exact - typed.value) <= abs(exact) * ABOUT
     if typed.qualifier == ">":
         return exact > typed.value
     if typed.qualifier == "<":
@@ -218,7 +230,7 @@ class _Gatherer:
                         self.warn(loc, f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
                                   "correct the figure, or write `actual: filing` to take the filing's")
 
-    def _take(self, qi: int, key: str, fig: FigureIn, quarter: QuarterIn, span, facts: CompanyFacts, label: str,
+    def _take(self, qi: int, key: str, fig: FigureIn, quarter: QuarterIn, span: Span, facts: CompanyFacts, label: str,
               basis: Basis) -> None:
         loc = ("quarters", qi, "results", key, "actual")
         if key not in CONCEPTS:

@@ -179,4 +179,26 @@ def to_xlsx(cards: list[Scorecard], seasons: tuple[Season, ...], created) -> byt
                         cell.number_format = formats[name]
         if created is not None:
             book.properties.created = book.properties.modified = created
-    return buffer.getvalue()
+    return _reproducible_zip(buffer.getvalue(), created)
+
+
+def _reproducible_zip(data: bytes, when) -> bytes:
+    """The same workbook bytes for the same data: fixed entry times, and the data date in its properties."""
+    import re
+    import zipfile
+
+    stamp = (when.year, when.month, when.day, 0, 0, 0) if when is not None else (1980, 1, 1, 0, 0, 0)
+    iso = f"{stamp[0]:04d}-{stamp[1]:02d}-{stamp[2]:02d}T00:00:00Z"
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            payload = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                payload = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2",
+                                 payload)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, payload)
+    return out.getvalue()

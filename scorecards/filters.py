@@ -237,6 +237,13 @@ def outcome_class(value: Outcome | Stance | Revision) -> str:
     return "neutral"
 
 
+def deviations(value: Decimal | None) -> str:
+    """A standardised surprise, in standard deviations of the estimates: '+1.9 SD'; '—' when there is none."""
+    if value is None:
+        return "—"
+    return number(value, DERIVED_PLACES, signed=True) + " SD"
+
+
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural_word or word + 's')}"
 
@@ -254,5 +261,6 @@ FILTERS = {
     "metric_name": metric_name,
     "plural": plural,
     "move": move,
+    "deviations": deviations,
     "tick": tick,
 }

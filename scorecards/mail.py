@@ -29,13 +29,15 @@ from pathlib import Path
 import css_inline
 from jinja2 import Environment, TemplateError, select_autoescape
 
+from .build import cards_only, load_all
 from .compute import Figure, Scorecard
-from .distribution import MailingList, Recipient
+from .distribution import MailingList, Recipient, load_distribution
 from .errors import MailError
 from .metrics import Outcome
-from .outbox import KEY_HEADER, content_hash, read_message
+from .outbox import KEY_HEADER, content_hash, read_message, write_outbox
 from .render import make_env
 from .settings import Settings
+from .writer import BuildLock
 
 SEASON_PDF = "season.pdf"          # the season summary, built by `make`
 PACK_PDF = "season-book.pdf"       # every scorecard in one PDF, built by `make`
@@ -172,7 +174,9 @@ class Composer:
         audiences = [(r,) for r in mlist.recipients] if per_recipient else [mlist.recipients]
         out: list[Composed] = []
         for audience in audiences:
-            stem = mlist.name + (f"--{_SAFE_FILE_CHARS.sub('_', audience[0].email.casefold())}" if per_recipient else "")
+            stem = mlist.name
+            if per_recipient:
+                stem += "--" + _SAFE_FILE_CHARS.sub("_", audience[0].email.casefold())
             whole = self._message(mlist, audience, attachments, attachments, stem, None)
             if len(whole.data) <= self.limit:
                 out.append(whole)
@@ -308,11 +312,6 @@ class OutboxRun:
 
 def fill_outbox(settings: Settings, sender: Address | None) -> OutboxRun:
     """Compose every list's messages from the built scorecards into build/outbox/."""
-    from .build import cards_only, load_all
-    from .distribution import load_distribution
-    from .outbox import write_outbox
-    from .writer import BuildLock
-
     loaded = load_all(settings)
     broken = [str(item.path) for item in loaded if item.card is None]
     if broken:

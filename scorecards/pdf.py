@@ -24,6 +24,8 @@ class PdfJob:
     slug: str
     html: str
     target: Path
+    variant: str | None = None  # "pdf/a-3u", "pdf/ua-1"
+    tags: bool = True
 
 
 _state: dict[str, object] = {}
@@ -71,7 +73,8 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
     try:
         document = weasyprint.HTML(string=job.html, base_url=_state["base_url"],  # type: ignore[attr-defined]
                                    url_fetcher=_state["fetcher"])
-        data = document.write_pdf(font_config=_state["fonts"], pdf_variant=None, uncompressed_pdf=False)
+        data = document.write_pdf(font_config=_state["fonts"], pdf_variant=job.variant, pdf_tags=job.tags,
+                                  uncompressed_pdf=False)
         write_atomic(job.target, data)
         if os.environ.get("SCORECARD_MEMORY_TRACE"):
             _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"])

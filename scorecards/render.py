@@ -54,9 +54,11 @@ def render_company(env: Environment, card: Scorecard) -> str:
     return env.get_template("company.html").render(card=card)
 
 
-def render_season(env: Environment, seasons: tuple, cards: list[Scorecard]) -> str:
+def render_season(env: Environment, seasons: tuple, cards: list[Scorecard], *, for_pdf: bool = False) -> str:
+    """The season summary; ``for_pdf`` leaves out links to the HTML pages (a PDF stands on its own)."""
     dates = [c.data_date for c in cards if c.data_date]
-    return env.get_template("season.html").render(seasons=seasons, cards=cards, data_date=max(dates) if dates else None)
+    return env.get_template("season.html").render(seasons=seasons, cards=cards, for_pdf=for_pdf,
+                                                  data_date=max(dates) if dates else None)
 
 
 def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str:

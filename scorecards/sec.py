@@ -273,12 +273,15 @@ class Missing:
     reason: str
 
 
-def filing_amount(value: Decimal, *, per_share: bool) -> Amount:
-    """An exact amount in a readable scale: 17719000000 -> 17.719B; 4.9 per share -> 4.90.
+# Decimal places a filed amount keeps at least, by scale. Filers report in thousands or millions, so
+# a filed figure is exact to the million or finer, and is shown so: 18000000 is 18.00M, not '18M',
+# which would read as rounded to the million and be judged against a consensus of 17.5M at that
+# precision (in line) instead of at the consensus's own (a beat).
+MIN_PLACES = {"T": 3, "B": 3, "M": 2, "K": 0, "": 0}
 
-    Money keeps at least the millions digit, as filers report in millions or finer: a filed
-    1000000000 is 1.000B, never '1B', which would read as rounded to the billion.
-    """
+
+def filing_amount(value: Decimal, *, per_share: bool) -> Amount:
+    """An exact amount in a readable scale: 17719000000 -> 17.719B; 18000000 -> 18.00M; 4.9 per share -> 4.90."""
     if per_share:
         places = max(2, _places(value))
         return Amount(value.quantize(Decimal(1).scaleb(-places)))
@@ -288,7 +291,7 @@ def filing_amount(value: Decimal, *, per_share: bool) -> Amount:
             scale, exponent = letter, power
             break
     mantissa = value.scaleb(-exponent)
-    places = max(_places(mantissa.normalize()), exponent - 6, 0)
+    places = max(_places(mantissa.normalize()), MIN_PLACES[scale])
     return Amount(mantissa.quantize(Decimal(1).scaleb(-places)), scale=scale)
 
 
@@ -387,9 +390,9 @@ def describe(resolved: Resolved) -> str:
     parts = []
     if resolved.less is not None:
         less = resolved.less.fact
-        parts.append(f"derived: {_span_words(fact)} {_grouped(fact.value)} ({fact.form} {fact.accession}, "
-                     f"filed {fact.filed}) less {_span_words(less)} {_grouped(less.value)} "
-                     f"({less.form} {less.accession}, filed {less.filed})")
+        parts.append(f"derived as {_span_words(fact)} ({_grouped(fact.value)}; {fact.form} {fact.accession}, "
+                     f"filed {fact.filed}) less {_span_words(less)} ({_grouped(less.value)}; "
+                     f"{less.form} {less.accession}, filed {less.filed})")
     for p in (resolved.pick, resolved.less):
         if p is not None and p.amended_from is not None:
             o = p.amended_from
@@ -409,7 +412,7 @@ def _span_words(fact: Fact) -> str:
     months = round(days / 30.44)
     if months >= 12:
         return f"the year to {fact.end}"
-    return f"{months} months to {fact.end}"
+    return f"the {months} months to {fact.end}"
 
 
 def _grouped(value: Decimal) -> str:
@@ -421,7 +424,8 @@ def _fact_json(fact: Fact) -> dict[str, Any]:
             "accession": fact.accession, "filed": fact.filed}
 
 
-def as_json(company: CompanyFacts, span: Span, results: dict[str, Resolved | Missing]) -> dict[str, Any]:
+def as_json(results: dict[str, Resolved | Missing]) -> dict[str, Any]:
+    """The figures as `scorecard facts --format json` prints them: one object keyed by metric."""
     out: dict[str, Any] = {}
     for metric, item in results.items():
         if isinstance(item, Missing):

@@ -36,8 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .distribution import ADDRESS_RE
 from .errors import SendError
-from .outbox import LEDGER, Ledger, OutboxMessage, read_outbox
+from .outbox import LEDGER, Ledger, OutboxMessage, read_outbox, recipient_key
 from .settings import Settings
+from .writer import BuildLock
 
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
@@ -102,8 +103,9 @@ def load_config(env: Mapping[str, str] | None = None, project: Path | None = Non
     values: dict[str, object] = {}
     where: dict[str, str] = {}
     for key, variable in ENV.items():
-        if env.get(variable, "").strip():
-            values[key], where[key] = env[variable].strip(), variable
+        if env.get(variable, "").strip():  # a password is taken as it is, spaces and all
+            values[key] = env[variable] if key == "password" else env[variable].strip()
+            where[key] = variable
         elif getattr(from_file, key) is not None:
             values[key], where[key] = getattr(from_file, key), f"{FILE_KEYS[key]} in {path}"
 
@@ -218,10 +220,8 @@ def send_outbox(settings: Settings, config: SmtpConfig, resend: bool = False,
                 progress: Callable[[str], None] = lambda line: None) -> SendReport:
     """Send every message in the outbox to every recipient the ledger has no record of for that content.
 
-    ``progress`` is told of each message the server accepts, as it happens.
+    ``progress`` is told of each message the server accepts or refuses, as it happens.
     """
-    from .writer import BuildLock
-
     outbox = settings.build / "outbox"
     report = SendReport()
     with BuildLock(outbox):
@@ -231,7 +231,7 @@ def send_outbox(settings: Settings, config: SmtpConfig, resend: bool = False,
         _check_config(config)
         assert config.sender is not None
         for message in messages:
-            if message.sender is not None and message.sender.addr_spec.casefold() != config.sender.addr_spec.casefold():
+            if message.sender is not None and recipient_key(message.sender) != recipient_key(config.sender):
                 raise SendError(f"{message.path} is from {message.sender.addr_spec}, but the sender is now "
                                 f"{config.sender.addr_spec} ({config.name('sender')}): run `make email` to write the "
                                 "outbox again, check it, then `make send`")
@@ -273,6 +273,9 @@ def _check_config(config: SmtpConfig) -> None:
     if config.sender is None:
         raise SendError(f"no sender: set {ENV['sender']} to the address the scorecards come from, e.g. "
                         "'Equity research <research@example.com>'")
+    if config.ca_file is not None and not config.ca_file.is_file():
+        raise SendError(f"{config.name('ca_file')}: {config.ca_file} does not exist (it should name the PEM file of "
+                        "the certificate authority that signed the server's certificate)")
     if config.user and config.password is None:
         raise SendError(f"{config.name('user')} is set but no password: set {ENV['password']}, or password in "
                         "smtp.toml (readable by you only)")
@@ -329,7 +332,8 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     except ssl.SSLCertVerificationError as exc:
         _close(smtp)
         raise SendError(f"the certificate of {config.host} could not be verified ({exc.verify_message}): if the "
-                        f"server uses a private certificate authority, set {ENV['ca_file']} to its certificate") from None
+                        f"server uses a private certificate authority, set {ENV['ca_file']} to its certificate"
+                        ) from None
     except ssl.SSLError as exc:
         _close(smtp)
         raise SendError(f"TLS with {server} failed ({exc.reason or exc}): port 465 takes {ENV['security']}=tls, "

@@ -56,6 +56,9 @@ class Settings(BaseModel):
         default_factory=dict,
         description="In-line bands by metric key or kind: '0.01' (absolute, in units) or '0.5%' (of consensus).")
     workers: int | None = Field(None, ge=1, description="PDF worker processes; default: one per core.")
+    pdf_variant: Literal["pdf/a-3u", "pdf/ua-1"] | None = Field(
+        None, description="Write PDF/A-3u (archiving) or PDF/UA-1 (screen readers); default: plain PDF.")
+    pdf_tags: bool = Field(True, description="Tag the PDF (structure for screen readers); on by default.")
     topics: dict[str, list[str]] = Field(
         default_factory=lambda: {topic: list(terms) for topic, terms in DEFAULT_TOPICS.items()},
         description="Topics counted in call transcripts, each with the words and phrases that mention it.")

@@ -201,16 +201,30 @@ def nearest(transcript: Transcript, quote: str, limit: int = 4000) -> str | None
     if not size:
         return None
     step = max(1, size // 3)
-    candidates: list[str] = []
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(wanted)
+
+    def score(words: list[str], i: int) -> float:
+        matcher.set_seq1(" ".join(words[i:i + size]).lower())
+        return matcher.ratio() if matcher.real_quick_ratio() > 0.6 and matcher.quick_ratio() > 0.6 else 0.0
+
+    best, best_words, best_i, tried = 0.0, [], 0, 0
     for body in ([t.text for t in transcript.turns] or [transcript.text]):
         words = normalise(body).split()
-        for i in range(0, max(1, len(words) - size + 1), step):
-            candidates.append(" ".join(words[i:i + size]))
-            if len(candidates) >= limit:
+        for i in range(0, max(1, len(words) - size + 1), step):  # coarse pass, then refine around the best
+            tried += 1
+            if tried > limit:
                 break
-    lowered = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(wanted, list(lowered), n=1, cutoff=0.6)
-    return lowered[close[0]] if close else None
+            ratio = score(words, i)
+            if ratio > best:
+                best, best_words, best_i = ratio, words, i
+    if best <= 0.6:
+        return None
+    for i in range(max(0, best_i - step), min(len(best_words) - size, best_i + step) + 1):
+        ratio = score(best_words, i)
+        if ratio > best:
+            best, best_i = ratio, i
+    return " ".join(best_words[best_i:best_i + size])
 
 
 # --- topics ------------------------------------------------------------------------------------

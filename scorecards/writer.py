@@ -77,8 +77,11 @@ class BuildLock:
         self.handle: int | None = None
 
     def __enter__(self) -> "BuildLock":
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            raise BuildError(f"cannot write {self.path}: {folder} is not a folder")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             self.handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise BuildError(_explain(self.path, exc)) from None
@@ -87,6 +90,8 @@ class BuildLock:
         except BlockingIOError:
             print(f"waiting for another build to finish ({self.path})", flush=True)
             fcntl.flock(self.handle, fcntl.LOCK_EX)
+        for leftover in folder.glob(".*.tmp"):  # from a build that was killed mid-write; we hold the lock
+            leftover.unlink(missing_ok=True)
         return self
 
     def __exit__(self, *exc: object) -> None:

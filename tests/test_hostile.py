@@ -1,0 +1,196 @@
+"""Hostile input, interrupted builds and reproducible files (issue 7)."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import REPO
+from scorecards.build import load_all, read_company
+from scorecards.errors import InputError
+from scorecards.loader import MAX_BYTES, parse_yaml
+from scorecards.settings import Settings
+
+HOSTILE = REPO / "tests" / "inputs" / "hostile"
+COMPANIES = REPO / "tests" / "inputs" / "companies"
+
+
+def project(tmp_path, *files):
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (tmp_path / "inputs").mkdir()
+    for f in files:
+        shutil.copy(f, tmp_path / "inputs" / Path(f).name)
+    return tmp_path
+
+
+def build(root, *args, check=True):
+    result = subprocess.run([sys.executable, "-m", "scorecards", "build", *args], cwd=root, capture_output=True,
+                            text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+# --- text from YAML is text ------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_markup_in_yaml_is_shown_as_text_and_nothing_is_fetched(tmp_path):
+    root = project(tmp_path, HOSTILE / "injection.yaml")
+    build(root)
+    html = (root / "build" / "injection.html").read_text()
+    body = html.split("</style>", 1)[1]
+    for live in ("<script>alert", "<img src", '<link rel="attachment"', "<object", "<b>Bold", "<i>CEO"):
+        assert live not in body, live
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Evil Corp" in body
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in body
+    reader = PdfReader(root / "build" / "injection.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "<script>alert('x')</script> Evil Corp" in text
+    assert '<img src="file:///etc/passwd">' in text
+    assert "url(http://127.0.0.1:9/x.png)" in text
+    assert reader.attachments == {}
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get_object())
+    assert "root:" not in text  # nothing of /etc/passwd made it in
+
+
+@pytest.mark.slow
+def test_long_names_other_scripts_and_emoji_keep_the_layout(tmp_path):
+    root = project(tmp_path, HOSTILE / "scripts-and-sizes.yaml")
+    build(root)
+    reader = PdfReader(root / "build" / "scripts-and-sizes.pdf")
+    assert len(reader.pages) <= 2
+    if shutil.which("pdftotext") is None:
+        pytest.skip("needs pdftotext (poppler-utils), which reads this font encoding correctly")
+    text = subprocess.run(["pdftotext", str(root / "build" / "scripts-and-sizes.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for expected in ["Κόσμος Ολλανδικός", "山田太郎", "我々はAIに全力で投資する", "日本経済新聞", "NM", "$123,456,789,012.345"]:
+        assert expected in text, expected
+    for page in reader.pages:  # nothing drawn outside the page
+        box = page.mediabox
+        assert float(box.width) < 600 and float(box.height) < 850
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+def test_alias_bomb_is_refused_quickly():
+    bomb = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] +
+                     [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+                      f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+                      for i in range(8)])
+    started = time.perf_counter()
+    with pytest.raises(InputError) as caught:
+        parse_yaml(bomb.encode(), "bomb.yaml")
+    assert time.perf_counter() - started < 1
+    assert "more than 200,000 values after expanding aliases" in str(caught.value)
+
+
+def test_very_large_file_is_refused():
+    with pytest.raises(InputError) as caught:
+        parse_yaml(b"# " + b"x" * MAX_BYTES, "big.yaml")
+    assert str(caught.value).startswith("big.yaml:1:1: the file is 1,000,002 bytes, over the limit of 1,000,000")
+
+
+def test_two_files_for_one_company_name_each_other(tmp_path):
+    shutil.copy(COMPANIES / "sony.yaml", tmp_path / "sony.yaml")
+    shutil.copy(COMPANIES / "sony.yaml", tmp_path / "sony-group.yaml")
+    loaded = load_all(Settings(inputs=tmp_path))
+    messages = [str(p) for item in loaded for p in item.problems]
+    assert messages == [
+        f"{tmp_path}/sony-group.yaml:3:11: company.ticker: SONY is also the company in {tmp_path}/sony.yaml "
+        "(keep one file per company)",
+        f"{tmp_path}/sony.yaml:3:11: company.ticker: SONY is also the company in {tmp_path}/sony-group.yaml "
+        "(keep one file per company)",
+    ]
+    assert all(item.card is None for item in loaded)
+
+
+def test_a_company_with_no_quarters_renders(tmp_path, in_repo):
+    text = (COMPANIES / "sony.yaml").read_text().split("quarters:")[0] + "quarters: []\n"
+    (tmp_path / "empty.yaml").write_text(text)
+    card = read_company(tmp_path / "empty.yaml", Settings()).card
+    from scorecards.render import make_env, render_company
+
+    html = render_company(make_env(Settings()), card)
+    assert "No quarters recorded yet for Sony Group Corporation." in html
+
+
+# --- interruptions, concurrency, unwritable folders --------------------------------------------
+
+@pytest.mark.slow
+def test_killed_builds_leave_nothing_half_written_and_the_next_build_repairs(tmp_path):
+    root = project(tmp_path, *sorted(COMPANIES.glob("*.yaml")), REPO / "tests/inputs/history/acme.yaml")
+    for delay in (0.3, 1.0, 1.8, 2.6):
+        process = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=root,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for pdf in (root / "build").glob("*.pdf"):
+            assert len(PdfReader(pdf).pages) >= 1  # every PDF present is whole
+        for html in (root / "build").glob("*.html"):
+            assert html.read_text().rstrip().endswith("</html>")
+    result = build(root)
+    assert "failed" not in result.stderr
+    for slug in ("bloom-energy", "sony", "acme"):
+        assert len(PdfReader(root / "build" / f"{slug}.pdf").pages) >= 1
+    assert list((root / "build").glob(".*.tmp")) == []  # leftovers of killed builds are swept
+    again = build(root)
+    assert "0 built, 3 up to date" in again.stderr + again.stdout
+
+
+@pytest.mark.slow
+def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
+    root = project(tmp_path, *sorted(COMPANIES.glob("*.yaml")))
+    runs = [subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for run in runs:
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+    for pdf in (root / "build").glob("*.pdf"):
+        assert len(PdfReader(pdf).pages) >= 1
+
+
+def test_a_build_folder_that_cannot_be_written_is_one_line(tmp_path):
+    root = project(tmp_path, COMPANIES / "sony.yaml")
+    (root / "build").write_text("a file where the build folder should be")
+    result = build(root, "--format", "html", check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [f"error: cannot write build/.lock: build is not a folder"]
+
+
+# --- the same inputs give the same files ---------------------------------------------------------
+
+@pytest.mark.slow
+def test_two_builds_in_separate_processes_give_identical_bytes(tmp_path):
+    outputs = []
+    for name in ("one", "two"):
+        root = project(tmp_path / name, *sorted(COMPANIES.glob("*.yaml")))
+        build(root)
+        outputs.append({p.name: p.read_bytes() for p in sorted((root / "build").glob("*.*"))})
+    assert outputs[0].keys() == outputs[1].keys()
+    assert {"season-book.pdf", "season.xlsx", "sony.pdf", "season.csv"} <= set(outputs[0])
+    different = [name for name in outputs[0] if outputs[0][name] != outputs[1][name]]
+    assert different == []
+
+
+@pytest.mark.slow
+def test_archival_and_accessible_pdf_settings(tmp_path):
+    root = project(tmp_path, COMPANIES / "bloom-energy.yaml")
+    build(root, "--format", "pdf")
+    reader = PdfReader(root / "build" / "bloom-energy.pdf")
+    catalog = reader.trailer["/Root"].get_object()
+    assert catalog["/MarkInfo"]["/Marked"] is True or str(catalog["/MarkInfo"]["/Marked"]) == "True"
+    assert "/StructTreeRoot" in catalog
+    (root / "scorecard.toml").write_text('pdf_variant = "pdf/a-3u"\n')
+    build(root, "--format", "pdf")
+    catalog = PdfReader(root / "build" / "bloom-energy.pdf").trailer["/Root"].get_object()
+    assert "/OutputIntents" in catalog
+    metadata = catalog["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="U"' in metadata

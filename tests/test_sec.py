@@ -1,0 +1,412 @@
+"""Standard figures from SEC companyfacts: dates not fy/fp, originals over repeats, amendments,
+three-month against year-to-date durations, derived quarters, alternative concepts, currencies;
+`scorecard facts`; and figures taken from or checked against a filing in a scorecard."""
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SHARED
+from scorecards.build import read_company
+from scorecards.errors import FilingError
+from scorecards.sec import (Missing, as_json, dumps_exact, filing_amount, filing_url, load_companyfacts,
+                            parse_companyfacts, period_span, resolve, resolve_all)
+from scorecards.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inputs"
+EXAMPLE = FIXTURES / "sec" / "CIK0000000042.json"
+REAL = SHARED / "fixtures" / "sec"
+needs_real = pytest.mark.skipif(not (REAL / "tesla-companyfacts.json").exists(),
+                                reason="the real companyfacts files in ../shared/fixtures/sec are not here")
+D = Decimal
+
+
+def figures(path, period, fye="12-31", named_by="end", currency=None):
+    return resolve_all(load_companyfacts(path), period_span(period, fye, named_by), currency)
+
+
+def companyfacts(facts, cik=7, name="Test Co"):
+    """A companyfacts file from {concept: {unit: [(start, end, val, form, filed), ...]}}."""
+    data = {"cik": cik, "entityName": name, "facts": {}}
+    for concept, units in facts.items():
+        taxonomy, name_ = concept.split(":")
+        data["facts"].setdefault(taxonomy, {})[name_] = {"units": {
+            unit: [{"start": s, "end": e, "val": v, "accn": f"0000000007-{filed[2:4]}-{n:06d}", "fy": 2099, "fp": "FY",
+                    "form": form, "filed": filed} for n, (s, e, v, form, filed) in enumerate(rows)]
+            for unit, rows in units.items()}}
+    return parse_companyfacts(json.dumps(data).encode(), "test.json")
+
+
+# --- periods ---
+
+@pytest.mark.parametrize("period, fye, named_by, start, end, previous", [
+    ("Q4 FY2021", "12-31", "end", "2021-10-01", "2021-12-31", "2021-09-30"),
+    ("Q1 FY2021", "12-31", "end", "2021-01-01", "2021-03-31", None),
+    ("FY2021", "12-31", "end", "2021-01-01", "2021-12-31", None),
+    ("H2 FY2021", "12-31", "end", "2021-07-01", "2021-12-31", "2021-06-30"),
+    ("Q2 FY2026", "06-30", "end", "2025-10-01", "2025-12-31", "2025-09-30"),   # Coherent
+    ("Q3 FY2025", "03-31", "start", "2025-10-01", "2025-12-31", "2025-09-30"),  # Sony: FY2025 ends March 2026
+])
+def test_period_spans(period, fye, named_by, start, end, previous):
+    span = period_span(period, fye, named_by)
+    assert (str(span.start), str(span.end)) == (start, end)
+    assert (str(span.previous_end) if span.previous_end else None) == previous
+
+
+def test_an_unknown_period_is_an_error_with_the_spelling_wanted():
+    with pytest.raises(FilingError, match="'Q4 2021' is not a fiscal period"):
+        period_span("Q4 2021", "12-31")
+
+
+# --- the shipped example file ---
+
+def test_quarter_from_the_three_month_fact_not_the_year_to_date_one():
+    got = figures(EXAMPLE, "Q3 FY2024")
+    assert got["revenue"].value == D(130000000)               # not the nine months' 350000000
+    assert (got["revenue"].start, got["revenue"].end) == (dt.date(2024, 7, 1), dt.date(2024, 9, 30))
+    assert not got["revenue"].derived
+
+
+def test_the_original_filing_wins_over_a_later_repeat():
+    revenue = figures(EXAMPLE, "Q3 FY2024")["revenue"]
+    # the 2025 Q3 10-Q repeats Q3 2024 (with a frame); the figure cites the 10-Q that first reported it
+    assert revenue.fact.accession == "0000000042-24-000033" and revenue.fact.filed == dt.date(2024, 10, 24)
+
+
+def test_a_later_restatement_is_noted_but_the_figure_as_first_filed_is_used():
+    eps = figures(EXAMPLE, "Q3 FY2024")["eps_gaap"]
+    assert eps.value == D("0.25")
+    assert eps.pick.restated_in.value == D("0.125") and eps.pick.restated_in.form == "10-Q"
+
+
+def test_an_amendment_that_changes_a_value_wins_and_says_so():
+    income = figures(EXAMPLE, "FY2024")["operating_income"]
+    assert income.value == D(58000000) and income.fact.form == "10-K/A"
+    assert income.amended and income.pick.amended_from.value == D(60000000)
+    entry = as_json({"operating_income": income})["operating_income"]
+    assert entry["amended"] is True and entry["amended_from"]["value"] == D(60000000)
+
+
+def test_fourth_quarter_is_full_year_less_nine_months_flagged_as_derived():
+    got = figures(EXAMPLE, "Q4 FY2024")
+    revenue = got["revenue"]
+    assert revenue.derived and revenue.value == D(150000000)
+    assert revenue.fact.form == "10-K" and revenue.less.fact.form == "10-Q"
+    assert (revenue.start, revenue.end) == (dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+    # the amended full year is the one derived from
+    assert got["operating_income"].value == D(18000000) and got["operating_income"].amended
+
+
+def test_a_fourth_quarter_filed_directly_is_not_derived():
+    income = figures(EXAMPLE, "Q4 FY2024")["net_income"]
+    assert income.value == D(12000000) and not income.derived
+
+
+def test_cash_flows_filed_only_year_to_date_are_derived_for_every_later_quarter():
+    assert figures(EXAMPLE, "Q2 FY2024")["capex"].value == D(15000000)     # H1 25M - Q1 10M
+    assert figures(EXAMPLE, "Q3 FY2024")["operating_cash_flow"].value == D(40000000)  # 9M 90M - H1 50M
+    q1 = figures(EXAMPLE, "Q1 FY2024")["capex"]
+    assert q1.value == D(10000000) and not q1.derived
+
+
+def test_per_share_figures_are_never_derived():
+    eps = figures(EXAMPLE, "Q4 FY2024")["eps_gaap"]
+    assert isinstance(eps, Missing)
+    assert "per-share figure cannot be derived" in eps.reason
+
+
+def test_facts_are_chosen_by_their_dates_not_by_fy_and_fp():
+    # every row says fy 2099, fp FY; only the dates say what each measures
+    facts = companyfacts({"us-gaap:Revenues": {"USD": [
+        ("2023-01-01", "2023-12-31", 900, "10-K", "2024-02-01"),
+        ("2023-10-01", "2023-12-31", 250, "10-K", "2024-02-01"),
+    ]}})
+    assert resolve(facts, "revenue", period_span("Q4 FY2023", "12-31")).value == 250
+    assert resolve(facts, "revenue", period_span("FY2023", "12-31")).value == 900
+
+
+def test_period_ends_match_within_a_few_days_for_52_53_week_years():
+    facts = companyfacts({"us-gaap:Revenues": {"USD": [
+        ("2023-10-01", "2023-12-30", 300, "10-Q", "2024-01-30"),   # a Saturday, a day early
+        ("2023-07-02", "2023-09-30", 200, "10-Q", "2023-10-30"),   # a quarter earlier
+    ]}})
+    found = resolve(facts, "revenue", period_span("Q1 FY2024", "09-30"))
+    assert found.value == 300 and found.end == dt.date(2023, 12, 30)
+    assert isinstance(resolve(facts, "revenue", period_span("Q2 FY2024", "09-30")), Missing)
+
+
+@pytest.mark.parametrize("concept", ["us-gaap:Revenues", "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
+                                     "us-gaap:SalesRevenueNet", "ifrs-full:Revenue"])
+def test_revenue_under_its_usual_concepts(concept):
+    facts = companyfacts({concept: {"USD": [("2023-01-01", "2023-12-31", 1234, "10-K", "2024-02-01")]}})
+    found = resolve(facts, "revenue", period_span("FY2023", "12-31"))
+    assert found.value == 1234 and found.concept == concept
+
+
+def test_the_first_concept_wins_where_several_are_filed():
+    facts = companyfacts({
+        "us-gaap:SalesRevenueNet": {"USD": [("2023-01-01", "2023-12-31", 1, "10-K", "2024-02-01")]},
+        "us-gaap:Revenues": {"USD": [("2023-01-01", "2023-12-31", 2, "10-K", "2024-02-01")]},
+    })
+    assert resolve(facts, "revenue", period_span("FY2023", "12-31")).concept == "us-gaap:Revenues"
+
+
+def test_ifrs_in_yen_with_per_share_units():
+    facts = companyfacts({
+        "ifrs-full:Revenue": {"JPY": [("2024-04-01", "2025-03-31", 12957064000000, "20-F", "2025-06-20")],
+                              "USD": [("2024-04-01", "2025-03-31", 86000000000, "20-F", "2025-06-20")]},
+        "ifrs-full:DilutedEarningsLossPerShare": {"JPY/shares": [("2024-04-01", "2025-03-31", 184.92, "20-F",
+                                                                  "2025-06-20")]},
+    })
+    span = period_span("FY2024", "03-31", "start")
+    revenue = resolve(facts, "revenue", span, "JPY")
+    assert revenue.value == D(12957064000000) and revenue.unit == "JPY"
+    assert revenue.amount().written == "12.957064T"
+    eps = resolve(facts, "eps_gaap", span, "JPY")
+    assert eps.value == D("184.92") and eps.unit == "JPY/shares"
+    assert isinstance(resolve(facts, "eps_gaap", span, "EUR"), Missing)
+
+
+def test_amounts_keep_the_filed_value_exactly():
+    assert filing_amount(D(17719000000), per_share=False).value == D(17719000000)
+    assert filing_amount(D(17719000000), per_share=False).written == "17.719B"
+    assert filing_amount(D(18000000), per_share=False).written == "18.00M"  # exact to the million, not rounded
+    assert filing_amount(D("4.9"), per_share=True).written == "4.90"
+    assert filing_amount(D("-0.94"), per_share=True).written == "-0.94"
+
+
+def test_edgar_address_of_a_filing():
+    assert filing_url(1318605, "0000950170-22-000796") == \
+        "https://www.sec.gov/Archives/edgar/data/1318605/000095017022000796/"
+
+
+def test_a_file_that_is_not_companyfacts_is_refused(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"hello": 1}')
+    with pytest.raises(FilingError, match="not an SEC companyfacts file"):
+        load_companyfacts(bad)
+    bad.write_text("not json")
+    with pytest.raises(FilingError, match="not a JSON file"):
+        load_companyfacts(bad)
+
+
+def test_json_writes_every_value_exactly():
+    text = dumps_exact({"a": D("0.125"), "b": D(53823000000), "c": dt.date(2022, 2, 7)})
+    assert json.loads(text) == {"a": 0.125, "b": 53823000000, "c": "2022-02-07"}
+    assert '"a": 0.125' in text and '"b": 53823000000' in text
+
+
+# --- the real files (Tesla to Q3 2022; LPA, an IFRS 20-F filer) ---
+
+@needs_real
+def test_tesla_q4_2021_matches_what_tesla_reported():
+    got = figures(REAL / "tesla-companyfacts.json", "Q4 FY2021")
+    # Tesla's Q4 2021 update: revenue $17,719M, operating income $2,613M, GAAP net income $2,321M,
+    # operating cash flow $4,585M, capital expenditures $1,810M
+    expected = {"revenue": 17719, "operating_income": 2613, "net_income": 2321, "operating_cash_flow": 4585,
+                "capex": 1810}
+    assert {k: got[k].value / 10**6 for k in expected} == expected
+    revenue = got["revenue"]
+    assert revenue.derived
+    assert (revenue.fact.value, revenue.fact.form, revenue.fact.accession) == (D(53823000000), "10-K", "0000950170-22-000796")
+    assert (revenue.less.fact.value, revenue.less.fact.form, revenue.less.fact.accession) == \
+        (D(36104000000), "10-Q", "0000950170-21-002253")
+    assert isinstance(got["eps_gaap"], Missing)   # no Q4 EPS is filed, and it is not derived
+
+
+@needs_real
+def test_tesla_q3_2021_as_first_reported_before_the_2022_split():
+    got = figures(REAL / "tesla-companyfacts.json", "Q3 FY2021")
+    assert got["revenue"].value == D(13757000000) and not got["revenue"].derived  # not the 9 months' 36,104M
+    assert got["eps_gaap"].value == D("1.44")           # as reported in October 2021
+    assert got["eps_gaap"].pick.restated_in.value == D("0.48")   # the 2022 10-Q, after the 3-for-1 split
+    assert got["eps_basic"].value == D("1.62")
+    assert got["operating_cash_flow"].derived and got["operating_cash_flow"].value == D(6912000000 - 3765000000)
+
+
+@needs_real
+def test_tesla_q3_2022_cash_flows_derived_from_year_to_date():
+    got = figures(REAL / "tesla-companyfacts.json", "Q3 FY2022")
+    assert got["operating_cash_flow"].value == D(5100000000)   # Tesla reported $5,100M
+    assert got["capex"].value == D(1803000000)                 # and $1,803M
+    assert got["eps_gaap"].value == D("0.95")
+
+
+@needs_real
+def test_tesla_q4_2020_revenue_filed_directly_in_the_10k():
+    revenue = figures(REAL / "tesla-companyfacts.json", "Q4 FY2020")["revenue"]
+    assert revenue.value == D(10744000000) and not revenue.derived and revenue.fact.form == "10-K"
+
+
+@needs_real
+def test_lpa_ifrs_20f_with_a_negative_eps():
+    got = figures(REAL / "lpa-companyfacts.json", "FY2024")
+    assert got["revenue"].value == D(43862372) and got["revenue"].concept == "ifrs-full:Revenue"
+    assert got["net_income"].value == D(-29285428)     # attributable to owners of the parent
+    assert got["net_income"].concept == "ifrs-full:ProfitLossAttributableToOwnersOfParent"
+    assert got["eps_gaap"].value == D("-0.94") and got["eps_gaap"].fact.form == "20-F"
+    assert got["operating_income"].value == D(36606814)
+    assert got["operating_cash_flow"].value == D(19391563)
+    fy2022 = figures(REAL / "lpa-companyfacts.json", "FY2022")["eps_gaap"]
+    assert fy2022.value == D("0.048") and fy2022.pick.restated_in.value == D("0.28")
+
+
+# --- the command ---
+
+def run(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "scorecards", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_facts_json_is_keyed_by_metric_with_provenance():
+    result = run("facts", str(EXAMPLE), "--period", "Q4 FY2024", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["revenue", "operating_income", "net_income", "eps_gaap", "eps_basic", "capex",
+                          "operating_cash_flow"]
+    revenue = data["revenue"]
+    assert revenue["value"] == 150000000 and revenue["unit"] == "USD" and revenue["derived"] is True
+    assert (revenue["start"], revenue["end"]) == ("2024-10-01", "2024-12-31")
+    assert (revenue["form"], revenue["accession"], revenue["filed"]) == ("10-K", "0000000042-25-000007", "2025-02-10")
+    assert revenue["url"] == "https://www.sec.gov/Archives/edgar/data/42/000000004225000007/"
+    assert [d["value"] for d in revenue["derived_from"]] == [500000000, 350000000]
+    assert data["net_income"]["derived"] is False
+    assert data["eps_gaap"]["value"] is None and "cannot be derived" in data["eps_gaap"]["reason"]
+
+
+def test_facts_table_is_the_default(tmp_path):
+    result = run("facts", str(EXAMPLE), "--period", "Q3 FY2024")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Example Corp (CIK 42), Q3 FY2024: 2024-07-01 to 2024-09-30"
+    revenue = next(line for line in lines if line.startswith("Revenue "))
+    assert "130,000,000" in revenue and "10-Q" in revenue and "0000000042-24-000033" in revenue
+    assert any(line.startswith("Capital expenditure (derived)") for line in lines)
+    assert "EPS (diluted): later restated as 0.125" in result.stdout
+
+
+def test_facts_with_a_fiscal_year_end():
+    result = run("facts", str(EXAMPLE), "--period", "FY2024", "--fiscal-year-end", "06-30", "--format", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["revenue"]["value"] is None   # July 2023 to June 2024 is not filed
+    bad = run("facts", str(EXAMPLE), "--period", "FY2024", "--fiscal-year-end", "13-01")
+    assert bad.returncode == 2 and "not a month and day" in bad.stderr
+
+
+@needs_real
+def test_facts_on_the_real_tesla_file():
+    result = run("facts", str(REAL / "tesla-companyfacts.json"), "--period", "Q4 FY2021", "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["revenue"]["value"] == 17719000000 and data["revenue"]["derived"] is True
+    assert data["net_income"]["value"] == 2321000000
+
+
+# --- in a scorecard ---
+
+@pytest.fixture
+def project(tmp_path):
+    shutil.copytree(FIXTURES, tmp_path / "inputs")
+    return tmp_path / "inputs"
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_actual_filing_takes_the_figure_and_cites_the_filing(project):
+    loaded = read_company(project / "exm.yaml", Settings())
+    assert loaded.errors == [], loaded.problems
+    q = loaded.card.latest
+    revenue = next(f for f in q.figures if f.metric.key == "revenue")
+    assert revenue.actual.number == D(150000000)
+    assert "Derived as the year to 2024-12-31 (500,000,000; 10-K 0000000042-25-000007" in revenue.note
+    [citation] = [c for c in loaded.card.citations if c.number in revenue.cites and c.publisher == "SEC EDGAR"]
+    assert citation.title == "Example Corp, Form 10-K, accession no. 0000000042-25-000007"
+    assert citation.date == dt.date(2025, 2, 10)
+    assert citation.url == "https://www.sec.gov/Archives/edgar/data/42/000000004225000007/"
+    income = next(f for f in q.figures if f.metric.key == "operating_income")
+    assert income.actual.number == D(18000000) and "amended" in income.note
+    assert income.outcome.value == "beat"      # 18.00M against 17.5M: judged at the consensus's precision
+    # the typed consensus keeps citing the press release
+    assert any(c.publisher == "Example Corp" and c.number in income.cites for c in loaded.card.citations)
+
+
+def test_a_typed_figure_that_disagrees_with_the_filing_is_a_warning_naming_both(project):
+    edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12.4M}")
+    loaded = read_company(project / "exm.yaml", Settings())
+    assert loaded.card is not None
+    [warning] = [p for p in loaded.problems if p.warning]
+    assert str(warning).startswith(f"{project}/exm.yaml:25:34: warning: quarters[0].results.net_income.actual: "
+                                   "12.4M differs from the filing: 12,000,000 USD in 10-K 0000000042-25-000007")
+
+
+def test_a_typed_figure_is_checked_at_the_precision_typed(project):
+    edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12M}")
+    assert read_company(project / "exm.yaml", Settings()).problems == []
+    edit(project / "exm.yaml", "{actual: 12M}", "{actual: ~13M}")   # 'about': within 10%
+    assert read_company(project / "exm.yaml", Settings()).problems == []
+    edit(project / "exm.yaml", "{actual: ~13M}", "{actual: ~14M}")
+    assert len(read_company(project / "exm.yaml", Settings()).problems) == 1
+    edit(project / "exm.yaml", "{actual: ~14M}", "{actual: \">11M\"}")
+    assert read_company(project / "exm.yaml", Settings()).problems == []
+
+
+def test_validate_strict_fails_on_a_figure_that_disagrees_with_the_filing(project):
+    edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12.4M}")
+    shutil.copytree(REPO / "templates", project.parent / "templates")
+    loose = run("validate", cwd=project.parent)
+    assert loose.returncode == 0 and "1 warning" in loose.stdout
+    strict = run("validate", "--strict", cwd=project.parent)
+    assert strict.returncode == 1
+    assert "12.4M differs from the filing: 12,000,000 USD" in strict.stderr
+
+
+def test_actual_filing_without_a_filing_is_a_located_error(project):
+    edit(project / "exm.yaml", "  cik: 42\n", "")
+    loaded = read_company(project / "exm.yaml", Settings())
+    assert loaded.card is None
+    assert [str(p) for p in loaded.errors][0] == (
+        f"{project}/exm.yaml:22:34: quarters[0].results.revenue.actual: no filing to take the figure from "
+        "(set company.cik and run `scorecard fetch-sec EXM`, or set company.companyfacts)")
+
+
+def test_a_cik_whose_file_is_not_downloaded(project):
+    (project / "sec" / "CIK0000000042.json").unlink()
+    loaded = read_company(project / "exm.yaml", Settings())
+    assert "no companyfacts file" in str(loaded.errors[0]) and "scorecard fetch-sec 42" in str(loaded.errors[0])
+    # without `actual: filing` a missing file only means nothing is checked
+    edit(project / "exm.yaml", "{actual: filing}  ", "{actual: 150M}  ")
+    edit(project / "exm.yaml", "{actual: filing, consensus: 17.5M}", "{actual: 18M, consensus: 17.5M}")
+    edit(project / "exm.yaml", "capex:            {actual: filing}", "capex:            {actual: 25M}")
+    assert read_company(project / "exm.yaml", Settings()).errors == []
+
+
+def test_companyfacts_under_another_name(project):
+    (project / "sec" / "CIK0000000042.json").rename(project / "sec" / "example.json")
+    edit(project / "exm.yaml", "  cik: 42\n", "  companyfacts: sec/example.json\n")
+    assert read_company(project / "exm.yaml", Settings()).errors == []
+
+
+def test_a_per_share_figure_the_filing_cannot_give_is_an_error(project):
+    edit(project / "exm.yaml", "capex:            {actual: filing}", "eps_gaap:         {actual: filing}")
+    loaded = read_company(project / "exm.yaml", Settings())
+    assert any("cannot be derived from year-to-date figures" in str(p) for p in loaded.errors)
+
+
+def test_the_json_schema_allows_filing_as_an_actual_and_a_cik():
+    jsonschema = pytest.importorskip("jsonschema")
+    from scorecards.loader import load_yaml
+    from scorecards.schema import json_schema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    data = json.loads(json.dumps(load_yaml(FIXTURES / "exm.yaml").data, default=str))
+    assert list(validator.iter_errors(data)) == []
+    data["quarters"][0]["results"]["revenue"]["actual"] = "filings"
+    assert list(validator.iter_errors(data)) != []
