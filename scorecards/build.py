@@ -345,6 +345,15 @@ def _build_book(run: _Run, env, cards: list[Scorecard], seasons, fingerprint: st
     target = build_dir / "season-book.pdf"
     if "pdf" not in run.formats or not run.stale(target, fingerprint):
         return
+    if len(cards) > run.settings.book_max_companies:
+        from .writer import remove
+
+        remove(target)
+        run.records.pop(str(target), None)
+        run.report.messages.append(
+            f"season-book.pdf not built: {len(cards)} companies is over book_max_companies = "
+            f"{run.settings.book_max_companies} (raise it in [tool.scorecard] to build the pack anyway)")
+        return
     parts = [(card, build_dir / f"{card.slug}.pdf") for card in cards]
     season_pdf = build_dir / "season.pdf"
     if not season_pdf.exists() or any(not path.exists() for _, path in parts):

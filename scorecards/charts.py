@@ -13,7 +13,7 @@ Labels are formatted by the template filters like every other figure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .compute import Figure, Guide, Scorecard, Value
@@ -81,6 +81,7 @@ class BarChart:
     axis: Axis
     bars: tuple[Bar, ...]
     zero: float
+    of: int = 0  # how many companies the chart could show (it shows the largest surprises when there are many)
 
     @property
     def height(self) -> int:
@@ -104,9 +105,19 @@ def surprise_bars(rows: Sequence[tuple[str, Figure | None]], left: float = 120, 
     return BarChart(axis, tuple(bars), zero)
 
 
-def season_surprise(rows: Iterable, attribute: str) -> BarChart | None:
-    """Surprise % bars for a season's companies, for their 'eps' or 'revenue' figure."""
-    return surprise_bars([(r.card.company.ticker, getattr(r, attribute)) for r in rows])
+MAX_BARS = 30
+
+
+def season_surprise(rows: Iterable, attribute: str, limit: int = MAX_BARS) -> BarChart | None:
+    """Surprise % bars for a season's companies ('eps' or 'revenue'); past ``limit`` companies, the largest surprises."""
+    judged = [(r.card.company.ticker, getattr(r, attribute)) for r in rows]
+    judged = [(label, fig) for label, fig in judged if fig is not None and fig.outcome is not Outcome.NONE]
+    shown = judged
+    if len(judged) > limit:
+        largest = sorted(range(len(judged)), key=lambda i: abs(judged[i][1].surprise_pct or 0), reverse=True)[:limit]
+        shown = [judged[i] for i in sorted(largest)]
+    chart = surprise_bars(shown)
+    return None if chart is None else replace(chart, of=len(judged))
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,7 @@ class CapexChart:
     axis: Axis
     bars: tuple[CapexBar, ...]
     currency: str
+    of: int = 0  # how many companies have a plan (the chart shows the largest when there are many)
 
     @property
     def height(self) -> int:
@@ -226,6 +238,9 @@ def capex_bars(rows: Iterable, left: float = 120, right: float = WIDTH - 110) ->
         currencies = {"USD"} if usable else set()
     if not usable:
         return None
+    total = len(usable)
+    if total > MAX_BARS:
+        usable = sorted(usable, key=lambda r: r.plan.number, reverse=True)[:MAX_BARS]
     factor = {r.card.company.ticker: (r.rate or Decimal(1)) for r in usable}
     values = []
     for r in usable:
@@ -241,4 +256,4 @@ def capex_bars(rows: Iterable, left: float = 120, right: float = WIDTH - 110) ->
                              axis.x(r.plan.number), axis.x(r.prior_year.number) if r.prior_year else None,
                              axis.x(r.consensus.number) if r.consensus else None,
                              axis.x(low) if low is not None else None, axis.x(high) if high is not None else None))
-    return CapexChart(axis, tuple(bars), currencies.pop())
+    return CapexChart(axis, tuple(bars), currencies.pop(), total)

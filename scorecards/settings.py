@@ -59,6 +59,9 @@ class Settings(BaseModel):
     pdf_variant: Literal["pdf/a-3u", "pdf/ua-1"] | None = Field(
         None, description="Write PDF/A-3u (archiving) or PDF/UA-1 (screen readers); default: plain PDF.")
     pdf_tags: bool = Field(True, description="Tag the PDF (structure for screen readers); on by default.")
+    book_max_companies: int = Field(
+        100, ge=1, description="Build season-book.pdf only up to this many companies: beyond it the pack is too "
+                               "large to email and costs more to assemble than the scorecards themselves.")
     topics: dict[str, list[str]] = Field(
         default_factory=lambda: {topic: list(terms) for topic, terms in DEFAULT_TOPICS.items()},
         description="Topics counted in call transcripts, each with the words and phrases that mention it.")
