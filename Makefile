@@ -19,8 +19,10 @@ JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # What a scorecard build depends on: the company files, the templates, the code and the settings.
 COMPANY_FILES := $(wildcard $(INPUTS)/*.yaml)
 SLUGS := $(patsubst $(INPUTS)/%.yaml,%,$(COMPANY_FILES))
+# The season's outputs as the last build wrote them (build/outputs.mk: the book only up to book_max_companies).
+-include $(BUILD)/outputs.mk
 OUTPUTS := $(foreach s,$(SLUGS),$(BUILD)/$(s).html $(BUILD)/$(s).pdf) $(BUILD)/index.html $(BUILD)/scorecard.schema.json \
-           $(addprefix $(BUILD)/,season.html season.pdf season.csv season.xlsx season.json season-book.pdf)
+           $(SEASON_OUTPUTS)
 DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/assets/*) \
         $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml)
 # ... and what they take from: SEC filing facts, consensus files, call transcripts (the folders too, so that

@@ -149,12 +149,13 @@ class _Run:
     def stale(self, path: Path, fingerprint: str) -> bool:
         return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
 
-    def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args) -> None:
-        """Hand a job to the workers; its outputs are recorded as built once it succeeds."""
+    def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args, alone: bool = False) -> None:
+        """Hand a job to the workers (``alone``: to a process of its own); its outputs count once it succeeds."""
         for path in outputs:
             self.records.pop(str(path), None)
         self.pending[name] = (outputs, fingerprint)
-        self.workers.submit(function, *args)  # type: ignore[attr-defined]
+        submit = self.workers.submit_alone if alone else self.workers.submit  # type: ignore[attr-defined]
+        submit(function, *args)
 
     def collect(self) -> None:
         for name, error in self.workers.results():  # type: ignore[attr-defined]
@@ -215,6 +216,10 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
                   for item in loaded if item.card is None]
         write_if_changed(build_dir / "index.html", render_index(env, cards, failed))
         write_if_changed(build_dir / "scorecard.schema.json", json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
+        expected = [build_dir / name for name in SEASON_OUTPUTS
+                    if str(build_dir / name) in records and (build_dir / name).exists()]
+        write_if_changed(build_dir / "outputs.mk", "# Written by the build: outputs make checks for besides the "
+                         "companies' own.\nSEASON_OUTPUTS := " + " ".join(str(p) for p in expected) + "\n")
         write_atomic(records_path, json.dumps(records, indent=1, sort_keys=True))
     for message in run.report.messages:
         print(message, file=out)
@@ -320,7 +325,8 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
             run.records[str(paths["season.html"])] = fingerprint
         if stale_pdf:
             run.submit("season", [paths["season.pdf"]], fingerprint, render_pdf,
-                       PdfJob("season", pdf_html, paths["season.pdf"], run.settings.pdf_variant, run.settings.pdf_tags))
+                       PdfJob("season", pdf_html, paths["season.pdf"], run.settings.pdf_variant, run.settings.pdf_tags),
+                       alone=len(cards) > 50)
         print(f"  render  season summary ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
               file=run.out, flush=True)
     if exports:

@@ -77,7 +77,7 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
                                   uncompressed_pdf=False)
         write_atomic(job.target, data)
         if os.environ.get("SCORECARD_MEMORY_TRACE"):
-            _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"])
+            _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.slug)
     except BuildError as exc:
         return job.slug, str(exc)
     except Exception as exc:  # noqa: BLE001 - a renderer failure is reported per company, never a traceback
@@ -85,12 +85,12 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
     return job.slug, None
 
 
-def _trace_memory(path: str) -> None:
+def _trace_memory(path: str, slug: str) -> None:
     """Append this worker's resident memory (kB) after a job: the benchmark checks it stays flat."""
     with open("/proc/self/status", encoding="ascii") as status:
         rss = next((line.split()[1] for line in status if line.startswith("VmRSS:")), "0")
     with open(path, "a", encoding="ascii") as trace:
-        trace.write(f"{os.getpid()} {rss}\n")
+        trace.write(f"{os.getpid()} {slug} {rss}\n")
 
 
 def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
@@ -113,6 +113,7 @@ class Workers:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.roots, self.base_url = roots, base_url
         self.pool: ProcessPoolExecutor | None = None
+        self.singles: list[ProcessPoolExecutor] = []
         self.futures: list = []
         self.done: list = []
         if self.workers > 1:
@@ -121,6 +122,16 @@ class Workers:
                                             initargs=(roots, base_url))
             for _ in range(self.workers):  # start every worker now: WeasyPrint loads while we read YAML
                 self.futures.append(self.pool.submit(_ready))
+
+    def submit_alone(self, function, *args) -> None:
+        """Run a big job (the season summary) in a process of its own, so the pool's workers stay small."""
+        if self.pool is None:
+            return self.submit(function, *args)
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        single = ProcessPoolExecutor(1, mp_context=context, initializer=init_worker,
+                                     initargs=(self.roots, self.base_url))
+        self.futures.append(single.submit(function, *args))
+        self.singles.append(single)
 
     def submit(self, function, *args) -> None:
         if self.pool is None:
@@ -141,6 +152,9 @@ class Workers:
         return out
 
     def close(self) -> None:
+        for single in self.singles:
+            single.shutdown(cancel_futures=True)
+        self.singles = []
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None

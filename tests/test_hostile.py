@@ -194,3 +194,23 @@ def test_archival_and_accessible_pdf_settings(tmp_path):
     assert "/OutputIntents" in catalog
     metadata = catalog["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="U"' in metadata
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_a_one_line_error(tmp_path):
+    root = project(tmp_path, COMPANIES / "bloom-energy.yaml", COMPANIES / "sony.yaml")
+    (root / "build").mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a tiny file system")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(root / "build")],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        result = build(root, check=False)
+    finally:
+        subprocess.run(["umount", str(root / "build")], check=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    full = [line for line in result.stderr.splitlines() if "the disk is full" in line]
+    assert full and all(line.startswith(("error: cannot write build/", "build/")) for line in full), result.stderr
