@@ -8,7 +8,6 @@ against the companies that were built.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from .compute import Scorecard
 from .errors import InputError, MailError, Problem
 from .loader import Document, Loc, parse_yaml
 from .schema import Sector
+from .validate import did_you_mean, translate
 
 LIST_NAME_RE = r"^[a-z0-9][a-z0-9-]*$"
 TICKER_RE = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,9}$"
@@ -156,7 +156,7 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
         if ticker.upper() in by_ticker:
             chosen.add(ticker.upper())
         else:
-            hint = _did_you_mean(ticker.upper(), list(by_ticker)) or "companies: " + ", ".join(sorted(by_ticker))
+            hint = did_you_mean(ticker.upper(), list(by_ticker)) or "companies: " + ", ".join(sorted(by_ticker))
             problems.append(doc.problem(base + ("tickers", ti), f"unknown ticker '{ticker}'", hint))
     seen: dict[str, int] = {}
     for ri, recipient in enumerate(item.recipients):
@@ -194,62 +194,4 @@ _HINTS = {
 
 
 def _translate(doc: Document, error: dict[str, Any]) -> Problem:
-    loc: Loc = tuple(error["loc"])
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    if loc and loc[-1] == "[key]":  # a dict key that does not fit the pattern: a list name
-        return doc.problem(loc[:-1], f"'{loc[-2]}' cannot name a list", _HINTS["lists"], key=True)
-    if kind == "extra_forbidden":
-        known = _fields_at(loc[:-1])
-        hint = _did_you_mean(str(loc[-1]), known) or ("known keys: " + ", ".join(known) if known else "")
-        return doc.problem(loc, f"unknown key '{loc[-1]}'", hint, key=True)
-    if kind == "missing":
-        return doc.problem(loc[:-1], f"missing required field '{loc[-1]}'")
-    if kind == "one_line":
-        return doc.problem(loc, error["msg"], ctx.get("hint", ""))
-    if kind in ("enum", "literal_error"):
-        expected = re.findall(r"'([^']*)'", ctx.get("expected", ""))
-        hint = _did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected) if expected else "")
-        return doc.problem(loc, f"'{value}' is not allowed here", hint)
-    if kind == "string_pattern_mismatch":
-        field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
-        what = "an e-mail address" if field == "email" else "in the expected form"
-        return doc.problem(loc, f"'{value}' is not {what}", _HINTS.get(field, ""))
-    if kind in ("string_type", "str_type"):
-        return doc.problem(loc, f"expected text, found {_describe(value)}")
-    if kind.startswith("bool"):
-        return doc.problem(loc, f"expected true or false, found {_describe(value)}")
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return doc.problem(loc, f"expected a mapping (key: value lines), found {_describe(value)}")
-    if kind == "list_type":
-        return doc.problem(loc, f"expected a list (lines starting with '- '), found {_describe(value)}")
-    if kind == "too_short":
-        return doc.problem(loc, "must not be empty")
-    return doc.problem(loc, error["msg"][0].lower() + error["msg"][1:])
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"'{value}'"
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
-
-
-def _fields_at(loc: Loc) -> list[str]:
-    """Field names of the model at ``loc`` (for 'did you mean')."""
-    if len(loc) == 0:
-        return list(DistributionIn.model_fields)
-    if len(loc) == 2 and loc[0] == "lists":
-        return list(ListIn.model_fields)
-    if len(loc) == 4 and loc[2] == "recipients":
-        return list(RecipientIn.model_fields)
-    return []
+    return translate(doc, error, DistributionIn, _HINTS, {"email": "an e-mail address", "lists": "a list"})

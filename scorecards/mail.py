@@ -31,6 +31,7 @@ from jinja2 import Environment, TemplateError, select_autoescape
 
 from .build import cards_only, load_all
 from .compute import Figure, Scorecard
+from .season import CalendarQuarter, calendar_quarter
 from .distribution import MailingList, Recipient, load_distribution
 from .errors import MailError
 from .metrics import Outcome
@@ -46,25 +47,7 @@ BOUNDARY_PREFIX = "=_scorecards_"  # "=_" never occurs in quoted-printable or ba
 _SAFE_FILE_CHARS = re.compile(r"[^a-z0-9@._+-]")
 
 
-@dataclass(frozen=True, order=True)
-class Season:
-    """A reporting season, named by calendar quarter: Q4 2025 is the season of quarters ending near 31 Dec 2025."""
-
-    year: int
-    quarter: int
-
-
-def calendar_quarter(period_end: dt.date) -> Season:
-    """The calendar quarter a fiscal quarter mostly covers (its middle lies about 45 days before its end).
-
-    >>> calendar_quarter(dt.date(2025, 12, 27)), calendar_quarter(dt.date(2026, 1, 3))
-    (Season(year=2025, quarter=4), Season(year=2025, quarter=4))
-    """
-    middle = period_end - dt.timedelta(days=45)
-    return Season(middle.year, (middle.month - 1) // 3 + 1)
-
-
-def season_of(cards: Iterable[Scorecard]) -> Season | None:
+def season_of(cards: Iterable[Scorecard]) -> CalendarQuarter | None:
     """The season most of the companies' latest quarters belong to; on a tie, the later one."""
     counts = Counter(calendar_quarter(card.latest.period_end) for card in cards if card.latest is not None)
     return max(counts, key=lambda season: (counts[season], season)) if counts else None
@@ -112,7 +95,7 @@ def scorecard_filename(card: Scorecard) -> str:
     return "-".join(filter(None, [card.company.ticker, period, "scorecard"])) + ".pdf"
 
 
-def season_filename(kind: str, season: Season | None) -> str:
+def season_filename(kind: str, season: CalendarQuarter | None) -> str:
     label = f"Q{season.quarter}-{season.year}-" if season else ""
     return f"Earnings-season-{label}summary.pdf" if kind == "season" else f"Earnings-scorecards-{label}season.pdf"
 

@@ -65,13 +65,28 @@ def _semantic_of_valid_parts(doc: Document) -> Iterator[Problem]:
 # --- pydantic errors, in words a user can act on -------------------------------------------
 
 def _translate(doc: Document, error: dict[str, Any]) -> Problem:
+    return translate(doc, error, ScorecardIn)
+
+
+def translate(doc: Document, error: dict[str, Any], root: type[BaseModel], hints: dict[str, str] | None = None,
+              forms: dict[str, str] | None = None) -> Problem:
+    """One pydantic error on a YAML document as a located message a user can act on.
+
+    ``root`` is the model of the whole document (for "did you mean" on unknown keys); ``hints`` and
+    ``forms`` say, by field name, what to write and what a pattern-checked field should be.
+    """
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
+    hints = {**PATTERN_HINTS, **(hints or {})}
+    if loc and loc[-1] == "[key]":  # a mapping key that does not fit its pattern, e.g. a list's name
+        container = str(loc[-3]) if len(loc) > 2 else ""
+        what = (forms or {}).get(container, "an entry here")
+        return doc.problem(loc[:-1], f"'{loc[-2]}' cannot name {what}", hints.get(container, ""), key=True)
     if kind == "extra_forbidden":
-        known = _fields_at(loc[:-1])
-        hint = _did_you_mean(str(loc[-1]), known)
+        known = _fields_at(loc[:-1], root)
+        hint = did_you_mean(str(loc[-1]), known)
         if not hint and value is None and re.fullmatch(r"\d+[A-Za-z%]*", str(loc[-1])):
             hint = "inside { } a comma separates entries: write 12.3B, or quote an amount with a comma"
         if not hint and known:
@@ -79,11 +94,11 @@ def _translate(doc: Document, error: dict[str, Any]) -> Problem:
         return doc.problem(loc, f"unknown key '{loc[-1]}'", hint, key=True)
     if kind == "missing":
         return doc.problem(loc[:-1], f"missing required field '{loc[-1]}'")
-    if kind == "amount":
-        return doc.problem(loc, error["msg"], ctx.get("hint", ""))
+    if "hint" in ctx:  # the project's own checks (amounts, one-line text) say what is wrong themselves
+        return doc.problem(loc, error["msg"], ctx["hint"])
     if kind in ("enum", "literal_error"):
         expected = _choices(ctx.get("expected", ""))
-        hint = _did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected) if expected else "")
+        hint = did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected) if expected else "")
         return doc.problem(loc, f"'{value}' is not allowed here", hint)
     if kind.startswith("date") or kind.startswith("datetime"):
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -91,9 +106,14 @@ def _translate(doc: Document, error: dict[str, Any]) -> Problem:
         return doc.problem(loc, f"'{value}' is not a date in the form YYYY-MM-DD",
                            "write dates as YYYY-MM-DD, e.g. 2026-02-05; 02/05/2026 could be 2 May or 5 February")
     if kind == "string_pattern_mismatch":
-        return doc.problem(loc, f"'{value}' is not in the expected form", _pattern_hint(loc))
+        name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+        form = (forms or {}).get(name, "in the expected form")
+        hint = hints.get(name, "letters, digits, '.', '_' and '-' only" if "source" in name else "")
+        return doc.problem(loc, f"'{value}' is not {form}", hint)
     if kind in ("string_type", "str_type"):
         return doc.problem(loc, f"expected text, found {_describe(value)}")
+    if kind.startswith("bool"):
+        return doc.problem(loc, f"expected true or false, found {_describe(value)}")
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return doc.problem(loc, f"expected a mapping (key: value lines), found {_describe(value)}")
     if kind == "list_type":
@@ -117,25 +137,23 @@ def _choices(expected: str) -> list[str]:
     return re.findall(r"'([^']*)'", expected)
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
+def did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
 
 
-def _pattern_hint(loc: Loc) -> str:
-    last = next((p for p in reversed(loc) if isinstance(p, str)), "")
-    return {
-        "period": "write a fiscal period as 'Q4 FY2025', 'H1 FY2026' or 'FY2026'",
-        "ticker": "capital letters and digits, e.g. AMZN or 6758",
-        "currency": "a three-letter ISO code such as USD or JPY",
-        "fiscal_year_end": "month and day in quotes, e.g. \"12-31\"",
-        "url": "a full address starting with https://",
-    }.get(str(last), "letters, digits, '.', '_' and '-' only" if "source" in str(last) else "")
+PATTERN_HINTS = {
+    "period": "write a fiscal period as 'Q4 FY2025', 'H1 FY2026' or 'FY2026'",
+    "ticker": "capital letters and digits, e.g. AMZN or 6758",
+    "currency": "a three-letter ISO code such as USD or JPY",
+    "fiscal_year_end": "month and day in quotes, e.g. \"12-31\"",
+    "url": "a full address starting with https://",
+}
 
 
-def _fields_at(loc: Loc) -> list[str]:
-    """Field names of the model at ``loc`` in the input format (for 'did you mean')."""
-    annotation: Any = ScorecardIn
+def _fields_at(loc: Loc, root: type[BaseModel] = ScorecardIn) -> list[str]:
+    """Field names of the model at ``loc`` in a document whose model is ``root`` (for 'did you mean')."""
+    annotation: Any = root
     for part in loc:
         annotation = _step(_unwrap(annotation), part)
     model = _unwrap(annotation)
@@ -230,7 +248,7 @@ def _check_period(doc: Document, base: Loc, quarter: QuarterIn, fye: str, named_
 
 def _check_source(doc: Document, loc: Loc, source: str, sources: list[str]) -> Iterator[Problem]:
     if source not in sources:
-        hint = _did_you_mean(source, sources) or "sources: " + ", ".join(sources)
+        hint = did_you_mean(source, sources) or "sources: " + ", ".join(sources)
         yield doc.problem(loc, f"unknown source '{source}'", hint)
 
 
@@ -265,7 +283,7 @@ def kpi_metric(key: str, kpi: KpiIn) -> Metric:
 def _resolve_metric(doc: Document, loc: Loc, key: str, decl: MetricDeclaration, *, key_loc: bool = True) -> Iterator[Metric | Problem]:
     metric = metric_for(key, decl)
     if metric is None:
-        hint = _did_you_mean(key, list(REGISTRY))
+        hint = did_you_mean(key, list(REGISTRY))
         hint = (hint + " Or d" if hint else "D") + "eclare it with label, kind and direction (higher, lower or neutral)"
         yield doc.problem(loc, f"unknown metric '{key}'", hint, key=key_loc)
         return
