@@ -1,5 +1,5 @@
 # Earnings scorecards: `make` sets up and builds every scorecard; `make test` runs the tests.
-# Variables you can override: make PYTHON=python3.12 JOBS=4 ...
+# Variables you can override: make PYTHON=python3.12 JOBS=4 LOCALE=zh-Hant ...
 
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
@@ -10,38 +10,50 @@ VENV ?= .venv
 BUILD ?= build
 INPUTS ?= inputs
 JOBS ?=
+LOCALE ?=
 
 PY := $(VENV)/bin/python
 SCORECARD := $(PY) -m scorecards
 SETUP := $(VENV)/.setup-done
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
+# make LOCALE=zh-Hant builds that language only (into build/zh-Hant/; the default language into build/);
+# without LOCALE, every language of the languages setting.
+LOCALES := $(subst _,-,$(LOCALE))
+LOCALE_FLAG := $(foreach l,$(LOCALES),--locale $(l))
 
-# What a scorecard build depends on: the company files, the templates, the code and the settings.
+# The translation catalogues, one per language (see README, "Languages").
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
+
+# What a scorecard build depends on: the company files, the templates, the code, the settings and the catalogues.
 COMPANY_FILES := $(wildcard $(INPUTS)/*.yaml)
 SLUGS := $(patsubst $(INPUTS)/%.yaml,%,$(COMPANY_FILES))
-# The season's outputs as the last build wrote them (build/outputs.mk: the book only up to book_max_companies).
+# The languages and the season's outputs as the last build wrote them (build/outputs.mk: DEFAULT_LANGUAGE,
+# LANGUAGES, SEASON_OUTPUTS and SEASON_OUTPUTS_<language>; the book only up to book_max_companies).
 -include $(BUILD)/outputs.mk
-OUTPUTS := $(foreach s,$(SLUGS),$(BUILD)/$(s).html $(BUILD)/$(s).pdf) $(BUILD)/index.html $(BUILD)/scorecard.schema.json \
-           $(SEASON_OUTPUTS)
+BUILD_LANGUAGES := $(if $(LOCALES),$(LOCALES),$(LANGUAGES))
+language_dir = $(if $(filter $(1),$(DEFAULT_LANGUAGE)),$(BUILD),$(BUILD)/$(1))
+OUTPUTS := $(foreach l,$(BUILD_LANGUAGES),$(foreach s,$(SLUGS),$(call language_dir,$(l))/$(s).html \
+                                                                 $(call language_dir,$(l))/$(s).pdf) $(SEASON_OUTPUTS_$(l))) \
+           $(BUILD)/index.html $(BUILD)/scorecard.schema.json $(SEASON_OUTPUTS)
 DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/assets/*) \
-        $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml)
+        $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml) $(CATALOGUES)
 # ... and what they take from: SEC filing facts, consensus files, call transcripts (the folders too, so that
 # adding or removing a file is noticed)
 DEPS += $(wildcard $(INPUTS)/sec $(INPUTS)/sec/*.json $(INPUTS)/consensus $(INPUTS)/consensus/*.csv \
                    $(INPUTS)/transcripts $(INPUTS)/transcripts/*.txt)
-STAMP := $(BUILD)/.stamp
+STAMP := $(BUILD)/.stamp$(foreach l,$(LOCALES),-$(l))
 
 # System packages WeasyPrint needs to be fast and complete, and the fonts the templates use.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
                    fonts-inter fonts-noto-cjk poppler-utils
 
-.PHONY: all html pdf validate test clean help setup system-deps update-golden bench
+.PHONY: all html pdf validate test clean help setup system-deps update-golden bench translations
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
 # One process renders every out-of-date company (make only decides whether anything is).
 $(STAMP): $(DEPS) $(SETUP)
-	$(SCORECARD) build $(JOBS_FLAG)
+	$(SCORECARD) build $(JOBS_FLAG) $(LOCALE_FLAG)
 	@touch $@
 
 # Anything missing from build/ forces a build.
@@ -50,10 +62,10 @@ ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS)),)
 endif
 
 html: $(SETUP) ## Build the HTML pages only
-	$(SCORECARD) build --format html
+	$(SCORECARD) build --format html $(LOCALE_FLAG)
 
 pdf: $(SETUP) ## Build the PDFs only
-	$(SCORECARD) build --format pdf $(JOBS_FLAG)
+	$(SCORECARD) build --format pdf $(JOBS_FLAG) $(LOCALE_FLAG)
 
 validate: $(SETUP) ## Check every company file and report every problem
 	$(SCORECARD) validate
@@ -67,6 +79,17 @@ bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes doc
 
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
+
+translations: $(SETUP) ## Extract the messages of templates and code into every locale/*/LC_MESSAGES/messages.po, and compile them (a check)
+	@mkdir -p $(BUILD)/locale
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -w 100 -o $(BUILD)/locale/messages.pot . 2>/dev/null
+	@set -e; for po in $(CATALOGUES); do \
+	  lang=$$(basename $$(dirname $$(dirname $$po))); \
+	  $(VENV)/bin/pybabel update -i $(BUILD)/locale/messages.pot -o $$po -l $${lang//-/_} -w 100 --ignore-obsolete; \
+	  mkdir -p $(BUILD)/locale/$$lang/LC_MESSAGES; \
+	  $(VENV)/bin/pybabel compile -i $$po -o $(BUILD)/locale/$$lang/LC_MESSAGES/messages.mo -l $${lang//-/_} --statistics; \
+	done
+	@echo "Translate every new or fuzzy message (msgstr \"\" or #, fuzzy) in the catalogues above; make test checks them."
 
 email: $(STAMP) ## Write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
 	$(SCORECARD) email

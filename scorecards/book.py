@@ -48,15 +48,19 @@ def plan(season_pdf: Path, companies: list[tuple[Scorecard, Path]], contents_pag
 
 
 def assemble(contents_pdf: bytes, season_pdf: Path, companies: list[tuple[Scorecard, Path]],
-             metadata: dict[str, str]) -> bytes:
+             metadata: dict[str, str], contents_title: str = "Contents", language: str | None = None) -> bytes:
+    """The book; ``contents_title`` is the bookmark of the contents page, in the book's ``language``."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
 
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(contents_pdf)), import_outline=False)
-    writer.add_outline_item(title="Contents", page_number=0)
+    writer.add_outline_item(title=contents_title, page_number=0)
     for path in [season_pdf] + [p for _, p in companies]:
         writer.append(PdfReader(path), import_outline=True)
     writer.add_metadata(metadata)
+    if language:
+        writer.root_object[NameObject("/Lang")] = TextStringObject(language)
     writer.page_mode = "/UseOutlines"
     out = io.BytesIO()
     writer.write(out)

@@ -7,6 +7,7 @@ build is not rendered again; its fingerprint is recorded in build/.records.json.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from .compute import Scorecard, build_scorecard
 from .consensus import ConsensusBook, read_folder as read_consensus
 from .enrich import CONSENSUS_FOLDER, gather
 from .errors import InputError, Problem
+from .i18n import canonical_tag
 from .loader import Document, parse_yaml
 from .settings import Settings
 from .validate import validate, warnings_for
@@ -122,7 +124,9 @@ def load_all(settings: Settings, paths: list[Path] | None = None) -> list[Loaded
     return loaded
 
 
+@functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
+    """The package's code, hashed once per process (every fingerprint of one build sees the same code)."""
     digest = hashlib.sha256(__version__.encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
@@ -166,35 +170,42 @@ class _Run:
                 continue
             for path in outputs:
                 self.records[str(path)] = fingerprint
-            if name not in ("season", "exports"):
+            if name.rsplit("/", 1)[-1] not in ("season", "exports"):
                 self.report.built.append(name)
 
 
 def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | None = None,
-          force: bool = False, out=sys.stdout) -> Report:
-    """Build every company's outputs that are out of date, the season view, then the index and schema."""
+          force: bool = False, out=sys.stdout, languages: list[str] | None = None) -> Report:
+    """Build every company's outputs that are out of date, the season view, then the index and schema.
+
+    In each of ``languages`` (default: the ``languages`` setting): the default language into
+    build/, any other into build/<language>/.
+    """
+    from .i18n import load_language
     from .pdf import Workers
     from .render import asset_roots
 
+    tags = list(dict.fromkeys(canonical_tag(t) for t in (languages or settings.languages)))
+    chosen = [load_language(settings.locale, tag) for tag in tags]  # a missing catalogue stops here, before any work
     base_url = (settings.templates / "assets").resolve().as_uri() + "/"
     # PDF workers start now, so that loading WeasyPrint overlaps reading the YAML files
     workers = Workers(asset_roots(settings), base_url, (jobs or settings.workers) if "pdf" in formats else 1)
     try:
         loaded = load_all(settings)
-        return _build(settings, formats, force, out, loaded, workers)
+        return _build(settings, formats, force, out, loaded, workers, chosen)
     finally:
         workers.close()
 
 
-def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loaded: list[Loaded], workers) -> Report:
+def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loaded: list[Loaded], workers,
+           languages: list) -> Report:
     from .pdf import harfbuzz_subset_available
-    from .render import make_env, render_index
+    from .render import make_env
     from .schema import json_schema
     from .writer import BuildLock, write_atomic, write_if_changed
 
     build_dir = settings.build
     with BuildLock(build_dir):
-        env = make_env(settings)
         records_path = build_dir / ".records.json"
         try:
             records: dict[str, str] = json.loads(records_path.read_text("utf-8"))
@@ -204,72 +215,94 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
         if "pdf" in formats and not harfbuzz_subset_available():
             print("WARNING: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is "
                   "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
-        fingerprints = _build_companies(run, env, loaded)
+        for problem in (p for item in loaded for p in item.problems):
+            print(problem, file=sys.stderr)
+        envs = {lang.tag: make_env(settings, lang) for lang in languages}
+        fingerprints = {lang.tag: _build_companies(run, envs[lang.tag], loaded, lang) for lang in languages}
         cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
-        season = _build_season(run, env, cards, fingerprints)
+        seasons = {lang.tag: _build_season(run, envs[lang.tag], cards, fingerprints[lang.tag], loaded, lang,
+                                           exports=index == 0)
+                   for index, lang in enumerate(languages)}
         run.collect()
-        if season is not None:
-            _build_book(run, env, cards, *season)
+        for lang in languages:
+            if seasons[lang.tag] is not None:
+                _build_book(run, envs[lang.tag], cards, lang, *seasons[lang.tag])
 
         _remove_orphans(run, loaded)
-        failed = [{"slug": item.slug, "path": str(item.path), "errors": len(item.errors)}
-                  for item in loaded if item.card is None]
-        write_if_changed(build_dir / "index.html", render_index(env, cards, failed))
+        _write_index(run, loaded, cards, {lang.tag: lang for lang in languages})
         write_if_changed(build_dir / "scorecard.schema.json", json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
-        expected = [build_dir / name for name in SEASON_OUTPUTS
-                    if str(build_dir / name) in records and (build_dir / name).exists()]
-        write_if_changed(build_dir / "outputs.mk", "# Written by the build: outputs make checks for besides the "
-                         "companies' own.\nSEASON_OUTPUTS := " + " ".join(str(p) for p in expected) + "\n")
+        write_if_changed(build_dir / "outputs.mk", _outputs_mk(run))
         write_atomic(records_path, json.dumps(records, indent=1, sort_keys=True))
     for message in run.report.messages:
         print(message, file=out)
     return run.report
 
 
-def _build_companies(run: _Run, env, loaded: list[Loaded]) -> dict[str, str]:
-    """Render each out-of-date company; returns the fingerprint of every valid one."""
+def _language_base(settings: Settings, env, template: str, language) -> str:
+    """What every output of ``template`` in ``language`` rests on besides its data: templates, settings, code,
+    the language and its catalogue."""
+    from .render import templates_digest
+
+    return hashlib.sha256((templates_digest(env, template) + settings.model_dump_json() + _code_digest()
+                           + language.tag + "\0" + language.digest).encode()).hexdigest()
+
+
+def _company_fingerprint(item: Loaded, base: str) -> str:
+    return hashlib.sha256(item.raw + item.inputs_digest.encode() + base.encode()).hexdigest()
+
+
+def _named(language, settings: Settings, name: str) -> str:
+    """How the build names a job or an output in its messages: 'amazon', 'zh-Hant/amazon'."""
+    return name if language.tag == settings.default_language else f"{language.tag}/{name}"
+
+
+def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str, str]:
+    """Render each out-of-date company in one language; returns the fingerprint of every valid one."""
     from jinja2 import TemplateError
 
     from .pdf import PdfJob, render_pdf
-    from .render import render_company, templates_digest
+    from .render import render_company
     from .writer import move_aside, write_atomic
 
-    build_dir = run.settings.build
-    base = hashlib.sha256((templates_digest(env, "company.html") + run.settings.model_dump_json()
-                           + _code_digest()).encode()).hexdigest()
+    settings = run.settings
+    folder = settings.output_folder(language.tag)
+    stale_folder = settings.build / "stale" / ("" if folder == settings.build else language.tag)
+    base = _language_base(settings, env, "company.html", language)
     fingerprints: dict[str, str] = {}
     for item in loaded:
-        outputs = {fmt: build_dir / f"{item.slug}.{fmt}" for fmt in FORMATS}
-        for problem in item.problems:
-            print(problem, file=sys.stderr)
+        name = _named(language, settings, item.slug)
+        outputs = {fmt: folder / f"{item.slug}.{fmt}" for fmt in FORMATS}
         if item.card is None:
-            run.report.failed.append(item.slug)
+            if item.slug not in run.report.failed:
+                run.report.failed.append(item.slug)
             for fmt, path in outputs.items():
                 run.records.pop(str(path), None)
-                moved = move_aside(path, build_dir / "stale")
+                moved = move_aside(path, stale_folder)
                 if moved:
-                    run.report.messages.append(f"{item.slug}: moved the last good {fmt.upper()} to {moved}")
+                    run.report.messages.append(f"{name}: moved the last good {fmt.upper()} to {moved}")
             continue
-        fingerprint = hashlib.sha256(item.raw + item.inputs_digest.encode() + base.encode()).hexdigest()
+        fingerprint = _company_fingerprint(item, base)
         fingerprints[item.slug] = fingerprint
         stale = [fmt for fmt in run.formats if run.stale(outputs[fmt], fingerprint)]
         if not stale:
-            run.report.fresh.append(item.slug)
+            run.report.fresh.append(name)
             continue
         try:
             html = render_company(env, item.card)
         except TemplateError as exc:
-            print(f"{item.path}: cannot render: {_template_error(exc)}", file=sys.stderr)
-            run.report.failed.append(item.slug)
+            print(f"{item.path}: cannot render{'' if name == item.slug else ' in ' + language.tag}: "
+                  f"{_template_error(exc)}", file=sys.stderr)
+            run.report.failed.append(name)
             continue
         if "html" in stale:
             write_atomic(outputs["html"], html)
             run.records[str(outputs["html"])] = fingerprint
         if "pdf" in stale:
-            run.submit(item.slug, [outputs["pdf"]], fingerprint, render_pdf, PdfJob(item.slug, html, outputs["pdf"], run.settings.pdf_variant, run.settings.pdf_tags))
+            run.submit(name, [outputs["pdf"]], fingerprint, render_pdf,
+                       PdfJob(name, html, outputs["pdf"], settings.pdf_variant, settings.pdf_tags))
         else:
-            run.report.built.append(item.slug)
-        print(f"  render  {item.slug} ({', '.join(stale)})", file=run.out, flush=True)
+            run.report.built.append(name)
+        print(f"  render  {name} ({', '.join(stale)})", file=run.out, flush=True)
     return fingerprints
 
 
@@ -280,119 +313,224 @@ def _template_error(exc: Exception) -> str:
     return f"{where}{type(exc).__name__}: {exc}"
 
 
-def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str, str]):
-    """The season summary (HTML, PDF) and the data exports; returns (seasons, fingerprint) for the book."""
+def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str, str], loaded: list[Loaded],
+                  language, exports: bool):
+    """The season summary (HTML, PDF) in one language, and (``exports``) the data exports, which have no
+    language; returns (seasons, fingerprint) for the book."""
     from jinja2 import TemplateError
 
     from .errors import InputError
     from .fx import FX_FILE, load_rates
     from .pdf import PdfJob, render_pdf
-    from .render import render_season, templates_digest
+    from .render import render_season
     from .season import build_seasons
     from .writer import write_atomic
 
-    build_dir = run.settings.build
-    fx_path = run.settings.inputs / FX_FILE
+    settings = run.settings
+    folder = settings.output_folder(language.tag)
+    name = _named(language, settings, "season")
+    fx_path = settings.inputs / FX_FILE
     try:
-        rates = load_rates(run.settings.inputs)
+        rates = load_rates(settings.inputs)
     except InputError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        run.report.failed.append("season")
+        if exports:  # said once, not once per language
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+        run.report.failed.append(name)
         return None
+    fx = fx_path.read_bytes() if fx_path.exists() else b""
     digest = hashlib.sha256()
     for slug in sorted(fingerprints):
         digest.update(f"{slug}:{fingerprints[slug]}\n".encode())
-    digest.update(fx_path.read_bytes() if fx_path.exists() else b"")
-    digest.update((templates_digest(env, "season.html") + templates_digest(env, "book.html")
-                   + run.settings.model_dump_json() + _code_digest()).encode())
+    digest.update(fx)
+    digest.update((_language_base(settings, env, "season.html", language)
+                   + _language_base(settings, env, "book.html", language)).encode())
     fingerprint = digest.hexdigest()
     seasons = build_seasons(cards, rates)
-    paths = {name: build_dir / name for name in SEASON_OUTPUTS}
+    paths = {part: folder / part for part in SEASON_OUTPUTS}
     stale_html = "html" in run.formats and run.stale(paths["season.html"], fingerprint)
     stale_pdf = "pdf" in run.formats and run.stale(paths["season.pdf"], fingerprint)
-    exports = [n for n in ("season.csv", "season.xlsx", "season.json") if run.stale(paths[n], fingerprint)]
     if stale_html or stale_pdf:
         try:
             html = render_season(env, seasons, cards)
             pdf_html = render_season(env, seasons, cards, for_pdf=True) if stale_pdf else ""
         except TemplateError as exc:
             print(f"season summary: cannot render: {_template_error(exc)}", file=sys.stderr)
-            run.report.failed.append("season")
+            run.report.failed.append(name)
             return None
         if stale_html:
             write_atomic(paths["season.html"], html)
             run.records[str(paths["season.html"])] = fingerprint
         if stale_pdf:
-            run.submit("season", [paths["season.pdf"]], fingerprint, render_pdf,
-                       PdfJob("season", pdf_html, paths["season.pdf"], run.settings.pdf_variant, run.settings.pdf_tags),
+            run.submit(name, [paths["season.pdf"]], fingerprint, render_pdf,
+                       PdfJob(name, pdf_html, paths["season.pdf"], settings.pdf_variant, settings.pdf_tags),
                        alone=len(cards) > 50)
-        print(f"  render  season summary ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
+        where = "" if folder == settings.build else f" in {language.tag}"
+        print(f"  render  season summary{where} ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
               file=run.out, flush=True)
     if exports:
-        from .exports import write_exports
-
-        data_date = max((c.data_date for c in cards if c.data_date), default=None)
-        created = dt.datetime.combine(data_date, dt.time()) if data_date else None
-        targets = [paths[name] for name in exports]
-        run.submit("exports", targets, fingerprint, write_exports, cards, seasons, targets, created)
-        print(f"  export  {', '.join(exports)}", file=run.out, flush=True)
+        _build_exports(run, cards, seasons, loaded, fx)
     return seasons, fingerprint
 
 
-def _build_book(run: _Run, env, cards: list[Scorecard], seasons, fingerprint: str) -> None:
-    """build/season-book.pdf from the season PDF and every company PDF, once they are all current."""
+EXPORTS = ("season.csv", "season.xlsx", "season.json")
+
+
+def _build_exports(run: _Run, cards: list[Scorecard], seasons, loaded: list[Loaded], fx: bytes) -> None:
+    """build/season.csv, .xlsx and .json: data, in no language, from every company's inputs."""
+    from .exports import write_exports
+
+    digest = hashlib.sha256()
+    for item in sorted((i for i in loaded if i.card is not None), key=lambda i: i.slug):
+        digest.update(item.slug.encode() + b":" + hashlib.sha256(item.raw + item.inputs_digest.encode()).digest())
+    digest.update(fx + (run.settings.model_dump_json() + _code_digest()).encode())
+    fingerprint = digest.hexdigest()
+    paths = {part: run.settings.build / part for part in EXPORTS}
+    stale = [part for part in EXPORTS if run.stale(paths[part], fingerprint)]
+    if not stale:
+        return
+    data_date = max((c.data_date for c in cards if c.data_date), default=None)
+    created = dt.datetime.combine(data_date, dt.time()) if data_date else None
+    targets = [paths[part] for part in stale]
+    run.submit("exports", targets, fingerprint, write_exports, cards, seasons, targets, created)
+    print(f"  export  {', '.join(stale)}", file=run.out, flush=True)
+
+
+def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str) -> None:
+    """season-book.pdf in one language from its season PDF and every company PDF, once they are all current."""
     from . import book
+    from .filters import season_label
     from .pdf import render_html_to_pdf
     from .render import asset_roots, render_book_contents
     from .writer import write_atomic
 
-    build_dir = run.settings.build
-    target = build_dir / "season-book.pdf"
+    settings = run.settings
+    folder = settings.output_folder(language.tag)
+    target = folder / "season-book.pdf"
+    name = _named(language, settings, target.name)
     if "pdf" not in run.formats or not run.stale(target, fingerprint):
         return
-    if len(cards) > run.settings.book_max_companies:
+    if len(cards) > settings.book_max_companies:
         from .writer import remove
 
         remove(target)
         run.records.pop(str(target), None)
         run.report.messages.append(
-            f"season-book.pdf not built: {len(cards)} companies is over book_max_companies = "
-            f"{run.settings.book_max_companies} (raise it in [tool.scorecard] to build the pack anyway)")
+            f"{name} not built: {len(cards)} companies is over book_max_companies = "
+            f"{settings.book_max_companies} (raise it in [tool.scorecard] to build the pack anyway)")
         return
-    parts = [(card, build_dir / f"{card.slug}.pdf") for card in cards]
-    season_pdf = build_dir / "season.pdf"
+    parts = [(card, folder / f"{card.slug}.pdf") for card in cards]
+    season_pdf = folder / "season.pdf"
     if not season_pdf.exists() or any(not path.exists() for _, path in parts):
         return  # a part failed to render; its error is already reported
-    base_url = (run.settings.templates / "assets").resolve().as_uri() + "/"
+    base_url = (settings.templates / "assets").resolve().as_uri() + "/"
     contents_pages = 1
     while True:
         entries = book.plan(season_pdf, parts, contents_pages)
-        contents = render_html_to_pdf(render_book_contents(env, seasons, entries), asset_roots(run.settings), base_url)
+        contents = render_html_to_pdf(render_book_contents(env, seasons, entries), asset_roots(settings), base_url)
         pages = book.page_count_bytes(contents)
         if pages == contents_pages:
             break
         contents_pages = pages
-    label = seasons[0].label if seasons else "Earnings season"
-    metadata = {"/Title": f"Earnings scorecards: {label}", "/Author": run.settings.author,
-                "/Subject": f"{label}: season summary and {len(cards)} company scorecards",
+    if seasons:
+        label = season_label(seasons[0].quarter, lang=language)
+        title = language.gettext("Earnings scorecards: %(season)s") % {"season": label}
+        subject = language.ngettext("%(season)s: season summary and %(num)d company scorecard",
+                                    "%(season)s: season summary and %(num)d company scorecards",
+                                    len(cards)) % {"season": label, "num": len(cards)}
+    else:
+        title = language.gettext("Earnings scorecards")
+        subject = language.ngettext("the season summary and %(num)d company scorecard",
+                                    "the season summary and %(num)d company scorecards", len(cards)) % {"num": len(cards)}
+    metadata = {"/Title": title, "/Author": settings.author, "/Subject": subject,
                 "/Keywords": ", ".join(c.company.ticker for c in cards), "/Producer": "scorecards"}
-    write_atomic(target, book.assemble(contents, season_pdf, parts, metadata))
+    write_atomic(target, book.assemble(contents, season_pdf, parts, metadata, language.gettext("Contents"),
+                                              language.tag))
     run.records[str(target)] = fingerprint
-    print(f"  book    {target.name} ({len(cards)} companies)", file=run.out, flush=True)
+    print(f"  book    {name} ({len(cards)} companies)", file=run.out, flush=True)
 
 
 def _remove_orphans(run: _Run, loaded: list[Loaded]) -> None:
-    """Delete the outputs of companies whose input file is gone."""
+    """Delete the outputs of companies whose input file is gone, in every language's folder."""
     from .writer import remove
 
+    build_dir = run.settings.build
     current = {item.slug for item in loaded} | {Path(name).stem for name in SEASON_OUTPUTS}
     for key in list(run.records):
         path = Path(key)
-        if path.parent == run.settings.build and path.stem not in current:
+        if build_dir in (path.parent, path.parent.parent) and path.stem not in current:
             remove(path)
             run.records.pop(key)
             run.report.messages.append(f"removed {path}: its input is gone")
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """A language a company's scorecard is built in, for the index."""
+
+    tag: str
+    autonym: str
+    folder: str        # relative to build/: '' for the default language, else the tag
+    default: bool
+
+
+def _write_index(run: _Run, loaded: list[Loaded], cards: list[Scorecard], built: dict) -> None:
+    """build/index.html in the default language, linking each company's scorecard in every language whose
+    outputs are current (built now, or by an earlier build with the same inputs, templates and catalogue)."""
+    from .i18n import available, load_language
+    from .render import make_env, render_index
+    from .writer import write_if_changed
+
+    settings = run.settings
+    tags = list(dict.fromkeys([settings.default_language, *settings.languages, *built, *available(settings.locale)]))
+    languages = {tag: built.get(tag) or _try_language(settings, tag) for tag in tags}
+    languages = {tag: lang for tag, lang in languages.items() if lang is not None}
+    env = make_env(settings, languages.get(settings.default_language) or load_language(settings.locale, "en"))
+    links: dict[str, list[LanguageLink]] = {item.slug: [] for item in loaded if item.card is not None}
+    for tag, lang in languages.items():
+        lang_env = make_env(settings, lang)
+        base = _language_base(settings, lang_env, "company.html", lang)
+        folder = settings.output_folder(tag)
+        for item in loaded:
+            if item.card is None:
+                continue
+            fingerprint = _company_fingerprint(item, base)
+            if all(run.records.get(str(folder / f"{item.slug}.{fmt}")) == fingerprint and
+                   (folder / f"{item.slug}.{fmt}").exists() for fmt in FORMATS):
+                links[item.slug].append(LanguageLink(tag, lang.autonym, "" if folder == settings.build else tag,
+                                                     folder == settings.build))
+    failed = [{"slug": item.slug, "path": str(item.path), "errors": len(item.errors)}
+              for item in loaded if item.card is None]
+    write_if_changed(settings.build / "index.html", render_index(env, cards, failed, links))
+
+
+def _try_language(settings: Settings, tag: str):
+    from .errors import SettingsError
+    from .i18n import load_language
+
+    try:
+        return load_language(settings.locale, tag)
+    except SettingsError:
+        return None
+
+
+def _outputs_mk(run: _Run) -> str:
+    """build/outputs.mk: what make checks for besides the companies' own (which it knows from inputs/), so that a
+    no-op make starts no Python and a deleted output is rebuilt: the season outputs as the last build wrote them,
+    in each language, and which languages the build makes."""
+    settings = run.settings
+    lines = ["# Written by the build: outputs make checks for besides the companies' own."]
+    languages = list(dict.fromkeys([settings.default_language, *settings.languages]))
+    lines.append(f"DEFAULT_LANGUAGE := {settings.default_language}")
+    lines.append(f"LANGUAGES := {' '.join(languages)}")
+    written = sorted({Path(key).parent.name for key in run.records if Path(key).parent.parent == settings.build})
+    for tag in dict.fromkeys([*languages, *written]):
+        folder = settings.output_folder(tag)
+        names = SEASON_OUTPUTS if folder == settings.build else tuple(n for n in SEASON_OUTPUTS if n not in EXPORTS)
+        expected = [folder / n for n in names if str(folder / n) in run.records and (folder / n).exists()]
+        variable = "SEASON_OUTPUTS" if folder == settings.build else f"SEASON_OUTPUTS_{tag}"
+        lines.append(f"{variable} := " + " ".join(str(p) for p in expected))
+    return "\n".join(lines) + "\n"
 
 
 def cards_only(loaded: list[Loaded]) -> list[Scorecard]:

@@ -66,12 +66,14 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
               help="Build only this format (repeatable); default both.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="PDF worker processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild every company even if nothing changed.")
-def build(formats: tuple[str, ...], jobs: int | None, force: bool) -> None:
-    """Build build/<slug>.html and .pdf for every company, and build/index.html."""
+@click.option("--locale", "locales", multiple=True, metavar="LANGUAGE",
+              help="Build in this language only (repeatable), e.g. zh-Hant; default: the languages setting.")
+def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tuple[str, ...]) -> None:
+    """Build build/<slug>.html and .pdf for every company, and build/index.html (other languages: build/<language>/)."""
     from .build import FORMATS, build as run
 
     settings = load_settings()
-    report = run(settings, formats or FORMATS, jobs, force)
+    report = run(settings, formats or FORMATS, jobs, force, languages=[t for l in locales for t in l.split()] or None)
     parts = [f"{len(report.built)} built", f"{len(report.fresh)} up to date"]
     if report.failed:
         parts.append(f"{len(report.failed)} failed ({', '.join(report.failed)})")
@@ -202,8 +204,12 @@ def email() -> None:
     from .outbox import describe
     from .send import ENV, load_config
 
+    from .distribution import languages_wanted
+
     settings = load_settings()
-    built = run_build(settings)  # the summaries are computed from the inputs: the PDFs must be built from them too
+    # the summaries are computed from the inputs: the PDFs must be built from them too, in every language a list gets
+    languages = list(dict.fromkeys([*settings.languages, *languages_wanted(settings.email.distribution)]))
+    built = run_build(settings, languages=languages)
     if not built.ok:
         raise MailError(f"the build failed ({', '.join(built.failed)}): fix the errors above, then run `make email`")
     sender = load_config().sender

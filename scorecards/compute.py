@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .amounts import Amount, Unit
+from .i18n import N_
 from .metrics import (Basis, Kind, Metric, Outcome, Revision, Stance, growth_pct, midpoint, outcome, revision,
                       stance, surprise, surprise_pct)
 from .schema import (AlternativeIn, FigureIn, GuidanceIn, KpiIn, QuarterIn, ScorecardIn, SourceIn, Timing, Window)
@@ -192,11 +193,17 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Disagreement:
-    """A figure another source reports differently: both are kept, and shown."""
+    """A figure another source reports differently: both are kept, and shown.
 
-    subject: str
+    What the figure is, as data (the page words it in the reader's language): its metric label,
+    and the segment it belongs to or the period it guides.
+    """
+
+    label: str
     cites: tuple[int, ...]
     alternative: Alternative
+    segment: str | None = None
+    guidance_period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,14 +232,14 @@ class Quarter:
     @property
     def disagreements(self) -> tuple[Disagreement, ...]:
         rows: list[Disagreement] = []
-        items: list[tuple[str, Figure | Kpi | Guide]] = [(f.metric.label, f) for f in self.figures]
+        items: list[tuple[str | None, str | None, Figure | Kpi | Guide]] = [(None, None, f) for f in self.figures]
         for seg in self.segments:
-            items += [(f"{seg.name}: {f.metric.label}", f) for f in seg.figures]
-            items += [(f"{seg.name}: {k.metric.label}", k) for k in seg.kpis]
-        items += [(f"{g.metric.label}, {g.period} guidance", g) for g in self.guidance]
-        items += [(k.metric.label, k) for k in self.kpis]
-        for subject, item in items:
-            rows += [Disagreement(subject, item.cites, alt) for alt in item.alternatives]
+            items += [(seg.name, None, f) for f in seg.figures]
+            items += [(seg.name, None, k) for k in seg.kpis]
+        items += [(None, g.period, g) for g in self.guidance]
+        items += [(None, None, k) for k in self.kpis]
+        for segment, period, item in items:
+            rows += [Disagreement(item.metric.label, item.cites, alt, segment, period) for alt in item.alternatives]
         return tuple(rows)
 
 
@@ -350,13 +357,14 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings) -> Scoreca
 
 
 def _basis_label(metric: Metric, company: Company) -> str:
+    """The basis as an English label; the page shows it in the reader's language (``label`` filter)."""
     if metric.basis is Basis.ADJUSTED:
-        return "Non-GAAP" if company.accounting == "US GAAP" else "Adjusted"
+        return N_("Non-GAAP") if company.accounting == "US GAAP" else N_("Adjusted")
     if metric.basis is Basis.OPERATING:
-        return "Operating"
+        return N_("Operating")
     if metric.basis is Basis.UNSTATED:
-        return "Not stated"
-    return "GAAP" if company.accounting == "US GAAP" else company.accounting
+        return N_("Not stated")
+    return N_("GAAP") if company.accounting == "US GAAP" else company.accounting
 
 
 def _value(amount: Amount | None, metric_kind: Kind, company: Company) -> Value | None:

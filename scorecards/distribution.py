@@ -18,12 +18,14 @@ from pydantic_core import PydanticCustomError
 
 from .compute import Scorecard
 from .errors import InputError, MailError, Problem
+from .i18n import canonical_tag
 from .loader import Document, Loc, parse_yaml
 from .schema import Sector
 from .validate import did_you_mean, translate
 
 LIST_NAME_RE = r"^[a-z0-9][a-z0-9-]*$"
 TICKER_RE = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,9}$"
+LANGUAGE_RE = r"^[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_][A-Za-z]{2})?$"
 # An address as mail servers accept it everywhere: ASCII, one @, a dotted domain. No display name, no comments.
 ADDRESS_RE = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
               r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
@@ -70,6 +72,9 @@ class ListIn(_Strict):
     pack: bool = Field(False, description="The whole pack in one PDF, build/season-book.pdf.")
     per_recipient: bool | None = Field(None, description="One message per recipient (default: the setting).")
     subject: OneLine | None = Field(None, description="A subject of your own instead of the one made from the data.")
+    language: Annotated[str, Field(pattern=LANGUAGE_RE)] | None = Field(
+        None, description="The language of the list's PDFs, subject and summary, e.g. zh-Hant (default: the default "
+                          "language, the first of the languages setting).")
 
 
 class DistributionIn(_Strict):
@@ -94,6 +99,20 @@ class MailingList:
     per_recipient: bool | None
     subject: str | None
     where: str                            # 'distribution.yaml:3:3', for messages about this list
+    language: str | None = None           # None: the default language
+
+
+def languages_wanted(path: Path) -> list[str]:
+    """The languages the lists name (``language:``), read without checking the rest: so that ``scorecard email``
+    builds them before composing. A file that cannot be read names none; composing then says what is wrong."""
+    try:
+        doc = parse_yaml(path.read_bytes(), str(path))
+    except (OSError, InputError):
+        return []
+    lists = doc.data.get("lists") if isinstance(doc.data, dict) else None
+    wanted = [item.get("language") for item in (lists.values() if isinstance(lists, dict) else ())
+              if isinstance(item, dict)]
+    return list(dict.fromkeys(canonical_tag(t) for t in wanted if isinstance(t, str) and re.match(LANGUAGE_RE, t)))
 
 
 def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[MailingList, ...], list[Problem]]:
@@ -177,7 +196,7 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
     ordered = sorted((c for c in cards if c.company.ticker in chosen), key=lambda c: c.company.name.lower())
     return MailingList(name, tuple(Recipient(r.email, r.name) for r in item.recipients), tuple(ordered),
                        item.season_summary, item.pack, item.per_recipient, item.subject,
-                       f"{doc.path}:{line}:{col}"), problems
+                       f"{doc.path}:{line}:{col}", canonical_tag(item.language) if item.language else None), problems
 
 
 def _warning(problem: Problem) -> Problem:
@@ -190,6 +209,7 @@ _HINTS = {
     "email": "write an address such as ada@example.com; a name goes in name:",
     "tickers": "a ticker such as AMZN",
     "lists": "list names are lower-case letters, digits and hyphens, e.g. tech-desk",
+    "language": "a language tag such as zh-Hant, zh-Hans or en",
 }
 
 

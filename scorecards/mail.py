@@ -36,6 +36,8 @@ from .distribution import MailingList, Recipient, load_distribution
 from .errors import MailError
 from .metrics import Outcome
 from .outbox import KEY_HEADER, content_hash, read_message, write_outbox
+from .errors import SettingsError
+from .i18n import ENGLISH, Language, load_language
 from .render import make_env
 from .settings import Settings
 from .writer import BuildLock
@@ -89,20 +91,23 @@ class Composed:
     data: bytes = field(repr=False)
 
 
-def scorecard_filename(card: Scorecard) -> str:
-    """'AMZN-Q4-FY2025-scorecard.pdf': who, which quarter, what."""
+def scorecard_filename(card: Scorecard, language: str = "") -> str:
+    """'AMZN-Q4-FY2025-scorecard.pdf': who, which quarter, what; '...-scorecard-zh-Hant.pdf' in another language."""
     period = card.latest.period.replace(" ", "-") if card.latest else ""
-    return "-".join(filter(None, [card.company.ticker, period, "scorecard"])) + ".pdf"
+    return "-".join(filter(None, [card.company.ticker, period, "scorecard", language])) + ".pdf"
 
 
-def season_filename(kind: str, season: CalendarQuarter | None) -> str:
+def season_filename(kind: str, season: CalendarQuarter | None, language: str = "") -> str:
     label = f"Q{season.quarter}-{season.year}-" if season else ""
-    return f"Earnings-season-{label}summary.pdf" if kind == "season" else f"Earnings-scorecards-{label}season.pdf"
+    suffix = f"-{language}" if language else ""
+    return (f"Earnings-season-{label}summary{suffix}.pdf" if kind == "season"
+            else f"Earnings-scorecards-{label}season{suffix}.pdf")
 
 
-def mail_env(settings: Settings) -> Environment:
-    """The scorecards' template environment, escaping HTML only in .html templates (subject and text are plain)."""
-    env = make_env(settings)
+def mail_env(settings: Settings, language: Language = ENGLISH) -> Environment:
+    """The scorecards' template environment in ``language``, escaping HTML only in .html templates (subject and
+    text are plain)."""
+    env = make_env(settings, language)
     env.autoescape = select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False)
     env.tests["key_figure"] = is_key_figure
     return env
@@ -118,7 +123,7 @@ class Composer:
         self.outbox = outbox
         self.sender = sender
         self.now = now
-        self.env = mail_env(settings)
+        self.envs: dict[str, Environment] = {}
         self.limit = settings.email.max_message_bytes
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False,
                                              keep_link_tags=False)
@@ -126,17 +131,34 @@ class Composer:
 
     # --- what each list gets ---------------------------------------------------------------
 
+    def language(self, mlist: MailingList) -> str:
+        return mlist.language or self.settings.default_language
+
+    def env(self, mlist: MailingList) -> Environment:
+        """The templates in the list's language (its catalogue read once per run)."""
+        tag = self.language(mlist)
+        if tag not in self.envs:
+            try:
+                language = load_language(self.settings.locale, tag)
+            except SettingsError as exc:
+                raise MailError(f"{mlist.where}: list '{mlist.name}': {exc}") from None
+            self.envs[tag] = mail_env(self.settings, language)
+        return self.envs[tag]
+
     def attachments(self, mlist: MailingList) -> tuple[Attachment, ...]:
-        """The PDFs of a list, season summary and pack first, then the scorecards by company name."""
+        """The PDFs of a list in its language, season summary and pack first, then the scorecards by company name."""
+        tag = self.language(mlist)
+        folder = self.settings.output_folder(tag)
+        suffix = "" if tag == self.settings.default_language else tag
         out: list[Attachment] = []
         for wanted, kind, name, what in ((mlist.season_summary, "season", SEASON_PDF, "the season summary"),
                                          (mlist.pack, "pack", PACK_PDF, "the whole pack")):
             if wanted:
-                out.append(Attachment(kind, season_filename(kind, self.season),
-                                      self._read(self.settings.build / name, mlist, what), tuple(self.cards)))
+                out.append(Attachment(kind, season_filename(kind, self.season, suffix),
+                                      self._read(folder / name, mlist, what), tuple(self.cards)))
         for card in mlist.cards:
-            out.append(Attachment("scorecard", scorecard_filename(card),
-                                  self._read(self.settings.build / f"{card.slug}.pdf", mlist,
+            out.append(Attachment("scorecard", scorecard_filename(card, suffix),
+                                  self._read(folder / f"{card.slug}.pdf", mlist,
                                              f"the {card.company.ticker} scorecard"), (card,)))
         return tuple(out)
 
@@ -152,6 +174,7 @@ class Composer:
     # --- messages --------------------------------------------------------------------------
 
     def compose(self, mlist: MailingList) -> list[Composed]:
+        self.env(mlist)  # a language without a catalogue is said first, before its missing PDFs
         attachments = self.attachments(mlist)
         per_recipient = self.settings.email.per_recipient if mlist.per_recipient is None else mlist.per_recipient
         audiences = [(r,) for r in mlist.recipients] if per_recipient else [mlist.recipients]
@@ -202,12 +225,13 @@ class Composer:
         scorecards = tuple(a.covers[0] for a in everything if a.kind == "scorecard")
         subject_context = {"cards": whole, "scorecards": scorecards, "season_summary": mlist.season_summary,
                            "pack": mlist.pack, "season": self.season, "override": mlist.subject}
-        title = self._render("email-subject.txt", **subject_context, part=None)
-        subject = self._render("email-subject.txt", **subject_context, part=part)
+        env = self.env(mlist)
+        title = self._render(env, "email-subject.txt", **subject_context, part=None)
+        subject = self._render(env, "email-subject.txt", **subject_context, part=part)
         context = {"title": title, "subject": subject, "cards": self._covered(attachments), "attachments": attachments,
                    "season": self.season, "part": part}
-        text = self._render_body("email.txt", context)
-        html = self._inline(self._render_body("email.html", context))
+        text = self._render_body(env, "email.txt", context)
+        html = self._inline(self._render_body(env, "email.html", context))
         key = mlist.name if part is None else f"{mlist.name} ({part.index} of {part.total})"
         filename = (stem if part is None else f"{stem}-{part.index}of{part.total}") + ".eml"
 
@@ -256,13 +280,13 @@ class Composer:
         slugs = {card.slug for a in attachments for card in a.covers}
         return tuple(card for card in self.cards if card.slug in slugs)
 
-    def _render(self, name: str, **context: object) -> str:
+    def _render(self, env: Environment, name: str, **context: object) -> str:
         """A one-line template: whitespace collapsed."""
-        return " ".join(self._render_body(name, context).split())
+        return " ".join(self._render_body(env, name, context).split())
 
-    def _render_body(self, name: str, context: dict[str, object]) -> str:
+    def _render_body(self, env: Environment, name: str, context: dict[str, object]) -> str:
         try:
-            return self.env.get_template(name).render(**context)
+            return env.get_template(name).render(**context)
         except TemplateError as exc:
             raise MailError(f"{self.settings.templates / name}: cannot render: {type(exc).__name__}: {exc}") from None
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 
+from .i18n import N_
+
 
 class Kind(str, Enum):
     MONEY = "money"
@@ -82,33 +84,33 @@ ADJ, OPS = Basis.ADJUSTED, Basis.OPERATING
 NEUTRAL, LOWER = Direction.NEUTRAL, Direction.LOWER
 
 REGISTRY: dict[str, Metric] = {m.key: m for m in [
-    _m("revenue", "Revenue", MONEY, headline=True),
-    _m("revenue_ex_tac", "Revenue ex-TAC", MONEY, basis=ADJ, headline=True),
-    _m("revenue_growth", "Revenue growth", PCT),
-    _m("gross_profit", "Gross profit", MONEY),
-    _m("gross_margin", "Gross margin", PCT),
-    _m("gross_margin_adjusted", "Gross margin", PCT, basis=ADJ),
-    _m("operating_income", "Operating income", MONEY, headline=True),
-    _m("operating_income_adjusted", "Operating income", MONEY, basis=ADJ, headline=True),
-    _m("operating_margin", "Operating margin", PCT),
-    _m("operating_margin_adjusted", "Operating margin", PCT, basis=ADJ),
-    _m("ebitda_adjusted", "EBITDA", MONEY, basis=ADJ),
-    _m("net_income", "Net income", MONEY, headline=True),
-    _m("net_income_adjusted", "Net income", MONEY, basis=ADJ, headline=True),
-    _m("eps_gaap", "EPS (diluted)", PS, headline=True),
-    _m("eps_adjusted", "EPS (diluted)", PS, basis=ADJ, headline=True),
-    _m("eps_basic", "EPS (basic)", PS),
-    _m("operating_expenses", "Operating expenses", MONEY, LOWER),
-    _m("operating_cash_flow", "Operating cash flow", MONEY),
-    _m("free_cash_flow", "Free cash flow", MONEY, basis=ADJ),
-    _m("capex", "Capital expenditure", MONEY, NEUTRAL),
-    _m("buyback", "Share buyback", MONEY, NEUTRAL),
-    _m("dividend_per_share", "Dividend per share", PS, NEUTRAL),
-    _m("backlog", "Backlog", MONEY, basis=OPS),
-    _m("remaining_performance_obligations", "Remaining performance obligations", MONEY),
-    _m("book_to_bill", "Book-to-bill", Kind.MULTIPLE, basis=OPS),
-    _m("headcount", "Headcount", Kind.COUNT, NEUTRAL, basis=OPS),
-    _m("units", "Units shipped", Kind.COUNT, basis=OPS),
+    _m("revenue", N_("Revenue"), MONEY, headline=True),
+    _m("revenue_ex_tac", N_("Revenue ex-TAC"), MONEY, basis=ADJ, headline=True),
+    _m("revenue_growth", N_("Revenue growth"), PCT),
+    _m("gross_profit", N_("Gross profit"), MONEY),
+    _m("gross_margin", N_("Gross margin"), PCT),
+    _m("gross_margin_adjusted", N_("Gross margin"), PCT, basis=ADJ),
+    _m("operating_income", N_("Operating income"), MONEY, headline=True),
+    _m("operating_income_adjusted", N_("Operating income"), MONEY, basis=ADJ, headline=True),
+    _m("operating_margin", N_("Operating margin"), PCT),
+    _m("operating_margin_adjusted", N_("Operating margin"), PCT, basis=ADJ),
+    _m("ebitda_adjusted", N_("EBITDA"), MONEY, basis=ADJ),
+    _m("net_income", N_("Net income"), MONEY, headline=True),
+    _m("net_income_adjusted", N_("Net income"), MONEY, basis=ADJ, headline=True),
+    _m("eps_gaap", N_("EPS (diluted)"), PS, headline=True),
+    _m("eps_adjusted", N_("EPS (diluted)"), PS, basis=ADJ, headline=True),
+    _m("eps_basic", N_("EPS (basic)"), PS),
+    _m("operating_expenses", N_("Operating expenses"), MONEY, LOWER),
+    _m("operating_cash_flow", N_("Operating cash flow"), MONEY),
+    _m("free_cash_flow", N_("Free cash flow"), MONEY, basis=ADJ),
+    _m("capex", N_("Capital expenditure"), MONEY, NEUTRAL),
+    _m("buyback", N_("Share buyback"), MONEY, NEUTRAL),
+    _m("dividend_per_share", N_("Dividend per share"), PS, NEUTRAL),
+    _m("backlog", N_("Backlog"), MONEY, basis=OPS),
+    _m("remaining_performance_obligations", N_("Remaining performance obligations"), MONEY),
+    _m("book_to_bill", N_("Book-to-bill"), Kind.MULTIPLE, basis=OPS),
+    _m("headcount", N_("Headcount"), Kind.COUNT, NEUTRAL, basis=OPS),
+    _m("units", N_("Units shipped"), Kind.COUNT, basis=OPS),
 ]}
 
 

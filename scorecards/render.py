@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
 
 from . import charts
 from .compute import Scorecard, headline_eps, headline_revenue
-from .filters import FILTERS
+from .filters import filters_for, fonts, page_counter
+from .i18n import ENGLISH, Language
 from .settings import Settings
 
 
-def make_env(settings: Settings) -> Environment:
+def make_env(settings: Settings, language: Language = ENGLISH) -> Environment:
+    """The templates in one language: its catalogue installed for ``_()``/``ngettext()``, its filters bound."""
     env = Environment(
         loader=FileSystemLoader(str(settings.templates)),
         autoescape=True,
@@ -21,9 +24,13 @@ def make_env(settings: Settings) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters.update(FILTERS)
-    env.globals.update(settings=settings, charts=charts, headline_eps=headline_eps, headline_revenue=headline_revenue)
+    env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(filters_for(language))
+    env.globals.update(settings=settings, charts=charts, headline_eps=headline_eps, headline_revenue=headline_revenue,
+                       language=language, page_counter=partial(page_counter, lang=language),
+                       fonts=partial(fonts, lang=language))
     return env
 
 
@@ -65,8 +72,11 @@ def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str
     return env.get_template("book.html").render(seasons=seasons, entries=entries)
 
 
-def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]]) -> str:
-    return env.get_template("index.html").render(cards=cards, failed=failed)
+def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]],
+                 languages: dict[str, list[Any]] | None = None) -> str:
+    """The index; ``languages`` lists, per company slug, the languages whose scorecard is current (build.LanguageLink);
+    without it every company links its scorecard in the default language."""
+    return env.get_template("index.html").render(cards=cards, failed=failed, languages=languages or {})
 
 
 def asset_roots(settings: Settings) -> list[Path]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from .amounts import Amount, Unit
 from .compute import Figure, Guide, Quarter, Scorecard, Value, headline_eps, headline_revenue
 from .fx import Rates
+from .i18n import N_
 from .metrics import Direction, Kind, Outcome, Stance
 from .schema import Window
 
@@ -235,7 +236,7 @@ def build_seasons(cards: Iterable[Scorecard], rates: Rates | None = None) -> tup
         rows = sorted(by_quarter[cq], key=lambda r: r.card.company.name.lower())
         sectors = sorted({r.card.company.sector for r in rows})
         seasons.append(Season(
-            cq, tuple(rows), _group("All companies", rows, rates),
+            cq, tuple(rows), _group(N_("All companies"), rows, rates),
             tuple(_group(s, [r for r in rows if r.card.company.sector == s], rates) for s in sectors),
             _capex(rows, rates), rates))
     return tuple(seasons)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .amounts import Unit, parse_amount
 from .errors import AmountError, SettingsError
+from .i18n import DEFAULT as DEFAULT_LANGUAGE, N_, TAG_RE, canonical_tag
 from .metrics import Band, Kind
 
 SETTINGS_FILES = ("scorecard.toml", "pyproject.toml")
@@ -34,13 +35,14 @@ class EmailSettings(BaseModel):
 
 # Counted in call transcripts unless [tool.scorecard] topics says otherwise. Terms match whole words;
 # a term in capitals (AI) matches only in capitals, any other in any case.
+# The topic names are translated on the page (N_); other topics show as written.
 DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
-    "AI": ("AI", "artificial intelligence", "generative AI", "GenAI"),
-    "capex": ("capex", "capital expenditure", "capital expenditures", "capital spending", "capital investment",
-              "capital investments"),
-    "data centre": ("data center", "data centers", "data centre", "data centres", "datacenter", "datacenters"),
-    "tariffs": ("tariff", "tariffs"),
-    "backlog": ("backlog", "backlogs", "remaining performance obligations", "RPO"),
+    N_("AI"): ("AI", "artificial intelligence", "generative AI", "GenAI"),
+    N_("capex"): ("capex", "capital expenditure", "capital expenditures", "capital spending", "capital investment",
+                  "capital investments"),
+    N_("data centre"): ("data center", "data centers", "data centre", "data centres", "datacenter", "datacenters"),
+    N_("tariffs"): ("tariff", "tariffs"),
+    N_("backlog"): ("backlog", "backlogs", "remaining performance obligations", "RPO"),
 }
 
 
@@ -50,6 +52,12 @@ class Settings(BaseModel):
     inputs: Path = Field(Path("inputs"), description="Folder of company YAML files.")
     build: Path = Field(Path("build"), description="Output folder; safe to delete.")
     templates: Path = Field(Path("templates"), description="Jinja2 templates, stylesheets and assets.")
+    # excluded from the fingerprint: each output's fingerprint holds its own language and that language's catalogue
+    languages: list[str] = Field(
+        default_factory=lambda: [DEFAULT_LANGUAGE], min_length=1, exclude=True,
+        description="Languages to build, each with a catalogue in locale/ (en needs none); the first is the default, "
+                    "built into build/, the others into build/<language>/.")
+    locale: Path = Field(Path("locale"), exclude=True, description="Folder of the translation catalogues.")
     page_size: Literal["A4", "Letter"] = "A4"
     author: str = Field("Equity research", description="Author written into each PDF's metadata.")
     inline_band: dict[str, str] = Field(
@@ -73,6 +81,25 @@ class Settings(BaseModel):
     source_path: str = Field("defaults", exclude=True)
     # excluded from the dump the build fingerprints, so changing a mail setting rebuilds no PDF
     email: EmailSettings = Field(default_factory=EmailSettings, exclude=True)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_are_tags(cls, languages: list[str]) -> list[str]:
+        tags = [canonical_tag(text) for text in languages]
+        for tag in tags:
+            if not TAG_RE.match(tag):
+                raise ValueError(f"'{tag}' is not a language tag (write e.g. en, zh-Hant or zh-Hans)")
+        if len(set(tags)) != len(tags):
+            raise ValueError("a language is listed twice")
+        return tags
+
+    @property
+    def default_language(self) -> str:
+        """The language built into build/ itself; the others go into build/<language>/."""
+        return self.languages[0]
+
+    def output_folder(self, language: str) -> Path:
+        return self.build if language == self.default_language else self.build / language
 
     @field_validator("inline_band")
     @classmethod

@@ -180,3 +180,28 @@ def test_the_shipped_example_is_valid(in_repo):
     assert {m.name for m in lists} >= {"research", "technology", "portfolio-managers", "management", "archive"}
     addresses = [r.email for m in lists for r in m.recipients]
     assert addresses and all(a.endswith("@example.com") for a in addresses)
+
+
+def test_a_list_can_name_its_language(tmp_path, cards):
+    from scorecards.distribution import languages_wanted
+
+    lists, _ = load(tmp_path, cards, """
+        lists:
+          hong-kong:
+            recipients: [hk@example.com]
+            scorecards: all
+            language: zh_hant
+          desk:
+            recipients: [desk@example.com]
+            pack: true
+        """)
+    assert [(m.name, m.language) for m in lists] == [("hong-kong", "zh-Hant"), ("desk", None)]
+    assert languages_wanted(tmp_path / "distribution.yaml") == ["zh-Hant"]
+    assert problems(tmp_path, cards, """
+        lists:
+          hong-kong:
+            recipients: [hk@example.com]
+            pack: true
+            language: Chinese please
+        """) == ["distribution.yaml:5:15: lists.hong-kong.language: 'Chinese please' is not in the expected form "
+                 "(a language tag such as zh-Hant, zh-Hans or en)"]

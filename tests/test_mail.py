@@ -260,3 +260,38 @@ def test_write_outbox_removes_messages_no_list_makes_any_more(project):
     written, removed = write_outbox(outbox, {"kept.eml": b"y", "new.eml": b"z"})
     assert (written, removed) == (["new.eml"], ["old.eml"])
     assert sorted(p.name for p in outbox.glob("*.eml")) == ["kept.eml", "new.eml"]
+
+
+# --- a list in another language -------------------------------------------------------------------
+
+def test_a_list_in_chinese_gets_the_chinese_pdfs_subject_and_summary(project, cards):
+    chinese = project / "build" / "zh-Hant"
+    chinese.mkdir()
+    for name in ("bloom-energy.pdf", "sony.pdf", "season.pdf", "season-book.pdf"):
+        (chinese / name).write_bytes(b"%PDF-1.7\n" + "中文".encode() + name.encode() * 100 + b"\n%%EOF\n")
+    settings = Settings(inputs=COMPANIES, build=project / "build", templates=REPO / "templates",
+                        locale=REPO / "locale", email=EmailSettings())
+    compose = Composer(settings, list(cards.values()), project / "build" / "outbox", SENDER, now=lambda: NOW).compose
+    [one] = compose(mlist(cards=[cards["BE"]], language="zh-Hant"))
+    assert one.subject == "BE 2025財年第四季計分卡：營收超出預期、每股盈利（經調整）超出預期"
+    assert one.attachments == ("BE-Q4-FY2025-scorecard-zh-Hant.pdf",)
+    msg = parse(one.data)
+    assert str(msg["Subject"]) == one.subject
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_content() == (chinese / "bloom-energy.pdf").read_bytes()
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for part in (text, html):
+        for expected in ["營收及每股盈利（經調整）超出預期；2026財年指引高於市場預期", "7.777億美元", "6.4007億美元",
+                         "0.45美元", "股價盤後上漲10.5%", "超出預期"]:
+            assert expected in part, expected
+    assert 'lang="zh-Hant"' in html and "Beat" not in text and "Stock" not in text
+    [season] = compose(mlist(season_summary=True, pack=True, language="zh-Hant"))
+    assert season.subject == "業績計分卡及業績期總覽，2025年第四季業績期：2家公司"
+    assert season.attachments == ("Earnings-season-Q4-2025-summary-zh-Hant.pdf",
+                                  "Earnings-scorecards-Q4-2025-season-zh-Hant.pdf")
+
+
+def test_a_list_in_a_language_without_a_catalogue_is_refused(project, cards):
+    with pytest.raises(MailError, match="list 'desk': no catalogue for language 'fr'"):
+        composer(project, cards).compose(mlist(cards=[cards["BE"]], language="fr"))

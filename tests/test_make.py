@@ -119,3 +119,52 @@ def test_parallel_make_is_safe(tree):
     assert result.returncode == 0, result.stderr
     assert rendered(result) == ["bloom-energy", "sony"]
     assert make(tree, "-j2").returncode == 0
+
+
+# --- languages -----------------------------------------------------------------------------------
+
+def test_locale_builds_that_language_alone_and_stays_incremental(tree):
+    shutil.copytree(REPO / "locale", tree / "locale")
+    first = make(tree, "LOCALE=zh-Hant")
+    assert first.returncode == 0, first.stderr
+    assert rendered(first) == ["zh-Hant/bloom-energy", "zh-Hant/sony"]
+    assert (tree / "build" / "zh-Hant" / "season-book.pdf").exists()
+    assert not (tree / "build" / "sony.pdf").exists(), "LOCALE builds that language only"
+    started = time.perf_counter()
+    again = make(tree, "LOCALE=zh-Hant")
+    assert "scorecards" not in again.stdout and rendered(again) == []
+    print(f"no-op make LOCALE=zh-Hant took {time.perf_counter() - started:.3f}s")
+    (tree / "build" / "zh-Hant" / "sony.pdf").unlink()
+    assert rendered(make(tree, "LOCALE=zh-Hant")) == ["zh-Hant/sony"]
+    (tree / "build" / "zh-Hant" / "season.pdf").unlink()
+    result = make(tree, "LOCALE=zh-Hant")
+    assert season_rendered(result) and rendered(result) == []
+    # the default language is built by plain make, which the Chinese build did not mark as done
+    plain = make(tree)
+    assert rendered(plain) == ["bloom-energy", "sony"]
+    assert make(tree).stdout.count("render") == 0
+    index = (tree / "build" / "index.html").read_text()
+    assert 'href="zh-Hant/sony.pdf"' in index and 'href="sony.pdf"' in index
+
+
+def test_languages_setting_and_catalogue_changes(tree):
+    shutil.copytree(REPO / "locale", tree / "locale")
+    (tree / "scorecard.toml").write_text('languages = ["en", "zh-Hans"]\n')
+    first = make(tree)
+    assert first.returncode == 0, first.stderr
+    assert rendered(first) == ["bloom-energy", "sony", "zh-Hans/bloom-energy", "zh-Hans/sony"]
+    assert make(tree).stdout.count("render") == 0
+    catalogue = tree / "locale" / "zh-Hans" / "LC_MESSAGES" / "messages.po"
+    catalogue.write_text(catalogue.read_text("utf-8").replace('msgstr "营收"', 'msgstr "营业收入"'), "utf-8")
+    result = make(tree)
+    assert result.returncode == 0, result.stderr
+    assert rendered(result) == ["zh-Hans/bloom-energy", "zh-Hans/sony"], "only the language whose catalogue changed"
+    assert "营业收入" in (tree / "build" / "zh-Hans" / "sony.html").read_text()
+    (tree / "build" / "zh-Hans" / "bloom-energy.html").unlink()
+    assert rendered(make(tree)) == ["zh-Hans/bloom-energy"]
+
+
+def test_unknown_locale_is_one_line_error(tree):
+    result = make(tree, "LOCALE=fr")
+    assert result.returncode != 0
+    assert "no catalogue for language 'fr'" in result.stderr and "Traceback" not in result.stderr

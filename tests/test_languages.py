@@ -1,0 +1,106 @@
+"""Scorecards in every language of the setting, as a reader gets them: PDF text (pdftotext: pypdf mis-reads some
+CJK text), fonts, the HTML's lang, the season summary and book per language, and the index's links."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import REPO
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("languages")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "locale", root / "locale")
+    (root / "inputs").mkdir()
+    for slug in ("amazon", "sony"):
+        shutil.copy(REPO / "inputs" / f"{slug}.yaml", root / "inputs")
+    (root / "scorecard.toml").write_text('languages = ["en", "zh-Hant", "zh-Hans"]\n')
+    result = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    return root / "build"
+
+
+def text(path):
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def joined(path):
+    """The text without white space: a Chinese sentence may wrap anywhere."""
+    return "".join(text(path).split())
+
+
+def fonts(path):
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0].split("+")[-1] for line in out.splitlines()[2:] if line.strip()}
+
+
+EXPECTED = {
+    ("zh-Hant", "amazon"): ["亞馬遜", "AMZN", "2025財年第四季業績計分卡", "業績對比市場預期", "實際", "市場預期",
+                            "2,133.9億美元", "1.95美元", "1.97美元", "−0.02美元", "遜於預期", "每股盈利（公認會計準則）",
+                            "2026財年資本開支指引高於市場預期", "約1,466億美元", "2,000億美元", "資本開支",
+                            "股價盤後下跌逾10%", "−1.9個百分點", "資料來源及附註", "數據截至2026年2月15日",
+                            "第1頁，共2頁", "截至2025年12月31日止季度"],
+    ("zh-Hans", "amazon"): ["亚马逊", "2025财年第四财季业绩计分卡", "业绩对比市场预期", "2,133.9亿美元", "不及预期",
+                            "每股收益（公认会计准则）", "资本开支", "约1,466亿美元", "股价盘后下跌超过10%",
+                            "−1.9个百分点", "资料来源及说明", "数据截至2026年2月15日", "第1页，共2页"],
+    ("zh-Hant", "sony"): ["索尼", "SONY", "5,150億日圓", "3.714兆日圓", "3,773.2億日圓", "3,482億日圓", "12.300兆日圓",
+                          "國際財務報告準則", "上調", "淨利潤超出預期", "+2.4個百分點", "800萬"],
+    ("zh-Hans", "sony"): ["索尼", "5,150亿日元", "3.714万亿日元", "3,773.2亿日元", "国际财务报告准则", "上调",
+                          "净利润超出预期", "+2.4个百分点", "800万"],
+}
+# Words of the English pages that must not be left in a Chinese one (the analyst's notes and quotes may be English).
+ENGLISH = ["Results against consensus", "Guidance", "Consensus", "Page 1 of", "Data as of", "Beat", "Miss",
+           "Sources and notes", "earnings scorecard", "Quarter ended", "Stock down", "Key indicators", "From the call",
+           "Where sources differ", "Reported"]
+
+
+@pytest.mark.parametrize("tag, slug", sorted(EXPECTED))
+def test_pdf_text_is_in_the_language(built, tag, slug):
+    shown = joined(built / tag / f"{slug}.pdf")
+    assert [t for t in EXPECTED[tag, slug] if "".join(t.split()) not in shown] == []
+    words = text(built / tag / f"{slug}.pdf")
+    assert [t for t in ENGLISH if t in words or t.upper() in words] == []
+
+
+def test_english_stays_in_build_itself(built):
+    shown = text(built / "amazon.pdf")
+    for expected in ["Amazon.com, Inc.", "$213.39B", "RESULTS AGAINST CONSENSUS", "Page 1 of 2"]:
+        assert expected in shown
+    assert '<html lang="en">' in (built / "amazon.html").read_text()
+
+
+@pytest.mark.parametrize("tag, face", [("zh-Hant", "Noto-Sans-CJK-TC"), ("zh-Hans", "Noto-Sans-CJK-SC")])
+def test_chinese_pdfs_embed_the_right_cjk_faces(built, tag, face):
+    for slug in ("amazon", "sony"):
+        found = fonts(built / tag / f"{slug}.pdf")
+        assert face in found, found
+        assert not any("JP" in name for name in found), found  # no Japanese glyph forms for Chinese text
+    assert f'<html lang="{tag}">' in (built / tag / "amazon.html").read_text()
+
+
+def test_season_summary_and_book_in_each_language(built):
+    assert "業績期總覽" in text(built / "zh-Hant" / "season.pdf")
+    season = text(built / "zh-Hans" / "season.pdf")
+    assert "财报季总览" in season and "2025年第四季度财报季" in season and "资本开支计划（美元）" in season
+    book = PdfReader(built / "zh-Hant" / "season-book.pdf")
+    top = [item.title for item in book.outline if not isinstance(item, list)]
+    assert top == ["目錄", "業績期總覽", "亞馬遜", "索尼"]
+    assert book.metadata.title == "業績計分卡：2025年第四季業績期"
+    assert "目錄" in text(built / "zh-Hant" / "season-book.pdf")
+    assert PdfReader(built / "zh-Hans" / "amazon.pdf").metadata.title == "亚马逊（AMZN）2025财年第四财季业绩计分卡"
+
+
+def test_index_links_every_language_of_each_company(built):
+    index = (built / "index.html").read_text()
+    for slug in ("amazon", "sony"):
+        for href in (f"{slug}.pdf", f"zh-Hant/{slug}.pdf", f"zh-Hans/{slug}.html"):
+            assert f'href="{href}"' in index, href
+    assert "繁體中文" in index and "简体中文" in index
