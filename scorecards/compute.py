@@ -14,7 +14,7 @@ from decimal import Decimal
 from .amounts import Amount, Unit
 from .i18n import N_
 from .metrics import (Basis, Kind, Metric, Outcome, Revision, Stance, growth_pct, midpoint, outcome, revision,
-                      stance, surprise, surprise_pct)
+                      stance, surprise_pct)
 from .schema import (AlternativeIn, FigureIn, GuidanceIn, KpiIn, QuarterIn, ScorecardIn, SourceIn, Timing, Window)
 from .settings import Settings
 from .validate import kpi_metric, metric_for
@@ -224,10 +224,6 @@ class Quarter:
     verdict: Verdict
     topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
     transcript: str | None = None        # the transcript quotes were checked against
-
-    @property
-    def has_results(self) -> bool:
-        return bool(self.figures or self.segments)
 
     @property
     def disagreements(self) -> tuple[Disagreement, ...]:

@@ -162,7 +162,7 @@ def test_a_build_folder_that_cannot_be_written_is_one_line(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert lines == [f"error: cannot write build/.lock: build is not a folder"]
+    assert lines == ["error: cannot write build/.lock: build is not a folder"]
 
 
 # --- the same inputs give the same files ---------------------------------------------------------
