@@ -82,10 +82,14 @@ class BarChart:
     bars: tuple[Bar, ...]
     zero: float
     of: int = 0  # how many companies the chart could show (it shows the largest surprises when there are many)
+    label_x: float = 112  # where the company labels end, left of the plot
 
     @property
     def height(self) -> int:
         return 34 + 20 * len(self.bars)
+
+
+VALUE_LABEL_ROOM = 62  # px for '▼ −17.7%' left of a negative bar
 
 
 def surprise_bars(rows: Sequence[tuple[str, Figure | None]], left: float = 120, right: float = WIDTH - 70) -> BarChart | None:
@@ -93,7 +97,9 @@ def surprise_bars(rows: Sequence[tuple[str, Figure | None]], left: float = 120, 
     shown = [(label, fig) for label, fig in rows if fig is not None and fig.outcome is not Outcome.NONE]
     if not shown:
         return None
-    axis = Axis.fit([f.surprise_pct for _, f in shown if f.surprise_pct is not None], left, right, include_zero=True)
+    values = [f.surprise_pct for _, f in shown if f.surprise_pct is not None]
+    # a negative bar's value label sits left of the bar: keep room for it between the company labels and the plot
+    axis = Axis.fit(values, left + (VALUE_LABEL_ROOM if any(v < 0 for v in values) else 0), right, include_zero=True)
     zero = axis.x(Decimal(0))
     bars = []
     for label, fig in shown:
@@ -102,10 +108,11 @@ def surprise_bars(rows: Sequence[tuple[str, Figure | None]], left: float = 120, 
         else:
             x = axis.x(fig.surprise_pct)
             bars.append(Bar(label, fig.surprise_pct, fig.outcome, min(zero, x), max(zero, x)))
-    return BarChart(axis, tuple(bars), zero)
+    return BarChart(axis, tuple(bars), zero, label_x=left - 8)
 
 
 MAX_BARS = 30
+CAPEX_MAX_BARS = 20  # two bars each: twenty fit on a page with their heading
 
 
 def season_surprise(rows: Iterable, attribute: str, limit: int = MAX_BARS) -> BarChart | None:
@@ -239,8 +246,8 @@ def capex_bars(rows: Iterable, left: float = 120, right: float = WIDTH - 110) ->
     if not usable:
         return None
     total = len(usable)
-    if total > MAX_BARS:
-        usable = sorted(usable, key=lambda r: r.plan.number, reverse=True)[:MAX_BARS]
+    if total > CAPEX_MAX_BARS:
+        usable = sorted(usable, key=lambda r: r.plan.number, reverse=True)[:CAPEX_MAX_BARS]
     factor = {r.card.company.ticker: (r.rate or Decimal(1)) for r in usable}
     values = []
     for r in usable:

@@ -113,10 +113,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_csv(cards: list[Scorecard]) -> str:
+def to_csv(cards: list[Scorecard], rows: list[dict[str, Any]] | None = None) -> str:
     import pandas as pd
 
-    frame = pd.DataFrame(tidy_rows(cards), columns=COLUMNS).map(_plain)
+    frame = pd.DataFrame(tidy_rows(cards) if rows is None else rows, columns=COLUMNS).map(_plain)
     return frame.to_csv(index=False, lineterminator="\n")
 
 
@@ -127,10 +127,11 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-def to_json(cards: list[Scorecard], seasons: tuple[Season, ...]) -> str:
+def to_json(cards: list[Scorecard], seasons: tuple[Season, ...], rows: list[dict[str, Any]] | None = None) -> str:
     data = {
         "seasons": [{k: _json_number(v) for k, v in row.items()} for row in summary_rows(seasons)],
-        "figures": [{k: _json_number(v) for k, v in row.items()} for row in tidy_rows(cards)],
+        "figures": [{k: _json_number(v) for k, v in row.items()}
+                    for row in (tidy_rows(cards) if rows is None else rows)],
     }
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
@@ -140,8 +141,9 @@ def write_exports(cards: list[Scorecard], seasons: tuple[Season, ...], targets: 
     from .errors import BuildError
     from .writer import write_atomic
 
-    makers = {".csv": lambda: to_csv(cards), ".json": lambda: to_json(cards, seasons),
-              ".xlsx": lambda: to_xlsx(cards, seasons, created)}
+    rows = tidy_rows(cards)  # once for all three files
+    makers = {".csv": lambda: to_csv(cards, rows), ".json": lambda: to_json(cards, seasons, rows),
+              ".xlsx": lambda: to_xlsx(cards, seasons, created, rows)}
     try:
         for target in targets:
             write_atomic(target, makers[target.suffix]())
@@ -150,35 +152,43 @@ def write_exports(cards: list[Scorecard], seasons: tuple[Season, ...], targets: 
     return "exports", None
 
 
-def to_xlsx(cards: list[Scorecard], seasons: tuple[Season, ...], created) -> bytes:
-    """A workbook: a summary sheet and the tidy sheet; numbers as numbers with formats; header rows frozen."""
-    import pandas as pd
+# Number formats of the workbook's columns (Excel's codes); other columns are text or general.
+XLSX_FORMATS = {"revenue": "#,##0", "eps": "0.00##", "actual": "#,##0.####", "consensus": "#,##0.####",
+                "surprise": "#,##0.####", "low": "#,##0.####", "high": "#,##0.####",
+                "revenue_surprise_pct": '0.0"%"', "eps_surprise_pct": '0.0"%"', "surprise_pct": '0.0"%"',
+                "reaction_pct": '0.0"%"'}
 
-    def numeric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows]
+
+def to_xlsx(cards: list[Scorecard], seasons: tuple[Season, ...], created,
+            rows: list[dict[str, Any]] | None = None) -> bytes:
+    """A workbook: a summary sheet and the tidy sheet; numbers as numbers with formats; header rows frozen.
+
+    The tables are pandas frames; XlsxWriter writes them (several times faster than openpyxl at season scale).
+    """
+    import pandas as pd
+    import xlsxwriter
+
+    def numeric(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in records]
 
     summary = pd.DataFrame(numeric(summary_rows(seasons)))
-    tidy = pd.DataFrame(numeric(tidy_rows(cards)), columns=COLUMNS)
+    tidy = pd.DataFrame(numeric(tidy_rows(cards) if rows is None else rows), columns=COLUMNS)
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        summary.to_excel(writer, sheet_name="Summary", index=False)
-        tidy.to_excel(writer, sheet_name="Figures", index=False)
-        book = writer.book
-        formats = {"revenue": "#,##0", "eps": "0.00##", "actual": "#,##0.####", "consensus": "#,##0.####",
-                   "surprise": "#,##0.####", "low": "#,##0.####", "high": "#,##0.####",
-                   "revenue_surprise_pct": '0.0"%"', "eps_surprise_pct": '0.0"%"', "surprise_pct": '0.0"%"',
-                   "reaction_pct": '0.0"%"'}
-        for sheet, frame in (("Summary", summary), ("Figures", tidy)):
-            ws = book[sheet]
-            ws.freeze_panes = "A2"
-            for index, name in enumerate(frame.columns, start=1):
-                letter = ws.cell(row=1, column=index).column_letter
-                ws.column_dimensions[letter].width = max(10, min(40, len(str(name)) + 4))
-                if name in formats:
-                    for cell in ws[letter][1:]:
-                        cell.number_format = formats[name]
-        if created is not None:
-            book.properties.created = book.properties.modified = created
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    formats = {name: book.add_format({"num_format": code}) for name, code in XLSX_FORMATS.items()}
+    bold = book.add_format({"bold": True})
+    for sheet, frame in (("Summary", summary), ("Figures", tidy)):
+        ws = book.add_worksheet(sheet)
+        ws.freeze_panes(1, 0)
+        for index, name in enumerate(frame.columns):
+            ws.set_column(index, index, max(10, min(40, len(str(name)) + 4)), formats.get(name))
+            ws.write_string(0, index, str(name), bold)
+        for number, record in enumerate(frame.itertuples(index=False, name=None), start=1):
+            ws.write_row(number, 0, [None if v is None or (isinstance(v, float) and v != v) else v for v in record])
+    if created is not None:
+        book.set_properties({"created": created})
+    book.close()
     return _reproducible_zip(buffer.getvalue(), created)
 
 

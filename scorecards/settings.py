@@ -70,6 +70,10 @@ class Settings(BaseModel):
     book_max_companies: int = Field(
         100, ge=1, description="Build season-book.pdf only up to this many companies: beyond it the pack is too "
                                "large to email and costs more to assemble than the scorecards themselves.")
+    season_table_max_companies: int = Field(
+        100, ge=1, description="The season summary's PDF lists every company and every capital expenditure plan only "
+                               "up to this many companies; beyond it the PDF keeps the aggregates and charts, and the "
+                               "full tables are in season.html, season.xlsx and season.csv.")
     topics: dict[str, list[str]] = Field(
         default_factory=lambda: {topic: list(terms) for topic, terms in DEFAULT_TOPICS.items()},
         description="Topics counted in call transcripts, each with the words and phrases that mention it.")

@@ -1,4 +1,5 @@
 """The shipped example scorecards, as PDFs: the seeds' figures, with their sources, on one or two pages."""
+import re
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,12 @@ def test_company_charts_in_html_and_pdf(built):
 def test_season_html_table_sorts_and_reads_without_script(built):
     html = (built / "season.html").read_text()
     assert 'class="companies sortable"' in html and "<script>" in html
-    assert html.count('data-type="number"') == 5
+    assert html.count('data-type="number"') == 6  # all but company, period
+    # guidance in one cell per company, sortable by (items above − items below): Bloom 2 above, Amazon 1 below
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<span class="ticker">(\w+)</span>.*?</th>(.*?)</tr>', html, re.S)}
+    assert re.search(r'<td class="nowrap" data-sort="2"><span class="good">.*Above</span></td>', rows["BE"])
+    assert re.search(r'<td class="nowrap" data-sort="-1"><span class="bad">.*Below</span></td>', rows["AMZN"])
+    assert re.search(r'<td class="nowrap" data-sort="">—</td>', rows["SONY"])
     assert '<a href="amazon.html"><span class="ticker">AMZN</span></a>' in html
 
 
@@ -124,6 +130,13 @@ def test_exports_agree_with_the_scorecards(built):
 
     ws = load_workbook(built / "season.xlsx")["Figures"]
     assert ws.freeze_panes == "A2"
+    header = [cell.value for cell in ws[1]]
+    actual = ws.cell(row=2, column=header.index("actual") + 1)
+    assert isinstance(actual.value, (int, float)) and actual.number_format == "#,##0.####"
+    pcts = [row[0] for row in ws.iter_rows(min_row=2, min_col=header.index("surprise_pct") + 1,
+                                           max_col=header.index("surprise_pct") + 1) if row[0].value is not None]
+    assert pcts and all(cell.number_format == '0.0"%"' for cell in pcts)
+    assert ws.cell(row=2, column=header.index("company") + 1).number_format == "General"
     data = json.loads((built / "season.json").read_text())
     assert len(data["figures"]) == len(frame)
     assert {row["ticker"] for row in data["seasons"]} == set(cards)

@@ -132,3 +132,42 @@ def test_reserved_file_names_are_refused(tmp_path):
     loaded = read_company(tmp_path / "season.yaml", Settings())
     assert loaded.card is None
     assert "would overwrite the season page" in str(loaded.problems[0])
+
+
+def _season_pages(settings: Settings, for_pdf: bool) -> str:
+    from scorecards.render import make_env, render_season
+
+    cards = [item.card for item in load_all(settings)]
+    return render_season(make_env(settings), build_seasons(cards), cards, for_pdf=for_pdf)
+
+
+def test_pdf_leaves_out_the_company_tables_past_the_setting(in_repo):
+    """Past season_table_max_companies the PDF keeps aggregates and charts and says where the tables are;
+    the HTML summary keeps every company."""
+    few = Settings(inputs=REPO / "inputs", season_table_max_companies=7)   # the examples are 8
+    pdf_html = _season_pages(few, for_pdf=True)
+    assert 'class="companies' not in pdf_html and 'class="capex"' not in pdf_html
+    assert pdf_html.count("This PDF lists companies one by one only up to 7") == 2  # under capex and every company
+    assert 'id="chart-capex-1"' in pdf_html and "Results against consensus, by sector" in pdf_html
+    html = _season_pages(few, for_pdf=False)
+    assert 'class="companies sortable"' in html and 'class="capex"' in html and "only up to 7" not in html
+    enough = _season_pages(Settings(inputs=REPO / "inputs", season_table_max_companies=8), for_pdf=True)
+    assert 'class="companies' in enough and "only up to" not in enough
+    assert enough.count("<tr>") > pdf_html.count("<tr>") + 8
+
+
+def test_negative_surprise_labels_keep_clear_of_the_company_labels():
+    """A bar's value label left of a negative bar ends before the column of company labels begins."""
+    from scorecards.charts import VALUE_LABEL_ROOM, surprise_bars
+
+    class Fig:  # the two attributes surprise_bars reads
+        def __init__(self, pct):
+            from scorecards.metrics import Outcome
+
+            self.surprise_pct, self.outcome = D(pct), Outcome.MISS if D(pct) < 0 else Outcome.BEAT
+
+    chart = surprise_bars([("AAA", Fig("-17.7")), ("BBB", Fig("21.2"))])
+    most_negative = min(bar.x0 for bar in chart.bars)
+    assert most_negative - chart.label_x >= VALUE_LABEL_ROOM   # the room the label '▼ −17.7%' needs
+    positive_only = surprise_bars([("AAA", Fig("3")), ("BBB", Fig("21.2"))])
+    assert positive_only.axis.start == positive_only.label_x + 8  # no room taken when nothing is negative
