@@ -153,11 +153,16 @@ class _Run:
     def stale(self, path: Path, fingerprint: str) -> bool:
         return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
 
-    def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args, alone: bool = False) -> None:
-        """Hand a job to the workers (``alone``: to a process of its own); its outputs count once it succeeds."""
+    def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args, alone: bool = False,
+               forked: bool = False) -> None:
+        """Hand a job to the workers (``alone``: to a process of its own; ``forked``: to a process forked now,
+        which inherits the arguments); its outputs count once it succeeds."""
         for path in outputs:
             self.records.pop(str(path), None)
         self.pending[name] = (outputs, fingerprint)
+        if forked:
+            self.workers.submit_forked(name, function, *args)  # type: ignore[attr-defined]
+            return
         submit = self.workers.submit_alone if alone else self.workers.submit  # type: ignore[attr-defined]
         submit(function, *args)
 
@@ -170,7 +175,7 @@ class _Run:
                 continue
             for path in outputs:
                 self.records[str(path)] = fingerprint
-            if name.rsplit("/", 1)[-1] not in ("season", "exports"):
+            if name.rsplit("/", 1)[-1] != "season" and not name.startswith("exports"):
                 self.report.built.append(name)
 
 
@@ -347,29 +352,28 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
                    + _language_base(settings, env, "book.html", language)).encode())
     fingerprint = digest.hexdigest()
     seasons = build_seasons(cards, rates)
+    if exports:  # first: they are the longest jobs, and need no HTML
+        _build_exports(run, cards, seasons, loaded, fx)
     paths = {part: folder / part for part in SEASON_OUTPUTS}
     stale_html = "html" in run.formats and run.stale(paths["season.html"], fingerprint)
     stale_pdf = "pdf" in run.formats and run.stale(paths["season.pdf"], fingerprint)
     if stale_html or stale_pdf:
-        try:
-            html = render_season(env, seasons, cards)
+        try:  # the PDF's HTML first, so that its render starts while the page's HTML is made
             pdf_html = render_season(env, seasons, cards, for_pdf=True) if stale_pdf else ""
+            if stale_pdf:
+                run.submit(name, [paths["season.pdf"]], fingerprint, render_pdf,
+                           PdfJob(name, pdf_html, paths["season.pdf"], settings.pdf_variant, settings.pdf_tags),
+                           alone=len(cards) > 50)
+            if stale_html:
+                write_atomic(paths["season.html"], render_season(env, seasons, cards))
+                run.records[str(paths["season.html"])] = fingerprint
         except TemplateError as exc:
             print(f"season summary: cannot render: {_template_error(exc)}", file=sys.stderr)
             run.report.failed.append(name)
             return None
-        if stale_html:
-            write_atomic(paths["season.html"], html)
-            run.records[str(paths["season.html"])] = fingerprint
-        if stale_pdf:
-            run.submit(name, [paths["season.pdf"]], fingerprint, render_pdf,
-                       PdfJob(name, pdf_html, paths["season.pdf"], settings.pdf_variant, settings.pdf_tags),
-                       alone=len(cards) > 50)
         where = "" if folder == settings.build else f" in {language.tag}"
         print(f"  render  season summary{where} ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
               file=run.out, flush=True)
-    if exports:
-        _build_exports(run, cards, seasons, loaded, fx)
     return seasons, fingerprint
 
 
@@ -391,8 +395,12 @@ def _build_exports(run: _Run, cards: list[Scorecard], seasons, loaded: list[Load
         return
     data_date = max((c.data_date for c in cards if c.data_date), default=None)
     created = dt.datetime.combine(data_date, dt.time()) if data_date else None
-    targets = [paths[part] for part in stale]
-    run.submit("exports", targets, fingerprint, write_exports, cards, seasons, targets, created)
+    # two jobs, so that two workers share them: the workbook costs about as much as the CSV and JSON together
+    for group in (["season.xlsx"], ["season.csv", "season.json"]):
+        targets = [paths[part] for part in group if part in stale]
+        if targets:
+            name = "exports " + ", ".join(t.name for t in targets)
+            run.submit(name, targets, fingerprint, write_exports, name, cards, seasons, targets, created, forked=True)
     print(f"  export  {', '.join(stale)}", file=run.out, flush=True)
 
 

@@ -136,20 +136,21 @@ def to_json(cards: list[Scorecard], seasons: tuple[Season, ...], rows: list[dict
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def write_exports(cards: list[Scorecard], seasons: tuple[Season, ...], targets: list, created) -> tuple[str, str | None]:
-    """Write the asked-for data files (run in a worker process, beside the PDFs)."""
+def write_exports(name: str, cards: list[Scorecard], seasons: tuple[Season, ...], targets: list,
+                  created) -> tuple[str, str | None]:
+    """Write the asked-for data files (run in a worker process, beside the PDFs); returns (name, error or None)."""
     from .errors import BuildError
     from .writer import write_atomic
 
-    rows = tidy_rows(cards)  # once for all three files
+    rows = tidy_rows(cards)  # once for all the files of this job
     makers = {".csv": lambda: to_csv(cards, rows), ".json": lambda: to_json(cards, seasons, rows),
               ".xlsx": lambda: to_xlsx(cards, seasons, created, rows)}
     try:
         for target in targets:
             write_atomic(target, makers[target.suffix]())
     except BuildError as exc:
-        return "exports", str(exc)
-    return "exports", None
+        return name, str(exc)
+    return name, None
 
 
 # Number formats of the workbook's columns (Excel's codes); other columns are text or general.

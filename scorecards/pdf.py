@@ -114,6 +114,7 @@ class Workers:
         self.roots, self.base_url = roots, base_url
         self.pool: ProcessPoolExecutor | None = None
         self.singles: list[ProcessPoolExecutor] = []
+        self.forked: list = []  # (name, process, pipe) of submit_forked jobs
         self.futures: list = []
         self.done: list = []
         if self.workers > 1:
@@ -133,6 +134,19 @@ class Workers:
         self.futures.append(single.submit(function, *args))
         self.singles.append(single)
 
+    def submit_forked(self, name: str, function, *args) -> None:
+        """Run ``function(*args)`` in a process forked now, which inherits the arguments instead of receiving
+        them pickled (the season's exports take every scorecard: pickling 500 costs more than a second).
+        It returns (name, error or None) like the other jobs. Where fork is unavailable, a pool job."""
+        if self.pool is None or sys.platform != "linux":
+            return self.submit(function, *args)
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_run_forked, args=(send, function, args), daemon=True)
+        process.start()
+        send.close()
+        self.forked.append((name, process, receive))
+
     def submit(self, function, *args) -> None:
         if self.pool is None:
             if function is render_pdf and "weasyprint" not in _state:
@@ -148,10 +162,22 @@ class Workers:
             result = future.result()
             if result is not None:
                 out.append(result)
-        self.futures, self.done = [], []
+        for name, process, receive in self.forked:
+            try:
+                out.append(receive.recv())
+            except EOFError:  # the process died without a word (killed, out of memory)
+                out.append((name, f"{name}: the process writing them stopped (exit code {process.join() or process.exitcode})"))
+            receive.close()
+            process.join()
+        self.futures, self.done, self.forked = [], [], []
         return out
 
     def close(self) -> None:
+        for _, process, receive in self.forked:  # only when the build stopped early
+            process.terminate()
+            process.join()
+            receive.close()
+        self.forked = []
         for single in self.singles:
             single.shutdown(cancel_futures=True)
         self.singles = []
@@ -162,6 +188,15 @@ class Workers:
 
 def _ready() -> None:
     return None
+
+
+def _run_forked(send, function, args) -> None:
+    try:
+        result = function(*args)
+    except BaseException as exc:  # noqa: BLE001 - reported as the job's error, never a traceback
+        result = (args[0] if args and isinstance(args[0], str) else "job", f"{type(exc).__name__}: {exc}")
+    send.send(result)
+    send.close()
 
 
 def harfbuzz_subset_available() -> bool:

@@ -109,3 +109,34 @@ def test_renderer_reads_only_bundled_assets(tmp_path):
                 "https://example.com/x.png"]:
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+
+
+def _job_ok(name, payload):
+    return name, None if payload == [1, 2, 3] else "payload did not arrive"
+
+
+def _job_raises(name):
+    raise ValueError("disk on fire")
+
+
+def _job_dies(name):
+    import os
+
+    os._exit(3)
+
+
+def test_forked_jobs_report_results_errors_and_deaths(tmp_path):
+    """Jobs forked from the build (the season's exports) inherit their arguments and report like pool jobs."""
+    from scorecards.pdf import Workers
+
+    workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2)
+    try:
+        workers.submit_forked("exports a", _job_ok, "exports a", [1, 2, 3])
+        workers.submit_forked("exports b", _job_raises, "exports b")
+        workers.submit_forked("exports c", _job_dies, "exports c")
+        results = dict(workers.results())
+    finally:
+        workers.close()
+    assert results["exports a"] is None
+    assert results["exports b"] == "ValueError: disk on fire"
+    assert results["exports c"].startswith("exports c: the process writing them stopped (exit code 3)")
