@@ -142,7 +142,7 @@ class Workers:
             return self.submit(function, *args)
         context = multiprocessing.get_context("fork")
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_run_forked, args=(send, function, args), daemon=True)
+        process = context.Process(target=_run_forked, args=(send, name, function, args), daemon=True)
         process.start()
         send.close()
         self.forked.append((name, process, receive))
@@ -166,7 +166,8 @@ class Workers:
             try:
                 out.append(receive.recv())
             except EOFError:  # the process died without a word (killed, out of memory)
-                out.append((name, f"{name}: the process writing them stopped (exit code {process.join() or process.exitcode})"))
+                process.join()
+                out.append((name, f"{name}: the process writing them stopped (exit code {process.exitcode})"))
             receive.close()
             process.join()
         self.futures, self.done, self.forked = [], [], []
@@ -190,11 +191,11 @@ def _ready() -> None:
     return None
 
 
-def _run_forked(send, function, args) -> None:
+def _run_forked(send, name: str, function, args) -> None:
     try:
         result = function(*args)
     except BaseException as exc:  # noqa: BLE001 - reported as the job's error, never a traceback
-        result = (args[0] if args and isinstance(args[0], str) else "job", f"{type(exc).__name__}: {exc}")
+        result = (name, f"{type(exc).__name__}: {exc}")
     send.send(result)
     send.close()
 
