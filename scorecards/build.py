@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+from .cache import CardCache
 from .compute import Scorecard, build_scorecard
 from .consensus import ConsensusBook, read_folder as read_consensus
 from .enrich import CONSENSUS_FOLDER, gather
@@ -24,6 +27,9 @@ from .i18n import canonical_tag
 from .loader import Document, parse_yaml
 from .settings import Settings
 from .validate import validate, warnings_for
+
+if TYPE_CHECKING:
+    from .exports import Lines
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FORMATS = ("html", "pdf")
@@ -40,6 +46,7 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
     inputs_digest: str = ""  # of the filings, consensus rows and transcripts the scorecard takes (enrich.py)
+    lines: Lines | None = None  # its part of the data files, once made (or kept from an earlier build)
 
     @property
     def errors(self) -> list[Problem]:
@@ -69,8 +76,10 @@ def discover(settings: Settings, paths: list[Path] | None = None) -> list[Path]:
     return found
 
 
-def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None = None) -> Loaded:
-    """Load, validate and compute one company file, with what its filing, consensus files and transcripts add."""
+def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None = None,
+                 cache: CardCache | None = None) -> Loaded:
+    """Load, validate and compute one company file, with what its filing, consensus files and transcripts add
+    (or take it from ``cache`` when nothing it rests on has changed)."""
     slug = path.stem
     try:
         raw = path.read_bytes()
@@ -82,6 +91,13 @@ def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None
     if not SLUG_RE.match(slug):
         return Loaded(path, slug, raw, None, [Problem(str(path), 1, 1, "", f"file name '{path.name}' cannot name a page",
                                                       "use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml")])
+    key = cache.key(raw, path.parent) if cache is not None else ""
+    kept = cache.get(slug, key) if cache is not None else None
+    if kept is not None:
+        item = Loaded(path, slug, raw, kept.card, kept.problems, None, kept.inputs_digest, kept.lines)
+        if kept.lines is None:
+            cache.remember(item, key)  # kept again once its lines are made
+        return item
     try:
         doc = parse_yaml(raw, str(path))
         data = validate(doc)
@@ -92,7 +108,10 @@ def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None
     if evidence.errors:
         return Loaded(path, slug, raw, None, problems, doc)
     card = evidence.apply(build_scorecard(slug, evidence.card, settings))
-    return Loaded(path, slug, raw, card, problems, doc, evidence.digest)
+    item = Loaded(path, slug, raw, card, problems, doc, evidence.digest)
+    if cache is not None and cache.covers(path.parent, evidence.files):
+        cache.remember(item, key, new=True)
+    return item
 
 
 def check_duplicates(loaded: list[Loaded]) -> None:
@@ -106,20 +125,26 @@ def check_duplicates(loaded: list[Loaded]) -> None:
             continue
         for item in items:
             others = ", ".join(str(o.path) for o in items if o is not item)
-            assert item.doc is not None
-            item.problems.append(item.doc.problem(("company", "ticker"), f"{ticker} is also the company in {others}",
+            doc = item.doc or parse_yaml(item.raw, str(item.path))  # a kept scorecard has no positions: read again
+            item.problems.append(doc.problem(("company", "ticker"), f"{ticker} is also the company in {others}",
                                              "keep one file per company"))
             item.card = None
 
 
-def load_all(settings: Settings, paths: list[Path] | None = None) -> list[Loaded]:
+def load_all(settings: Settings, paths: list[Path] | None = None, cache: CardCache | None = None) -> list[Loaded]:
     books: dict[Path, ConsensusBook] = {}  # the consensus files beside the company files, read once per folder
     loaded = []
-    for path in discover(settings, paths):
-        folder = path.parent / CONSENSUS_FOLDER
-        if folder not in books:
-            books[folder] = read_consensus(folder)
-        loaded.append(read_company(path, settings, books[folder]))
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of objects, all kept: collecting while they are made only costs time
+    try:
+        for path in discover(settings, paths):
+            folder = path.parent / CONSENSUS_FOLDER
+            if folder not in books:
+                books[folder] = read_consensus(folder)
+            loaded.append(read_company(path, settings, books[folder], cache))
+    finally:
+        if collecting:
+            gc.enable()
     check_duplicates(loaded)
     return loaded
 
@@ -196,14 +221,16 @@ def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | No
     # PDF workers start now, so that loading WeasyPrint overlaps reading the YAML files
     workers = Workers(asset_roots(settings), base_url, (jobs or settings.workers) if "pdf" in formats else 1)
     try:
-        loaded = load_all(settings)
-        return _build(settings, formats, force, out, loaded, workers, chosen)
+        cache = CardCache(settings.build / ".cache" / "cards", settings.model_dump_json() + _code_digest())
+        loaded = load_all(settings, cache=cache)
+        gc.freeze()  # the scorecards live as long as the build: never scanned again, nor copied by forked jobs
+        return _build(settings, formats, force, out, loaded, workers, chosen, cache)
     finally:
         workers.close()
 
 
 def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loaded: list[Loaded], workers,
-           languages: list) -> Report:
+           languages: list, cache: CardCache) -> Report:
     from .pdf import harfbuzz_subset_available
     from .render import make_env
     from .schema import json_schema
@@ -222,12 +249,20 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
                   "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
         for problem in (p for item in loaded for p in item.problems):
             print(problem, file=sys.stderr)
+        cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
+        season = _season_data(run, cards)
+        # The exports need no HTML, and after a small change they are the longest job: they go first, unless many
+        # companies' lines are still to be made (a first build), which would keep the PDF workers waiting.
+        early = season is not None and sum(i.lines is None for i in loaded if i.card is not None) <= EARLY_EXPORTS
+        if early:
+            _build_exports(run, cards, loaded, *season)
         envs = {lang.tag: make_env(settings, lang) for lang in languages}
         fingerprints = {lang.tag: _build_companies(run, envs[lang.tag], loaded, lang) for lang in languages}
-        cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
-        seasons = {lang.tag: _build_season(run, envs[lang.tag], cards, fingerprints[lang.tag], loaded, lang,
-                                           exports=index == 0)
-                   for index, lang in enumerate(languages)}
+        if season is not None and not early:
+            _build_exports(run, cards, loaded, *season)
+        seasons = {lang.tag: _build_season(run, envs[lang.tag], cards, fingerprints[lang.tag], lang, season)
+                   for lang in languages}
+        cache.save({item.slug for item in loaded})  # while the workers render
         run.collect()
         for lang in languages:
             if seasons[lang.tag] is not None:
@@ -318,32 +353,39 @@ def _template_error(exc: Exception) -> str:
     return f"{where}{type(exc).__name__}: {exc}"
 
 
-def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str, str], loaded: list[Loaded],
-                  language, exports: bool):
-    """The season summary (HTML, PDF) in one language, and (``exports``) the data exports, which have no
-    language; returns (seasons, fingerprint) for the book."""
-    from jinja2 import TemplateError
-
+def _season_data(run: _Run, cards: list[Scorecard]):
+    """The season view of every company, in no language, and the exchange-rate file's bytes; None (reported)
+    when the rates cannot be read."""
     from .errors import InputError
     from .fx import FX_FILE, load_rates
+    from .season import build_seasons
+
+    fx_path = run.settings.inputs / FX_FILE
+    try:
+        rates = load_rates(run.settings.inputs)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+    return build_seasons(cards, rates), fx_path.read_bytes() if fx_path.exists() else b""
+
+
+def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str, str], language, season):
+    """The season summary (HTML, PDF) in one language, from ``season`` (seasons, fx bytes; None when the rates
+    could not be read); returns (seasons, fingerprint) for the book."""
+    from jinja2 import TemplateError
+
     from .pdf import PdfJob, render_pdf
     from .render import render_season
-    from .season import build_seasons
     from .writer import write_atomic
 
     settings = run.settings
     folder = settings.output_folder(language.tag)
     name = _named(language, settings, "season")
-    fx_path = settings.inputs / FX_FILE
-    try:
-        rates = load_rates(settings.inputs)
-    except InputError as exc:
-        if exports:  # said once, not once per language
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
+    if season is None:
         run.report.failed.append(name)
         return None
-    fx = fx_path.read_bytes() if fx_path.exists() else b""
+    seasons, fx = season
     digest = hashlib.sha256()
     for slug in sorted(fingerprints):
         digest.update(f"{slug}:{fingerprints[slug]}\n".encode())
@@ -351,9 +393,6 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
     digest.update((_language_base(settings, env, "season.html", language)
                    + _language_base(settings, env, "book.html", language)).encode())
     fingerprint = digest.hexdigest()
-    seasons = build_seasons(cards, rates)
-    if exports:  # first: they are the longest jobs, and need no HTML
-        _build_exports(run, cards, seasons, loaded, fx)
     paths = {part: folder / part for part in SEASON_OUTPUTS}
     stale_html = "html" in run.formats and run.stale(paths["season.html"], fingerprint)
     stale_pdf = "pdf" in run.formats and run.stale(paths["season.pdf"], fingerprint)
@@ -363,7 +402,7 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
             if stale_pdf:
                 run.submit(name, [paths["season.pdf"]], fingerprint, render_pdf,
                            PdfJob(name, pdf_html, paths["season.pdf"], settings.pdf_variant, settings.pdf_tags),
-                           alone=len(cards) > 50)
+                           alone=_listed(seasons, settings) > 50)
             if stale_html:
                 write_atomic(paths["season.html"], render_season(env, seasons, cards))
                 run.records[str(paths["season.html"])] = fingerprint
@@ -377,15 +416,23 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
     return seasons, fingerprint
 
 
+def _listed(seasons, settings: Settings) -> int:
+    """How many company rows the summary's PDF lists (a season past season_table_max_companies lists none): past
+    about 50, its PDF is long enough to be rendered in a process of its own, so the pool's workers stay small."""
+    return sum(len(s.rows) for s in seasons if len(s.rows) <= settings.season_table_max_companies)
+
+
 EXPORTS = ("season.csv", "season.xlsx", "season.json")
+EARLY_EXPORTS = 20  # companies whose lines in the data files can be made (~2 ms each) before any page is rendered
 
 
-def _build_exports(run: _Run, cards: list[Scorecard], seasons, loaded: list[Loaded], fx: bytes) -> None:
+def _build_exports(run: _Run, cards: list[Scorecard], loaded: list[Loaded], seasons, fx: bytes) -> None:
     """build/season.csv, .xlsx and .json: data, in no language, from every company's inputs."""
-    from .exports import write_exports
+    from .exports import card_lines, write_exports
 
+    items = [i for i in loaded if i.card is not None]
     digest = hashlib.sha256()
-    for item in sorted((i for i in loaded if i.card is not None), key=lambda i: i.slug):
+    for item in sorted(items, key=lambda i: i.slug):
         digest.update(item.slug.encode() + b":" + hashlib.sha256(item.raw + item.inputs_digest.encode()).digest())
     digest.update(fx + (run.settings.model_dump_json() + _code_digest()).encode())
     fingerprint = digest.hexdigest()
@@ -395,12 +442,17 @@ def _build_exports(run: _Run, cards: list[Scorecard], seasons, loaded: list[Load
         return
     data_date = max((c.data_date for c in cards if c.data_date), default=None)
     created = dt.datetime.combine(data_date, dt.time()) if data_date else None
+    order = {id(card): index for index, card in enumerate(cards)}  # the companies in the order of the summary
+    for item in items:
+        if item.lines is None:
+            item.lines = card_lines(item.card)  # type: ignore[arg-type]
+    lines = [item.lines for item in sorted(items, key=lambda i: order[id(i.card)])]
     # two jobs, so that two workers share them: the workbook costs about as much as the CSV and JSON together
     for group in (["season.xlsx"], ["season.csv", "season.json"]):
         targets = [paths[part] for part in group if part in stale]
         if targets:
             name = "exports " + ", ".join(t.name for t in targets)
-            run.submit(name, targets, fingerprint, write_exports, name, cards, seasons, targets, created, forked=True)
+            run.submit(name, targets, fingerprint, write_exports, name, seasons, lines, targets, created, forked=True)
     print(f"  export  {', '.join(stale)}", file=run.out, flush=True)
 
 

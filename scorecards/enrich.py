@@ -52,6 +52,7 @@ class Evidence:
     card: ScorecardIn
     problems: list[Problem]
     digest: str = ""                                                   # of every other input used
+    files: list[Path] = field(default_factory=list)                    # the filing and transcripts read
     verified: set[tuple[int, int]] = field(default_factory=set)        # (quarter, quote) found in the transcript
     topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
     transcripts: dict[int, str] = field(default_factory=dict)          # quarter -> transcript path
@@ -170,6 +171,11 @@ class _Gatherer:
         result.card, result.problems, result.digest = card, sorted(self.problems), digest
         return result
 
+    def _used(self, path: Path) -> None:
+        """A file the scorecard takes from: part of its digest, and of what an earlier build's copy rests on."""
+        self.digests.append(f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+        self.result.files.append(path)
+
     # --- filings ---
 
     def _facts_location(self) -> tuple[Path | None, Loc]:
@@ -210,7 +216,7 @@ class _Gatherer:
             self.error(loc, f"{path} holds the facts of CIK {facts.cik} ({facts.name}), not of CIK {company.cik}",
                        "check company.cik and company.companyfacts")
             return
-        self.digests.append(f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+        self._used(path)
         for qi, quarter in enumerate(list(self.quarters)):
             try:
                 span = period_span(quarter.period, company.fiscal_year_end, company.fiscal_year_named_by,
@@ -334,7 +340,7 @@ class _Gatherer:
             self.problems.extend(problems)
             if transcript is None:
                 continue
-            self.digests.append(f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+            self._used(path)
             self.result.transcripts[qi] = str(path)
             self.result.topics[qi] = count_topics(transcript, self.settings.topics)
             for k, quote in enumerate(quarter.call.quotes if quarter.call else []):

@@ -1,4 +1,4 @@
-"""Data out: the season as tidy CSV, a formatted Excel workbook and JSON, built with pandas.
+"""Data out: the season as tidy CSV, a formatted Excel workbook and JSON.
 
 Every row comes from the same computed objects the scorecards show, and
 carries the figure's display text beside its exact value, so the numbers in
@@ -6,8 +6,11 @@ the files are the numbers on the pages.
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,20 +45,47 @@ def _sources(card: Scorecard, cites: tuple[int, ...]) -> str:
 
 def tidy_rows(cards: list[Scorecard]) -> list[dict[str, Any]]:
     """One row per company, quarter and metric (results, segment results, guidance and KPIs)."""
+    return [row for card in cards for row in card_rows(card)]
+
+
+def card_rows(card: Scorecard) -> list[dict[str, Any]]:
+    """One company's rows of the tidy table."""
     rows: list[dict[str, Any]] = []
-    for card in cards:
-        c = card.company
-        for q in card.quarters:
-            base = {"ticker": c.ticker, "company": c.name, "sector": c.sector,
-                    "season": calendar_quarter(q.period_end).label, "period": q.period,
-                    "period_end": q.period_end.isoformat(), "reported": q.reported.isoformat() if q.reported else None}
-            items: list[tuple[str, str, Figure | Guide | Kpi]] = [("result", "", f) for f in q.figures]
-            for seg in q.segments:
-                items += [("result", seg.name, f) for f in seg.figures] + [("kpi", seg.name, k) for k in seg.kpis]
-            items += [("guidance", "", g) for g in q.guidance] + [("kpi", "", k) for k in q.kpis]
-            for record, segment, item in items:
-                rows.append({**base, "record": record, "segment": segment, **_figure_columns(card, item)})
+    c = card.company
+    for q in card.quarters:
+        base = {"ticker": c.ticker, "company": c.name, "sector": c.sector,
+                "season": calendar_quarter(q.period_end).label, "period": q.period,
+                "period_end": q.period_end.isoformat(), "reported": q.reported.isoformat() if q.reported else None}
+        items: list[tuple[str, str, Figure | Guide | Kpi]] = [("result", "", f) for f in q.figures]
+        for seg in q.segments:
+            items += [("result", seg.name, f) for f in seg.figures] + [("kpi", seg.name, k) for k in seg.kpis]
+        items += [("guidance", "", g) for g in q.guidance] + [("kpi", "", k) for k in q.kpis]
+        for record, segment, item in items:
+            rows.append({**base, "record": record, "segment": segment, **_figure_columns(card, item)})
     return rows
+
+
+@dataclass(frozen=True)
+class Lines:
+    """One company's part of each data file, made once from its scorecard (and kept with it between builds,
+    so that a build after one file changed writes the files from 499 kept parts and one new one)."""
+
+    csv: str                            # its lines of season.csv
+    json: tuple[str, ...]               # its records of season.json's figures, one JSON object each
+    cells: tuple[tuple[Any, ...], ...]  # its rows of the workbook's Figures sheet: numbers as floats, blanks None
+
+
+def card_lines(card: Scorecard) -> Lines:
+    rows = card_rows(card)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([_plain(row[c]) for c in COLUMNS] for row in rows)
+    return Lines(text.getvalue(),
+                 tuple(json.dumps({c: _json_number(row[c]) for c in COLUMNS}, ensure_ascii=False) for row in rows),
+                 tuple(tuple(_cell(row[c]) for c in COLUMNS) for row in rows))
+
+
+def _cell(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, Any]:
@@ -113,11 +143,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_csv(cards: list[Scorecard], rows: list[dict[str, Any]] | None = None) -> str:
-    import pandas as pd
-
-    frame = pd.DataFrame(tidy_rows(cards) if rows is None else rows, columns=COLUMNS).map(_plain)
-    return frame.to_csv(index=False, lineterminator="\n")
+def to_csv(lines: list[Lines]) -> str:
+    """The tidy table, a header line then each company's lines (Python's csv dialect: quoted where needed)."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(COLUMNS)
+    return text.getvalue() + "".join(part.csv for part in lines)
 
 
 def _json_number(value: Any) -> Any:
@@ -127,24 +157,23 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-def to_json(cards: list[Scorecard], seasons: tuple[Season, ...], rows: list[dict[str, Any]] | None = None) -> str:
-    data = {
-        "seasons": [{k: _json_number(v) for k, v in row.items()} for row in summary_rows(seasons)],
-        "figures": [{k: _json_number(v) for k, v in row.items()}
-                    for row in (tidy_rows(cards) if rows is None else rows)],
-    }
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+def to_json(seasons: tuple[Season, ...], lines: list[Lines]) -> str:
+    """{"seasons": [...], "figures": [...]}, one record per line."""
+    summary = [json.dumps({k: _json_number(v) for k, v in row.items()}, ensure_ascii=False)
+               for row in summary_rows(seasons)]
+    figures = [record for part in lines for record in part.json]
+    return ('{\n "seasons": [\n  ' + ",\n  ".join(summary) + '\n ],\n "figures": [\n  ' + ",\n  ".join(figures)
+            + "\n ]\n}\n")
 
 
-def write_exports(name: str, cards: list[Scorecard], seasons: tuple[Season, ...], targets: list,
+def write_exports(name: str, seasons: tuple[Season, ...], lines: list[Lines], targets: list,
                   created) -> tuple[str, str | None]:
     """Write the asked-for data files (run in a worker process, beside the PDFs); returns (name, error or None)."""
     from .errors import BuildError
     from .writer import write_atomic
 
-    rows = tidy_rows(cards)  # once for all the files of this job
-    makers = {".csv": lambda: to_csv(cards, rows), ".json": lambda: to_json(cards, seasons, rows),
-              ".xlsx": lambda: to_xlsx(cards, seasons, created, rows)}
+    makers = {".csv": lambda: to_csv(lines), ".json": lambda: to_json(seasons, lines),
+              ".xlsx": lambda: to_xlsx(seasons, lines, created)}
     try:
         for target in targets:
             write_atomic(target, makers[target.suffix]())
@@ -160,56 +189,29 @@ XLSX_FORMATS = {"revenue": "#,##0", "eps": "0.00##", "actual": "#,##0.####", "co
                 "reaction_pct": '0.0"%"'}
 
 
-def to_xlsx(cards: list[Scorecard], seasons: tuple[Season, ...], created,
-            rows: list[dict[str, Any]] | None = None) -> bytes:
-    """A workbook: a summary sheet and the tidy sheet; numbers as numbers with formats; header rows frozen.
-
-    The tables are pandas frames; XlsxWriter writes them (several times faster than openpyxl at season scale).
-    """
-    import pandas as pd
+def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
+    """A workbook (written by XlsxWriter): a summary sheet and the tidy sheet; numbers as numbers with their
+    columns' formats; header rows frozen. Its zip entries and properties carry ``created`` (the data date), so
+    that the same data gives the same bytes."""
     import xlsxwriter
 
-    def numeric(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in records]
-
-    summary = pd.DataFrame(numeric(summary_rows(seasons)))
-    tidy = pd.DataFrame(numeric(tidy_rows(cards) if rows is None else rows), columns=COLUMNS)
+    summary = [{k: _cell(v) for k, v in row.items()} for row in summary_rows(seasons)]
+    summary_columns = list(summary[0]) if summary else []
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                         "strings_to_urls": False})
     formats = {name: book.add_format({"num_format": code}) for name, code in XLSX_FORMATS.items()}
     bold = book.add_format({"bold": True})
-    for sheet, frame in (("Summary", summary), ("Figures", tidy)):
+    sheets = (("Summary", summary_columns, [tuple(row.values()) for row in summary]),
+              ("Figures", COLUMNS, [cells for part in lines for cells in part.cells]))
+    for sheet, columns, rows in sheets:
         ws = book.add_worksheet(sheet)
         ws.freeze_panes(1, 0)
-        for index, name in enumerate(frame.columns):
+        for index, name in enumerate(columns):
             ws.set_column(index, index, max(10, min(40, len(str(name)) + 4)), formats.get(name))
             ws.write_string(0, index, str(name), bold)
-        for number, record in enumerate(frame.itertuples(index=False, name=None), start=1):
-            ws.write_row(number, 0, [None if v is None or (isinstance(v, float) and v != v) else v for v in record])
-    if created is not None:
-        book.set_properties({"created": created})
+        for number, cells in enumerate(rows, start=1):
+            ws.write_row(number, 0, cells)
+    book.set_properties({"created": created or dt.datetime(1980, 1, 1)})
     book.close()
-    return _reproducible_zip(buffer.getvalue(), created)
-
-
-def _reproducible_zip(data: bytes, when) -> bytes:
-    """The same workbook bytes for the same data: fixed entry times, and the data date in its properties."""
-    import re
-    import zipfile
-
-    stamp = (when.year, when.month, when.day, 0, 0, 0) if when is not None else (1980, 1, 1, 0, 0, 0)
-    iso = f"{stamp[0]:04d}-{stamp[1]:02d}-{stamp[2]:02d}T00:00:00Z"
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            payload = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                payload = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2",
-                                 payload)
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, payload)
-    return out.getvalue()
+    return buffer.getvalue()

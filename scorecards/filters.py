@@ -24,11 +24,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, get_currency_name, get_currency_symbol
+from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
 from markupsafe import Markup
 
 from .amounts import SCALES, Unit
@@ -47,13 +47,18 @@ def number(value: Decimal, places: int | None = None, *, signed: bool = False, l
         places = max(0, -exponent) if isinstance(exponent, int) else 0
     else:
         value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    pattern = "#,##0" + ("." + "0" * places if places else "")
-    text = format_decimal(abs(value), format=pattern, locale=lang.babel_locale, decimal_quantization=False)
+    text = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
     if value < 0 and any(c not in "0.," for c in text):
         return MINUS + text
     if signed and value > 0:
         return "+" + text
     return text
+
+
+@lru_cache(maxsize=None)
+def _grouping(places: int) -> NumberPattern:
+    """Babel's pattern for grouped digits with ``places`` decimals, parsed once (format_decimal parses it per call)."""
+    return parse_pattern("#,##0" + ("." + "0" * places if places else ""))
 
 
 def currency_symbol(code: str, lang: Language = ENGLISH) -> str:

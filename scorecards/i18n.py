@@ -73,8 +73,9 @@ class Language:
         return Locale.parse(self.tag.replace("-", "_"))
 
     @property
-    def babel_locale(self) -> str:
-        return self.tag.replace("-", "_")
+    def babel_locale(self) -> Locale:
+        """For Babel's functions: the parsed locale, so that each call does not parse the tag again."""
+        return self.locale
 
     @property
     def myriads(self) -> tuple[tuple[int, str], ...] | None:

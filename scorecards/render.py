@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, meta
 
 from . import charts
 from .compute import Scorecard, headline_eps, headline_revenue
@@ -16,9 +16,13 @@ from .settings import Settings
 
 
 def make_env(settings: Settings, language: Language = ENGLISH) -> Environment:
-    """The templates in one language: its catalogue installed for ``_()``/``ngettext()``, its filters bound."""
+    """The templates in one language: its catalogue installed for ``_()``/``ngettext()``, its filters bound.
+
+    Compiled templates are kept in build/.cache/jinja (Jinja's own cache, keyed by each template's source), so a
+    build does not compile them again."""
     env = Environment(
         loader=FileSystemLoader(str(settings.templates)),
+        bytecode_cache=_bytecode_cache(settings.build / ".cache" / "jinja" / _OPTIONS),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -34,6 +38,34 @@ def make_env(settings: Settings, language: Language = ENGLISH) -> Environment:
     return env
 
 
+# Jinja's cache knows each template's source and Jinja's version, not this environment's options: they are in this
+# file, so its hash names the folder.
+_OPTIONS = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Compiled templates kept between builds; one that cannot be written (a full disk) costs time, nothing else:
+    the build reports the problem where it writes its outputs."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@lru_cache(maxsize=8)
+def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache | None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _BytecodeCache(str(folder))
+
+
+_references: dict[str, list[str]] = {}  # a template's source -> the templates it names (parsing costs ~20 ms)
+
+
 def template_files(env: Environment, name: str) -> list[str]:
     """Every template ``name`` uses (extends, includes, imports), itself first."""
     seen: list[str] = []
@@ -44,7 +76,9 @@ def template_files(env: Environment, name: str) -> list[str]:
             continue
         seen.append(current)
         source, _, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
-        pending.extend(ref for ref in meta.find_referenced_templates(env.parse(source)) if ref)
+        if source not in _references:
+            _references[source] = [ref for ref in meta.find_referenced_templates(env.parse(source)) if ref]
+        pending.extend(_references[source])
     return seen
 
 

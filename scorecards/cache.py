@@ -1,0 +1,111 @@
+"""Scorecards computed by an earlier build, kept in build/.cache/cards/ so that an unchanged file is not read again.
+
+Reading, validating and computing a company file takes a few milliseconds; a season of
+500 files takes seconds, and every build needs all of them for the season summary even
+when one file changed. An entry is used only when everything its scorecard was made
+from is as it was: the file's bytes, the settings, the code and Python, and the other
+inputs beside it (the sec/, consensus/ and transcripts/ folders: each file's name, size
+and modification time). Anything else is a miss, and the file is read as usual. Only
+scorecards without errors are kept; their warnings are kept with them and shown again.
+
+Each entry is the key in hex, a newline, then the pickled scorecard; the key is compared
+before anything is unpickled, so an entry written by other code is never loaded.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .enrich import CONSENSUS_FOLDER, SEC_FOLDER, TRANSCRIPTS_FOLDER
+from .errors import BuildError, Problem
+
+if TYPE_CHECKING:
+    from .compute import Scorecard
+    from .exports import Lines
+
+UPSTREAM_FOLDERS = (SEC_FOLDER, CONSENSUS_FOLDER, TRANSCRIPTS_FOLDER)
+
+
+@dataclass(frozen=True)
+class Entry:
+    card: Scorecard
+    problems: list[Problem]  # warnings only: a file with errors is not kept
+    inputs_digest: str
+    lines: Lines | None      # its part of the data files, when a build has made it
+
+
+class CardCache:
+    """build/.cache/cards/<slug>.pickle, keyed by what the scorecard rests on (``base``: settings and code)."""
+
+    def __init__(self, folder: Path, base: str):
+        self.folder = folder
+        self.base = (base + sys.version).encode()
+        self._stamps: dict[Path, bytes] = {}
+        self._remembered: list[tuple[Any, str, bool]] = []  # (Loaded, key, new)
+
+    def key(self, raw: bytes, inputs: Path) -> str:
+        return hashlib.sha256(raw + b"\0" + self._stamp(inputs) + b"\0" + self.base).hexdigest()
+
+    def _stamp(self, inputs: Path) -> bytes:
+        """The other inputs beside the company files in ``inputs``, by name, size and time (read once per build)."""
+        if inputs not in self._stamps:
+            digest = hashlib.sha256()
+            for name in UPSTREAM_FOLDERS:
+                folder = inputs / name
+                try:
+                    entries = sorted(os.scandir(folder), key=lambda e: e.name)
+                except OSError:
+                    digest.update(f"{name}: none\n".encode())
+                    continue
+                for entry in entries:
+                    stat = entry.stat()
+                    digest.update(f"{name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+            self._stamps[inputs] = digest.digest()
+        return self._stamps[inputs]
+
+    def covers(self, inputs: Path, files: list[Path]) -> bool:
+        """Whether the key covers every other file a scorecard took (a companyfacts path may lead elsewhere)."""
+        folders = [(inputs / name).resolve() for name in UPSTREAM_FOLDERS]
+        return all(path.resolve().parent in folders for path in files)
+
+    def get(self, slug: str, key: str) -> Entry | None:
+        try:
+            data = (self.folder / f"{slug}.pickle").read_bytes()
+        except OSError:
+            return None
+        if data[:65] != key.encode() + b"\n":
+            return None
+        try:
+            entry = pickle.loads(data[65:])
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed build
+            return None
+        return entry if isinstance(entry, Entry) else None
+
+    def remember(self, item: Any, key: str, new: bool = False) -> None:
+        """Keep ``item`` (a build's Loaded) on ``save``: when ``new``, or once its data-file lines are made."""
+        self._remembered.append((item, key, new))
+
+    def save(self, slugs: set[str]) -> None:
+        """Write what was remembered, and drop the entries of companies no longer built (``slugs``: those that are)."""
+        from .writer import write_atomic
+
+        for item, key, new in self._remembered:
+            if item.card is None or not (new or item.lines is not None):
+                continue  # a duplicate found after loading, or nothing new to keep
+            entry = Entry(item.card, item.problems, item.inputs_digest, item.lines)
+            try:
+                write_atomic(self.folder / f"{item.slug}.pickle", key.encode() + b"\n" + pickle.dumps(entry, protocol=5))
+            except BuildError:
+                break  # a cache that cannot be written costs time next build, nothing else
+        self._remembered.clear()
+        try:
+            for path in self.folder.glob("*.pickle"):
+                if path.stem not in slugs:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            pass
