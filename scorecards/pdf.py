@@ -1,7 +1,8 @@
 """PDF rendering with WeasyPrint, in a pool of long-lived worker processes.
 
-WeasyPrint is imported only here, and only in the workers (or when rendering
-in-process), so commands that render nothing never pay for it. Each worker
+WeasyPrint is imported only here, and only by the fork server the workers are
+forked from (or when rendering in-process), so commands that render nothing
+never pay for it. Each worker
 keeps its own font configuration. WeasyPrint may read only files inside the
 allowed asset folders: nothing else on disk and nothing from the network.
 """
