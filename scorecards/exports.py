@@ -43,13 +43,9 @@ def _sources(card: Scorecard, cites: tuple[int, ...]) -> str:
                      for n in cites)
 
 
-def tidy_rows(cards: list[Scorecard]) -> list[dict[str, Any]]:
-    """One row per company, quarter and metric (results, segment results, guidance and KPIs)."""
-    return [row for card in cards for row in card_rows(card)]
-
-
 def card_rows(card: Scorecard) -> list[dict[str, Any]]:
-    """One company's rows of the tidy table."""
+    """One company's rows of the tidy table: one per quarter and metric (results, segment results, guidance
+    and KPIs)."""
     rows: list[dict[str, Any]] = []
     c = card.company
     for q in card.quarters:
