@@ -140,3 +140,28 @@ def test_forked_jobs_report_results_errors_and_deaths(tmp_path):
     assert results["exports a"] is None
     assert results["exports b"] == "ValueError: disk on fire"
     assert results["exports c"].startswith("exports c: the process writing them stopped (exit code 3)")
+
+
+def _job_pid(name):
+    import os
+
+    return name, os.getpid()
+
+
+def test_workers_are_renewed_after_their_share_of_jobs(tmp_path):
+    """WeasyPrint's workers grow a little with every document: after jobs_per_worker jobs each, fresh ones take
+    over, and every job's result still comes back, in order."""
+    from scorecards.pdf import Workers
+
+    workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2, jobs_per_worker=2)
+    try:
+        for n in range(9):
+            workers.submit(_job_pid, f"job {n}")
+        results = workers.results()
+    finally:
+        workers.close()
+    assert [name for name, _ in results] == [f"job {n}" for n in range(9)]
+    pids = [pid for _, pid in results]
+    generations = [set(pids[0:4]), set(pids[4:8]), set(pids[8:])]
+    assert not generations[0] & generations[1] and not generations[1] & generations[2]  # new processes each time
+    assert all(pids.count(pid) <= 4 for pid in pids)
