@@ -186,11 +186,18 @@ def main() -> None:
         naive_time = naive(sample, Path(scratch) / "naive", jobs) * len(htmls) / len(sample)
         noop, _ = make(root, jobs=jobs)
         victim = root / "inputs" / "co-0001.yaml"
-        time.sleep(0.1)  # an edit in the same clock tick as the last build's stamp would look older to make
-        victim.write_text(victim.read_text().replace("Synthetic Holdings 1 Inc.", "Synthetic Holdings 1 Corp."))
-        started = time.time()
-        one, one_result = make(root, jobs=jobs)
-        own_pdf = (root / "build" / "co-0001.pdf").stat().st_mtime - started
+        ones, own_pdfs = [], []
+        # three times (a different edit each): the first, straight after minutes of both cores at full load, runs
+        # on a machine that is still slowed down by it (about 0.7 s more here)
+        for before, after in (("Inc.", "Corp."), ("Corp.", "Ltd."), ("Ltd.", "Inc.")):
+            time.sleep(0.1)  # an edit in the same clock tick as the last build's stamp would look older to make
+            victim.write_text(victim.read_text().replace(f"Synthetic Holdings 1 {before}",
+                                                         f"Synthetic Holdings 1 {after}"))
+            started = time.time()
+            elapsed, one_result = make(root, jobs=jobs)
+            ones.append(elapsed)
+            own_pdfs.append((root / "build" / "co-0001.pdf").stat().st_mtime - started)
+        one, own_pdf = statistics.median(ones), statistics.median(own_pdfs)
         time.sleep(0.1)
         css = root / "templates" / "scorecard.css"
         css.write_text(css.read_text() + "\n/* benchmark: a template change */\n")
@@ -215,8 +222,9 @@ def main() -> None:
         f"naive / build = **{naive_time / cold:.1f}×** | ≥ 5× |")
     say(f"| 4a. `make` with nothing changed | {noop * 1000:.0f} ms | < 300 ms |")
     rendered = [line for line in one_result.stdout.splitlines() if line.strip().startswith(("render", "export", "book"))]
-    say(f"| 4b. `make` after one YAML changed | {one:.2f} s; the company's PDF written after {own_pdf:.2f} s, the "
-        f"rest is the season's outputs ({'; '.join(r.strip() for r in rendered)}) | < 1.5 s + that company's render |")
+    say(f"| 4b. `make` after one YAML changed (median of three: {', '.join(f'{t:.2f}' for t in ones)} s) | "
+        f"{one:.2f} s; the company's PDF written after {own_pdf:.2f} s, the rest is the season's outputs "
+        f"({'; '.join(r.strip() for r in rendered)}) | < 1.5 s + that company's render |")
     say(f"| 4c. `make` after a template changed | {templ:.1f} s | — |")
     say(f"| 5. One scorecard with Chinese text vs English only | {zh * 1000:.0f} ms vs {en * 1000:.0f} ms = **{zh / en:.2f}×** | ≤ 1.5× |")
     if samples:
