@@ -3,9 +3,9 @@
 Reading, validating and computing a company file takes a few milliseconds; a season of
 500 files takes seconds, and every build needs all of them for the season summary even
 when one file changed. An entry is used only when everything its scorecard was made
-from is as it was: the file's bytes, the settings, the code and Python, and the other
-inputs beside it (the sec/, consensus/ and transcripts/ folders: each file's name, size
-and modification time). Anything else is a miss, and the file is read as usual. Only
+from is as it was: the file's bytes, the settings, the code, Python and the libraries
+that read and format it (PyYAML, pydantic, Babel), and the other inputs beside it (the
+sec/, consensus/ and transcripts/ folders: each file's name, size and modification time). Anything else is a miss, and the file is read as usual. Only
 scorecards without errors are kept; their warnings are kept with them and shown again.
 
 Each entry is the key in hex, a newline, then the pickled scorecard; the key is compared
@@ -39,12 +39,21 @@ class Entry:
     lines: Lines | None      # its part of the data files, when a build has made it
 
 
+def _libraries() -> str:
+    """The versions of the libraries a kept scorecard's reading and lines depend on."""
+    import babel
+    import pydantic
+    import yaml
+
+    return f"PyYAML {yaml.__version__} pydantic {pydantic.VERSION} Babel {babel.__version__}"
+
+
 class CardCache:
     """build/.cache/cards/<slug>.pickle, keyed by what the scorecard rests on (``base``: settings and code)."""
 
     def __init__(self, folder: Path, base: str):
         self.folder = folder
-        self.base = (base + sys.version).encode()
+        self.base = (base + sys.version + _libraries()).encode()
         self._stamps: dict[Path, bytes] = {}
         self._remembered: list[tuple[Any, str, bool]] = []  # (Loaded, key, new)
 
