@@ -271,7 +271,7 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
                 _build_book(run, envs[lang.tag], cards, lang, *seasons[lang.tag])
 
         _remove_orphans(run, loaded)
-        _write_index(run, loaded, cards, {lang.tag: lang for lang in languages})
+        _write_index(run, loaded, cards, {lang.tag: lang for lang in languages}, envs)
         write_if_changed(build_dir / "scorecard.schema.json", json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
         write_if_changed(build_dir / "outputs.mk", _outputs_mk(run))
         write_atomic(records_path, json.dumps(records, indent=1, sort_keys=True))
@@ -537,9 +537,10 @@ class LanguageLink:
     default: bool
 
 
-def _write_index(run: _Run, loaded: list[Loaded], cards: list[Scorecard], built: dict) -> None:
+def _write_index(run: _Run, loaded: list[Loaded], cards: list[Scorecard], built: dict, envs: dict) -> None:
     """build/index.html in the default language, linking each company's scorecard in every language whose
-    outputs are current (built now, or by an earlier build with the same inputs, templates and catalogue)."""
+    outputs are current (built now, or by an earlier build with the same inputs, templates and catalogue);
+    ``envs``: the template environments of the languages built now."""
     from .i18n import available, load_language
     from .render import make_env, render_index
     from .writer import write_if_changed
@@ -548,11 +549,11 @@ def _write_index(run: _Run, loaded: list[Loaded], cards: list[Scorecard], built:
     tags = list(dict.fromkeys([settings.default_language, *settings.languages, *built, *available(settings.locale)]))
     languages = {tag: built.get(tag) or _try_language(settings, tag) for tag in tags}
     languages = {tag: lang for tag, lang in languages.items() if lang is not None}
-    env = make_env(settings, languages.get(settings.default_language) or load_language(settings.locale, "en"))
+    envs = {tag: envs.get(tag) or make_env(settings, lang) for tag, lang in languages.items()}
+    env = envs.get(settings.default_language) or make_env(settings, load_language(settings.locale, "en"))
     links: dict[str, list[LanguageLink]] = {item.slug: [] for item in loaded if item.card is not None}
     for tag, lang in languages.items():
-        lang_env = make_env(settings, lang)
-        base = _language_base(settings, lang_env, "company.html", lang)
+        base = _language_base(settings, envs[tag], "company.html", lang)
         folder = settings.output_folder(tag)
         for item in loaded:
             if item.card is None:
