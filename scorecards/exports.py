@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .amounts import format_plain
 from .compute import Figure, Guide, Kpi, Scorecard, Value
 from .filters import amount, outcome_word
 from .metrics import Kind
@@ -134,9 +135,7 @@ def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
 
 def _plain(value: Any) -> Any:
     """Exact text for a Decimal in CSV ('777700000', '0.30')."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
+    return format_plain(value) if isinstance(value, Decimal) else value
 
 
 def to_csv(lines: list[Lines]) -> str:
@@ -149,7 +148,7 @@ def to_csv(lines: list[Lines]) -> str:
 def _json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else format(value, "f")
+        return as_float if Decimal(repr(as_float)) == value else format_plain(value)
     return value
 
 
