@@ -4,15 +4,18 @@ Charts are drawn by small Jinja macros as inline SVG (the same in HTML and
 PDF, text kept as real text); this module only works out scales and positions.
 Labels are formatted by the template filters like every other figure.
 
->>> axis = Axis.fit([Decimal("-1.0"), Decimal("21.5")], 0, 200, include_zero=True)
->>> [str(t) for t in axis.ticks]
-['0', '5', '10', '15', '20', '25']
->>> axis.x(Decimal("0"))
-0.0
+>>> axis = Axis.fit([Decimal("2.5"), Decimal("21.5")], 0, 200, include_zero=True)
+>>> [int(t) for t in axis.ticks]
+[0, 5, 10, 15, 20, 25]
+>>> axis.x(Decimal("0")), axis.x(Decimal("10"))
+(0.0, 80.0)
+>>> [int(t) for t in Axis.fit([Decimal("-1.0"), Decimal("21.5")], 0, 200, include_zero=True).ticks]
+[-5, 0, 5, 10, 15, 20, 25]
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+import unicodedata
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -20,6 +23,20 @@ from .compute import Figure, Guide, Scorecard, Value
 from .metrics import Kind, Outcome, Stance
 
 WIDTH = 680  # px: the content width of an A4 page at 96 dpi, less margins
+NARROW_EM = 0.62  # Inter's widest digit; most Latin glyphs are narrower, so widths are overestimated
+WIDE_EM = 1.0  # a Chinese or Japanese character (Noto Sans CJK) is a full em
+
+
+def text_width(text: str, size: float = 10) -> float:
+    """An upper estimate of a chart text's width in px, without the font (the page is laid out later, by WeasyPrint).
+
+    >>> text_width("prior year $91.5B")  # Inter draws it 80.9 px wide
+    105.4
+    >>> text_width("上年 ¥3.71T")
+    63.4
+    """
+    ems = sum(WIDE_EM if unicodedata.east_asian_width(c) in ("W", "F") else NARROW_EM for c in text)
+    return round(ems * size, 1)
 
 
 def _nice_step(span: Decimal, count: int) -> Decimal:
@@ -222,6 +239,14 @@ class CapexBar:
     x_consensus: float | None
     x_low: float | None
     x_high: float | None
+
+    def prior_label_x(self, text: str, gap: float = 5) -> float:
+        """Where the prior-year label starts: just after the prior-year bar, or just past the consensus line when
+        the line would cross the label there (the line is 3 px wide and drawn across both bars)."""
+        start = self.x_prior + gap
+        if self.x_consensus is not None and start - gap <= self.x_consensus <= start + text_width(text) + gap:
+            return self.x_consensus + gap
+        return start
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,43 @@ def test_negative_surprise_labels_keep_clear_of_the_company_labels():
     assert most_negative - chart.label_x >= VALUE_LABEL_ROOM   # the room the label '▼ −17.7%' needs
     positive_only = surprise_bars([("AAA", Fig("3")), ("BBB", Fig("21.2"))])
     assert positive_only.axis.start == positive_only.label_x + 8  # no room taken when nothing is negative
+
+
+def test_prior_year_label_steps_past_the_consensus_line():
+    """The amber consensus line is drawn across both of a company's bars: where it would cross the prior-year
+    label, the label starts just past the line instead; elsewhere it stays beside the prior-year bar."""
+    from scorecards.charts import CapexBar, text_width
+
+    label = "prior year $91.5B"
+    width = text_width(label)
+    assert 80.9 <= width <= 110  # at least what Inter draws (80.9 px at 10 px), not wildly more
+
+    def bar(x_consensus):
+        return CapexBar("GOOGL", None, None, None, None, None, 300.0, 200.0, x_consensus, None, None)
+
+    assert bar(None).prior_label_x(label) == 205.0
+    assert bar(150.0).prior_label_x(label) == 205.0            # line left of the bar's end: nothing to cross
+    assert bar(240.0).prior_label_x(label) == 245.0            # line through the label: label moves past it
+    assert bar(205.0 + width + 4).prior_label_x(label) == 205.0 + width + 9
+    assert bar(205.0 + width + 6).prior_label_x(label) == 205.0  # line clear of the label's end
+    assert text_width("上年") == 20.0 and text_width("ab") == 12.4   # CJK a full em each, Latin 0.62 em
+
+
+def test_season_capex_labels_clear_the_consensus_lines(in_repo):
+    """In the examples' season chart no prior-year label is crossed by a consensus line (GOOGL's once was)."""
+    import re
+
+    from scorecards.charts import text_width
+
+    html = _season_pages(Settings(inputs=REPO / "inputs"), for_pdf=True)
+    chart = html[html.index('id="chart-capex-1"'):]
+    chart = chart[:chart.index("</svg>")]
+    lines = [(float(x), int(y1), int(y2)) for x, y1, y2 in
+             re.findall(r'<line x1="([\d.]+)" x2="[\d.]+" y1="(\d+)" y2="(\d+)" class="expected"/>', chart)]
+    labels = [(float(x), int(y), text) for x, y, text in
+              re.findall(r'<text x="([\d.]+)" y="(\d+)" class="value muted">(prior year [^<]+)</text>', chart)]
+    assert len(lines) == 2 and len(labels) == 2        # GOOGL and AMZN have a consensus and a prior year
+    for x, y1, y2 in lines:
+        for start, baseline, text in labels:
+            if y1 <= baseline <= y2:
+                assert not start - 2 <= x <= start + text_width(text), (x, start, text)
