@@ -184,6 +184,22 @@ XLSX_FORMATS = {"revenue": "#,##0", "eps": "0.00##", "actual": "#,##0.####", "co
                 "reaction_pct": '0.0"%"'}
 
 
+def _write_rows(ws, rows) -> None:
+    """Rows from the second on, each cell by its type: what ``write_row`` does, without asking every one of the
+    ~400,000 cells of a 500-company season what it is through XlsxWriter's general ``write`` (a third faster)."""
+    write_string, write_number, write = ws.write_string, ws.write_number, ws.write
+    for number, cells in enumerate(rows, start=1):
+        for column, value in enumerate(cells):
+            kind = type(value)
+            if kind is str:
+                if value:  # an empty string is a blank cell, as write_row leaves it
+                    write_string(number, column, value)
+            elif kind is float or kind is int:
+                write_number(number, column, value)
+            elif value is not None:
+                write(number, column, value)
+
+
 def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
     """A workbook (written by XlsxWriter): a summary sheet and the tidy sheet; numbers as numbers with their
     columns' formats; header rows frozen. Its zip entries and properties carry ``created`` (the data date), so
@@ -205,8 +221,7 @@ def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
         for index, name in enumerate(columns):
             ws.set_column(index, index, max(10, min(40, len(str(name)) + 4)), formats.get(name))
             ws.write_string(0, index, str(name), bold)
-        for number, cells in enumerate(rows, start=1):
-            ws.write_row(number, 0, cells)
+        _write_rows(ws, rows)
     book.set_properties({"created": created or dt.datetime(1980, 1, 1)})
     book.close()
     return buffer.getvalue()
