@@ -72,10 +72,23 @@ class Lines:
     cells: tuple[tuple[Any, ...], ...]  # its rows of the workbook's Figures sheet: numbers as floats, blanks None
 
 
+# Text that a spreadsheet opening the CSV would take for a formula (OWASP's "CSV injection"): in the columns whose
+# text comes from the inputs it gets a leading apostrophe, so a company or source named "=HYPERLINK(...)" stays
+# text. The *_text columns are the pages' own figures ("+$2.03B"), never input, and are left as they are.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+OWN_TEXT = {"actual_text", "consensus_text", "surprise_text"}
+
+
+def _csv_cell(column: str, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and column not in OWN_TEXT:
+        return "'" + value
+    return _plain(value)
+
+
 def card_lines(card: Scorecard) -> Lines:
     rows = card_rows(card)
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows([_plain(row[c]) for c in COLUMNS] for row in rows)
+    csv.writer(text, lineterminator="\n").writerows([_csv_cell(c, row[c]) for c in COLUMNS] for row in rows)
     return Lines(text.getvalue(),
                  tuple(json.dumps({c: _json_number(row[c]) for c in COLUMNS}, ensure_ascii=False) for row in rows),
                  tuple(tuple(_cell(row[c]) for c in COLUMNS) for row in rows))

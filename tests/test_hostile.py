@@ -214,3 +214,33 @@ def test_a_full_disk_is_a_one_line_error(tmp_path):
     assert "Traceback" not in result.stderr
     full = [line for line in result.stderr.splitlines() if "the disk is full" in line]
     assert full and all(line.startswith(("error: cannot write build/", "build/")) for line in full), result.stderr
+
+
+def test_csv_cells_from_the_inputs_cannot_become_formulas(tmp_path):
+    """A company, segment, label or source written like a formula is text in season.csv (a leading apostrophe,
+    as OWASP advises); the pages' own figures such as '+$2.03B' are left as they are."""
+    import csv
+    import io
+
+    from scorecards.exports import card_lines
+
+    text = (REPO / "tests/inputs/companies/sony.yaml").read_text()
+    text = (text.replace("name: Sony Group Corporation", "name: '=HYPERLINK(\"http://127.0.0.1:9/\", \"x\")'")
+                .replace("publisher: 美股IPO", "publisher: '@SUM(1+1)*cmd|'' /C calc''!A0'")
+                .replace("label: PS5 units", "label: '-2+3'")
+                .replace("net_income: {actual: 377.32B, consensus: 348.2B}",
+                         "net_income: {actual: 377.32B, consensus: 348.2B}\n      eps_gaap: {actual: 62.10, consensus: 60.00}"))
+    (tmp_path / "sony.yaml").write_text(text)
+    loaded = read_company(tmp_path / "sony.yaml", Settings(inputs=tmp_path))
+    assert loaded.card is not None, loaded.problems
+    rows = list(csv.DictReader(io.StringIO("ticker,company,sector,season,period,period_end,reported,record,segment,"
+                                           "metric,label,basis,kind,unit,currency,actual,actual_text,consensus,"
+                                           "consensus_text,surprise,surprise_text,surprise_pct,outcome,low,high,"
+                                           "guidance_period,source\n" + card_lines(loaded.card).csv)))
+    assert {r["company"] for r in rows} == {"'=HYPERLINK(\"http://127.0.0.1:9/\", \"x\")"}
+    assert {r["source"] for r in rows} == {"'@SUM(1+1)*cmd|' /C calc'!A0, 索尼第三财季业绩超预期, 2026-02-05"}
+    assert [r["label"] for r in rows if r["metric"] == "ps5_units"] == ["'-2+3"]
+    eps = next(r for r in rows if r["metric"] == "eps_gaap")
+    assert eps["surprise_text"].startswith("+") and eps["surprise"] == "2.10"   # our figure, our number, untouched
+    assert all(not value.startswith(("=", "+", "-", "@")) for r in rows for key, value in r.items()
+               if key not in ("actual_text", "consensus_text", "surprise_text") and value)
