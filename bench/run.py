@@ -243,8 +243,28 @@ def main() -> None:
     say()
     say(f"Per-company cost of the cold build: {cold / n * jobs * 1000:.0f} ms of CPU per scorecard on {jobs} cores.")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(lines) + "\n", "utf-8")
+    args.output.write_text(report(args.output, "\n".join(lines) + "\n"), "utf-8")
     print(f"\nwrote {args.output}")
+
+
+START, END = "<!-- measured by bench/run.py: from here -->\n", "<!-- measured by bench/run.py: to here -->\n"
+
+
+def report(path: Path, measured: str) -> str:
+    """The report file with ``measured`` in place of the last measurement; what was written around it (the
+    reading of the figures, earlier runs) is kept. A file without the markers is replaced whole.
+
+    >>> report(Path("/nonexistent"), "new\\n") == START + "new\\n" + END
+    True
+    """
+    try:
+        old = path.read_text("utf-8")
+    except OSError:
+        old = ""
+    if START in old and END in old.split(START, 1)[1]:
+        before, rest = old.split(START, 1)
+        return before + START + measured + END + rest.split(END, 1)[1]
+    return START + measured + END
 
 
 if __name__ == "__main__":
