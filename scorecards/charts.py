@@ -14,10 +14,11 @@ Labels are formatted by the template filters like every other figure.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 import unicodedata
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import ClassVar
 
 from .compute import Figure, Guide, Scorecard, Value
 from .metrics import Kind, Outcome, Stance
@@ -201,28 +202,33 @@ class RangeRow:
     x_mid: float
     x_consensus: float
     stance: Stance
+    label: str  # the stance as the chart says it, at the right end of the row
 
 
 @dataclass(frozen=True)
 class RangeChart:
     rows: tuple[RangeRow, ...]
+    TOP: ClassVar[int] = 26  # the chart's title above the rows
 
     @property
     def height(self) -> int:
-        return 12 + 44 * len(self.rows)
+        return self.TOP + 6 + 44 * len(self.rows)
 
 
-def guidance_ranges(guides: Iterable[Guide], left: float = 190, right: float = WIDTH - 90) -> RangeChart | None:
-    """One row per guidance item with a consensus: the range as a bar, the consensus as a tick."""
+def guidance_ranges(guides: Iterable[Guide], label: Callable[[Stance], str] = lambda stance: stance.value,
+                    left: float = 190, right: float = WIDTH - 90) -> RangeChart | None:
+    """One row per guidance item with a consensus: the range as a bar, the consensus as a tick, and the stance
+    (``label``: its text in the page's language) at the right end, where the plot stops short of it."""
+    usable = [g for g in guides if g.midpoint is not None and g.consensus is not None]
+    labels = [str(label(g.stance)).strip() for g in usable]
+    right = min(right, WIDTH - max((text_width(t) for t in labels), default=0) - 16)  # 5: half a diamond
     rows = []
-    for guide in guides:
-        if guide.midpoint is None or guide.consensus is None:
-            continue
+    for guide, text in zip(usable, labels):
         values = [v.number for v in (guide.low, guide.high, guide.midpoint, guide.consensus) if v is not None]
         axis = Axis.fit(values, left, right, count=4)
         rows.append(RangeRow(guide, axis, axis.x(guide.low.number) if guide.low else None,
                              axis.x(guide.high.number) if guide.high else None, axis.x(guide.midpoint.number),
-                             axis.x(guide.consensus.number), guide.stance))
+                             axis.x(guide.consensus.number), guide.stance, text))
     return RangeChart(tuple(rows)) if rows else None
 
 

@@ -1,0 +1,37 @@
+"""Chart geometry on the company pages: labels keep clear of what is drawn."""
+import re
+
+from conftest import REPO
+from scorecards.build import read_company
+from scorecards.charts import WIDTH, guidance_ranges, text_width
+from scorecards.settings import Settings
+
+
+def test_guidance_stance_labels_keep_clear_of_the_plot(in_repo):
+    """Amazon's capex guidance (a point at the top of its axis) once drew its diamond over '△ Above consensus':
+    the plot now ends where the widest stance label, as the page says it, begins."""
+    card = read_company(REPO / "inputs" / "amazon.yaml", Settings(inputs=REPO / "inputs")).card
+    quarter = card.quarters[0]
+    words = {"above": "△ Above consensus", "negative": "▼ Below consensus"}
+    chart = guidance_ranges(quarter.guidance, lambda stance: words[stance.value])
+    assert [r.label for r in chart.rows] == ["▼ Below consensus", "△ Above consensus"]
+    for row in chart.rows:
+        drawn = max(x for x in (row.x_high, row.x_mid + 5, row.x_consensus) if x is not None)
+        assert drawn + 8 <= WIDTH - text_width(row.label), (row.guide.metric.key, drawn)
+    widest = max(text_width(r.label) for r in chart.rows)
+    assert {r.axis.end for r in chart.rows} == {WIDTH - widest - 16}
+    short = guidance_ranges(quarter.guidance, lambda stance: "▲")  # a short label: the plot keeps its usual end
+    assert {r.axis.end for r in short.rows} == {WIDTH - 90}
+
+
+def test_guidance_chart_has_a_visible_title(in_repo, tmp_path):
+    from scorecards.render import make_env, render_company
+
+    card = read_company(REPO / "inputs" / "amazon.yaml", Settings(inputs=REPO / "inputs")).card
+    html = render_company(make_env(Settings(inputs=REPO / "inputs")), card)
+    chart = html[html.index('id="chart-guidance"'):]
+    chart = chart[:chart.index("</svg>")]
+    assert re.search(r'<text x="0" y="12" class="chart-title">Guidance against consensus</text>', chart)
+    stances = re.findall(r'<text x="680" y="\d+" text-anchor="end" class="value (?:good|bad|neutral|even)">([^<]+)</text>',
+                         chart)
+    assert stances == ["▼ Below consensus", "△ Above consensus"]
