@@ -21,10 +21,25 @@ class Entry:
     pages: int
 
 
+# (path, inode, mtime, size) -> pages, for one build: a file written again (a new inode) is counted again
+_counted: dict[tuple[Path, int, int, int], int] = {}
+
+
 def page_count(path: Path) -> int:
     from pypdf import PdfReader
 
-    return len(PdfReader(path).pages)
+    stat = path.stat()
+    key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    if key not in _counted:
+        _counted[key] = len(PdfReader(path).pages)
+    return _counted[key]
+
+
+def count_ahead(paths: list[Path]) -> None:
+    """Count the pages of parts that are not being rendered again, while the workers render the others."""
+    for path in paths:
+        if path.exists():
+            page_count(path)
 
 
 def page_count_bytes(data: bytes) -> int:

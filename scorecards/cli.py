@@ -70,6 +70,10 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
               help="Build in this language only (repeatable), e.g. zh-Hant; default: the languages setting.")
 def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tuple[str, ...]) -> None:
     """Build build/<slug>.html and .pdf for every company, and build/index.html (other languages: build/<language>/)."""
+    if (not formats or "pdf" in formats) and jobs != 1:
+        from .pdf import start_fork_server
+
+        start_fork_server()
     from .build import FORMATS, build as run
 
     settings = load_settings()

@@ -168,3 +168,47 @@ def test_unknown_locale_is_one_line_error(tree):
     result = make(tree, "LOCALE=fr")
     assert result.returncode != 0
     assert "no catalogue for language 'fr'" in result.stderr and "Traceback" not in result.stderr
+
+
+def _book_starts(tree):
+    """Each top-level bookmark of the book and the page (1-based) it opens, and what the contents page says."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(tree / "build" / "season-book.pdf")
+    starts = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
+              if not isinstance(item, list)}
+    return starts, reader.pages[0].extract_text(), len(reader.pages)
+
+
+def test_book_follows_a_company_that_grows_a_page(tree):
+    """After an edit that makes Bloom Energy's scorecard a page longer, the book's bookmarks and its contents page
+    point at the right pages (the unchanged parts' page counts are read while the workers render; the changed
+    one's after its new PDF is written)."""
+    from pypdf import PdfReader
+
+    assert make(tree).returncode == 0
+    before, _, _ = _book_starts(tree)
+    pages = {p.stem: len(PdfReader(p).pages) for p in (tree / "build").glob("*.pdf") if p.stem != "season-book"}
+    bloom = tree / "inputs" / "bloom-energy.yaml"
+    notes = "".join(f"      - Note {n}, a long line of commentary that the analyst kept, to fill the page with text.\n"
+                    for n in range(60))
+    text = bloom.read_text()
+    assert "    call:\n" in text and "    notes:" not in text
+    time.sleep(0.01)
+    bloom.write_text(text.replace("    call:\n", "    notes:\n" + notes + "    call:\n", 1))
+    result = make(tree)
+    assert result.returncode == 0, result.stderr
+    grown = len(PdfReader(tree / "build" / "bloom-energy.pdf").pages)
+    assert grown > pages["bloom-energy"]
+    after, contents, total = _book_starts(tree)
+    # the book: contents (1 page), the season summary, then the companies by name: Bloom Energy, then Sony
+    season_pages = len(PdfReader(tree / "build" / "season.pdf").pages)
+    assert after["Bloom Energy Corporation"] == 2 + season_pages
+    assert after["Sony Group Corporation"] == 2 + season_pages + grown
+    assert after["Sony Group Corporation"] == before["Sony Group Corporation"] + grown - pages["bloom-energy"]
+    assert total == 1 + season_pages + grown + pages["sony"]
+    for name, start, count in (("Bloom Energy", after["Bloom Energy Corporation"], grown),
+                               ("Sony Group Corporation", after["Sony Group Corporation"], pages["sony"])):
+        line = contents[contents.index(name):].split("\n")
+        said = f"{start}–{start + count - 1}" if count > 1 else str(start)
+        assert any(part.endswith(" " + said) or part == said for part in line[:3]), (name, said, line[:3])

@@ -165,3 +165,18 @@ def test_workers_are_renewed_after_their_share_of_jobs(tmp_path):
     generations = [set(pids[0:4]), set(pids[4:8]), set(pids[8:])]
     assert not generations[0] & generations[1] and not generations[1] & generations[2]  # new processes each time
     assert all(pids.count(pid) <= 4 for pid in pids)
+
+
+def test_the_build_process_never_imports_weasyprint(tmp_path):
+    """With a pool, every PDF (the book's contents page too) is laid out by the workers, which the fork server
+    forks with WeasyPrint loaded: the build's own process does not pay the import (~0.5 s)."""
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
+    script = ("import sys\nfrom scorecards.build import build\nfrom scorecards.settings import Settings\n"
+              "report = build(Settings(), jobs=2)\n"
+              "print(sorted(report.built), 'weasyprint' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False"
+    assert (tmp_path / "build" / "season-book.pdf").exists()
+    assert PdfReader(tmp_path / "build" / "season-book.pdf").pages[0].extract_text().startswith("Earnings scorecards")
