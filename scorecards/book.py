@@ -9,8 +9,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .compute import Scorecard
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 
 @dataclass(frozen=True)
@@ -21,25 +25,32 @@ class Entry:
     pages: int
 
 
-# (path, inode, mtime, size) -> pages, for one build: a file written again (a new inode) is counted again
-_counted: dict[tuple[Path, int, int, int], int] = {}
+# The parts read while the workers render, kept for the merge: (path, inode, mtime, size) -> reader, so that a
+# file written again (a new inode) is read again. Parsing a part (pypdf reads its whole object stream to find
+# the pages) is most of what the book costs.
+_readers: dict[tuple[Path, int, int, int], PdfReader] = {}
 
 
-def page_count(path: Path) -> int:
+def _reader(path: Path) -> PdfReader:
     from pypdf import PdfReader
 
     stat = path.stat()
     key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    if key not in _counted:
-        _counted[key] = len(PdfReader(path).pages)
-    return _counted[key]
+    if key not in _readers:
+        _readers[key] = reader = PdfReader(path)  # read into memory: no file is held open
+        len(reader.pages)  # parsed now
+    return _readers[key]
 
 
-def count_ahead(paths: list[Path]) -> None:
-    """Count the pages of parts that are not being rendered again, while the workers render the others."""
+def page_count(path: Path) -> int:
+    return len(_reader(path).pages)
+
+
+def read_ahead(paths: list[Path]) -> None:
+    """Read the parts that are not being rendered again, while the workers render the others."""
     for path in paths:
         if path.exists():
-            page_count(path)
+            _reader(path)
 
 
 def page_count_bytes(data: bytes) -> int:
@@ -71,8 +82,11 @@ def assemble(contents_pdf: bytes, season_pdf: Path, companies: list[tuple[Scorec
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(contents_pdf)), import_outline=False)
     writer.add_outline_item(title=contents_title, page_number=0)
-    for path in [season_pdf] + [p for _, p in companies]:
-        writer.append(PdfReader(path), import_outline=True)
+    used = [season_pdf] + [p for _, p in companies]
+    for path in used:
+        writer.append(_reader(path), import_outline=True)
+    for key in [key for key in _readers if key[0] in set(used)]:  # done with: not kept past this book
+        del _readers[key]
     writer.add_metadata(metadata)
     if language:
         writer.root_object[NameObject("/Lang")] = TextStringObject(language)
