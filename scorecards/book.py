@@ -84,7 +84,9 @@ def assemble(contents_pdf: bytes, season_pdf: Path, companies: list[tuple[Scorec
     writer.add_outline_item(title=contents_title, page_number=0)
     used = [season_pdf] + [p for _, p in companies]
     for path in used:
-        writer.append(_reader(path), import_outline=True)
+        reader = _reader(path)
+        _own_names(reader, f"{path.stem}:")
+        writer.append(reader, import_outline=True)
     for key in [key for key in _readers if key[0] in set(used)]:  # done with: not kept past this book
         del _readers[key]
     writer.add_metadata(metadata)
@@ -94,3 +96,35 @@ def assemble(contents_pdf: bytes, season_pdf: Path, companies: list[tuple[Scorec
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _own_names(reader: PdfReader, prefix: str) -> None:
+    """Give a part's named destinations, and its links to them, the part's own prefix: every scorecard names its
+    anchors alike ('src-1' is the first source in each), and in one file a link must reach its own part."""
+    from pypdf.generic import NameObject, TextStringObject
+
+    def prefixed(name) -> TextStringObject:
+        return TextStringObject(prefix + str(name))
+
+    def rename(node) -> None:  # a name tree: /Names [name, dest, ...] and /Kids
+        node = node.get_object()
+        names = node.get("/Names")
+        if names is not None:
+            for i in range(0, len(names), 2):
+                names[i] = prefixed(names[i])
+        for kid in node.get("/Kids", []):
+            rename(kid)
+
+    names = reader.trailer["/Root"].get("/Names")
+    dests = names.get_object().get("/Dests") if names is not None else None
+    if dests is not None:
+        rename(dests)
+    for page in reader.pages:
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if isinstance(annotation.get("/Dest"), str):
+                annotation[NameObject("/Dest")] = prefixed(annotation["/Dest"])
+            action = annotation.get("/A")
+            if action is not None and action.get_object().get("/S") == "/GoTo" \
+                    and isinstance(action.get_object().get("/D"), str):
+                action.get_object()[NameObject("/D")] = prefixed(action.get_object()["/D"])

@@ -163,6 +163,26 @@ def test_workbook_cells_keep_their_types():
     assert sheet.cell(row=2, column=4).data_type == "n" and sheet.cell(row=2, column=6).data_type == "b"
 
 
+def test_book_links_stay_within_their_own_scorecard(built):
+    """Every scorecard names its anchors alike (the first source is 'src-1' in each): in the book each footnote
+    link must still open its own scorecard's source list, not another company's."""
+    import bisect
+
+    reader = PdfReader(built / "season-book.pdf")
+    named = reader.named_destinations
+    firsts = [reader.get_destination_page_number(item) for item in reader.outline if not isinstance(item, list)]
+    links = 0
+    for number, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            dest = annotation.get_object().get("/Dest")
+            if isinstance(dest, str):
+                links += 1
+                target = reader.get_destination_page_number(named[dest])
+                assert bisect.bisect_right(firsts, target) == bisect.bisect_right(firsts, number), (number, dest)
+    assert links > 100
+    assert any(name.startswith("amazon:src-") for name in named) and any(n.startswith("sony:src-") for n in named)
+
+
 def test_book_has_contents_and_every_company(built):
     reader = PdfReader(built / "season-book.pdf")
     top = [item.title for item in reader.outline if not isinstance(item, list)]
