@@ -265,9 +265,6 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
         seasons = {lang.tag: _build_season(run, envs[lang.tag], cards, fingerprints[lang.tag], lang, season)
                    for lang in languages}
         cache.save({item.slug for item in loaded})  # while the workers render
-        for lang in languages:
-            if seasons[lang.tag] is not None:
-                _read_book_parts_ahead(run, cards, lang, seasons[lang.tag][1])
         run.collect()
         for lang in languages:
             if seasons[lang.tag] is not None:
@@ -460,20 +457,6 @@ def _build_exports(run: _Run, cards: list[Scorecard], loaded: list[Loaded], seas
             name = "exports " + ", ".join(t.name for t in targets)
             run.submit(name, targets, fingerprint, write_exports, name, seasons, lines, targets, created, forked=True)
     print(f"  export  {', '.join(stale)}", file=run.out, flush=True)
-
-
-def _read_book_parts_ahead(run: _Run, cards: list[Scorecard], language, fingerprint: str) -> None:
-    """The book reads every part (for its page count, then to merge it): the parts that are not rendered again
-    are read while the workers render (after a small change, most of the ~0.6 s the book took after them)."""
-    from . import book
-
-    folder = run.settings.output_folder(language.tag)
-    target = folder / "season-book.pdf"
-    if "pdf" not in run.formats or not run.stale(target, fingerprint) or len(cards) > run.settings.book_max_companies:
-        return
-    rendering = {str(path) for outputs, _ in run.pending.values() for path in outputs}
-    parts = [folder / "season.pdf"] + [folder / f"{card.slug}.pdf" for card in cards]
-    book.read_ahead([path for path in parts if str(path) not in rendering])
 
 
 def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str) -> None:
