@@ -23,11 +23,18 @@ class Entry:
     pages: int
 
 
+_counted: dict[tuple[Path, int, int, int], int] = {}  # (path, inode, mtime, size) -> pages: a new file is counted again
+
+
 def page_count(path: Path) -> int:
     import pikepdf
 
-    with pikepdf.open(path) as pdf:
-        return len(pdf.pages)
+    stat = path.stat()
+    key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    if key not in _counted:
+        with pikepdf.open(path) as pdf:
+            _counted[key] = len(pdf.pages)
+    return _counted[key]
 
 
 def page_count_bytes(data: bytes) -> int:

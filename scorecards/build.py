@@ -22,7 +22,7 @@ from .cache import CardCache
 from .compute import Scorecard, build_scorecard
 from .consensus import ConsensusBook, read_folder as read_consensus
 from .enrich import CONSENSUS_FOLDER, gather
-from .errors import InputError, Problem
+from .errors import BuildError, InputError, Problem
 from .i18n import canonical_tag
 from .loader import Document, parse_yaml
 from .settings import Settings
@@ -265,10 +265,12 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
         seasons = {lang.tag: _build_season(run, envs[lang.tag], cards, fingerprints[lang.tag], lang, season)
                    for lang in languages}
         cache.save({item.slug for item in loaded})  # while the workers render
+        ahead = {lang.tag: _book_ahead(run, envs[lang.tag], cards, lang, *seasons[lang.tag])
+                 for lang in languages if seasons[lang.tag] is not None}
         run.collect()
         for lang in languages:
             if seasons[lang.tag] is not None:
-                _build_book(run, envs[lang.tag], cards, lang, *seasons[lang.tag])
+                _build_book(run, envs[lang.tag], cards, lang, *seasons[lang.tag], ahead=ahead[lang.tag])
 
         _remove_orphans(run, loaded)
         _write_index(run, loaded, cards, {lang.tag: lang for lang in languages}, envs)
@@ -459,7 +461,68 @@ def _build_exports(run: _Run, cards: list[Scorecard], loaded: list[Loaded], seas
     print(f"  export  {', '.join(stale)}", file=run.out, flush=True)
 
 
-def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str) -> None:
+@dataclass
+class _BookAhead:
+    """The book's contents page laid out while the workers render, from the parts' page counts as they were
+    before this build (a changed company almost always keeps its page count): used if the counts still hold."""
+
+    contents_pages: int
+    plan: list[tuple[str, int, int]]
+    contents: object  # a Future of the contents page's PDF bytes
+
+
+def _book_parts(run: _Run, cards: list[Scorecard], language, fingerprint: str):
+    """(target, season PDF, [(card, PDF)]) when the book is to be made now and every part exists, else None."""
+    folder = run.settings.output_folder(language.tag)
+    target = folder / "season-book.pdf"
+    if "pdf" not in run.formats or not run.stale(target, fingerprint) or len(cards) > run.settings.book_max_companies:
+        return None
+    parts = [(card, folder / f"{card.slug}.pdf") for card in cards]
+    season_pdf = folder / "season.pdf"
+    if not season_pdf.exists() or any(not path.exists() for _, path in parts):
+        return None
+    return target, season_pdf, parts
+
+
+def _plan_key(entries) -> list[tuple[str, int, int]]:
+    return [(entry.title, entry.first_page, entry.pages) for entry in entries]
+
+
+def _contents_guesses(settings: Settings) -> tuple[Path, dict]:
+    """How many pages each book's contents took last time (a long contents laid out twice cost ~1.2 s per
+    layout at 100 companies): build/.cache/book-contents.json."""
+    path = settings.build / ".cache" / "book-contents.json"
+    try:
+        guesses = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        guesses = {}
+    return path, guesses if isinstance(guesses, dict) else {}
+
+
+def _contents_guess(settings: Settings, target: Path) -> int:
+    guess = _contents_guesses(settings)[1].get(str(target))
+    return guess if isinstance(guess, int) and guess >= 1 else 1
+
+
+def _book_ahead(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str) -> _BookAhead | None:
+    from . import book
+    from .pdf import render_html_to_pdf
+    from .render import asset_roots, render_book_contents
+
+    found = _book_parts(run, cards, language, fingerprint)
+    if found is None:
+        return None
+    target, season_pdf, parts = found
+    contents_pages = _contents_guess(run.settings, target)
+    entries = book.plan(season_pdf, parts, contents_pages)
+    base_url = (run.settings.templates / "assets").resolve().as_uri() + "/"
+    future = run.workers.call_async(render_html_to_pdf, render_book_contents(env, seasons, entries),  # type: ignore[attr-defined]
+                                    asset_roots(run.settings), base_url)
+    return _BookAhead(contents_pages, _plan_key(entries), future)
+
+
+def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str,
+                ahead: _BookAhead | None = None) -> None:
     """season-book.pdf in one language from its season PDF and every company PDF, once they are all current."""
     from . import book
     from .filters import season_label
@@ -482,20 +545,30 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
             f"{name} not built: {len(cards)} companies is over book_max_companies = "
             f"{settings.book_max_companies} (raise it in [tool.scorecard] to build the pack anyway)")
         return
-    parts = [(card, folder / f"{card.slug}.pdf") for card in cards]
-    season_pdf = folder / "season.pdf"
-    if not season_pdf.exists() or any(not path.exists() for _, path in parts):
+    found = _book_parts(run, cards, language, fingerprint)
+    if found is None:
         return  # a part failed to render; its error is already reported
+    _, season_pdf, parts = found
     base_url = (settings.templates / "assets").resolve().as_uri() + "/"
-    contents_pages = 1
+    guess = contents_pages = ahead.contents_pages if ahead else _contents_guess(settings, target)
     while True:
         entries = book.plan(season_pdf, parts, contents_pages)
-        contents = run.workers.call(render_html_to_pdf, render_book_contents(env, seasons, entries),  # type: ignore[attr-defined]
-                                    asset_roots(settings), base_url)
+        if ahead is not None and ahead.contents_pages == contents_pages and ahead.plan == _plan_key(entries):
+            contents = ahead.contents.result()  # type: ignore[attr-defined]
+        else:
+            contents = run.workers.call(render_html_to_pdf, render_book_contents(env, seasons, entries),  # type: ignore[attr-defined]
+                                        asset_roots(settings), base_url)
+        ahead = None
         pages = book.page_count_bytes(contents)
         if pages == contents_pages:
             break
         contents_pages = pages
+    if guess != contents_pages:
+        guesses_path, guesses = _contents_guesses(settings)
+        try:
+            write_atomic(guesses_path, json.dumps({**guesses, str(target): contents_pages}, sort_keys=True))
+        except BuildError:
+            pass  # only a guess for next time
     if seasons:
         label = season_label(seasons[0].quarter, lang=language)
         title = language.gettext("Earnings scorecards: %(season)s") % {"season": label}

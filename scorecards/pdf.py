@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -191,6 +191,17 @@ class Workers:
         if self.pool is None:
             return function(*args)
         return self._pool_submit(function, *args).result()
+
+    def call_async(self, function, *args) -> Future:
+        """Like ``call``, without waiting: the result is the future's."""
+        if self.pool is None:
+            future: Future = Future()
+            try:
+                future.set_result(function(*args))
+            except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+                future.set_exception(exc)
+            return future
+        return self._pool_submit(function, *args)
 
     def _pool_submit(self, function, *args):
         assert self.pool is not None

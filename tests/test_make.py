@@ -212,3 +212,14 @@ def test_book_follows_a_company_that_grows_a_page(tree):
         line = contents[contents.index(name):].split("\n")
         said = f"{start}–{start + count - 1}" if count > 1 else str(start)
         assert any(part.endswith(" " + said) or part == said for part in line[:3]), (name, said, line[:3])
+    # an edit that keeps every page count: the contents laid out while the workers rendered is the one used
+    time.sleep(0.01)
+    bloom.write_text(bloom.read_text().replace("Note 59,", "Note fifty-nine,"))
+    result = make(tree)
+    assert result.returncode == 0, result.stderr
+    assert rendered(result) == ["bloom-energy"] and "book    season-book.pdf" in result.stdout
+    again, contents_again, total_again = _book_starts(tree)
+    assert again == after and total_again == total
+    bloom_pages = PdfReader(tree / "build" / "season-book.pdf").pages[
+        after["Bloom Energy Corporation"] - 1:after["Bloom Energy Corporation"] - 1 + grown]
+    assert "Note fifty-nine" in "".join(page.extract_text() for page in bloom_pages)  # the new PDF, in its place
