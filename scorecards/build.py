@@ -29,6 +29,8 @@ from .settings import Settings
 from .validate import validate, warnings_for
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .exports import Lines
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -468,7 +470,7 @@ class _BookAhead:
 
     contents_pages: int
     plan: list[tuple[str, int, int]]
-    contents: object  # a Future of the contents page's PDF bytes
+    contents: Future  # the contents page's PDF
 
 
 def _book_parts(run: _Run, cards: list[Scorecard], language, fingerprint: str):
@@ -504,10 +506,17 @@ def _contents_guess(settings: Settings, target: Path) -> int:
     return guess if isinstance(guess, int) and guess >= 1 else 1
 
 
+def _contents_page(run: _Run, env, seasons, entries) -> Future:
+    """The book's contents page for ``entries``, laid out by a pool worker (WeasyPrint is loaded there)."""
+    from .pdf import render_html_to_pdf
+    from .render import render_book_contents
+
+    return run.workers.call_async(render_html_to_pdf, render_book_contents(env, seasons, entries),  # type: ignore[attr-defined]
+                                  run.workers.roots, run.workers.base_url)  # type: ignore[attr-defined]
+
+
 def _book_ahead(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str) -> _BookAhead | None:
     from . import book
-    from .pdf import render_html_to_pdf
-    from .render import asset_roots, render_book_contents
 
     found = _book_parts(run, cards, language, fingerprint)
     if found is None:
@@ -515,10 +524,7 @@ def _book_ahead(run: _Run, env, cards: list[Scorecard], language, seasons, finge
     target, season_pdf, parts = found
     contents_pages = _contents_guess(run.settings, target)
     entries = book.plan(season_pdf, parts, contents_pages)
-    base_url = (run.settings.templates / "assets").resolve().as_uri() + "/"
-    future = run.workers.call_async(render_html_to_pdf, render_book_contents(env, seasons, entries),  # type: ignore[attr-defined]
-                                    asset_roots(run.settings), base_url)
-    return _BookAhead(contents_pages, _plan_key(entries), future)
+    return _BookAhead(contents_pages, _plan_key(entries), _contents_page(run, env, seasons, entries))
 
 
 def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str,
@@ -526,8 +532,6 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
     """season-book.pdf in one language from its season PDF and every company PDF, once they are all current."""
     from . import book
     from .filters import season_label
-    from .pdf import render_html_to_pdf
-    from .render import asset_roots, render_book_contents
     from .writer import write_atomic
 
     settings = run.settings
@@ -549,15 +553,13 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
     if found is None:
         return  # a part failed to render; its error is already reported
     _, season_pdf, parts = found
-    base_url = (settings.templates / "assets").resolve().as_uri() + "/"
     guess = contents_pages = ahead.contents_pages if ahead else _contents_guess(settings, target)
     while True:
         entries = book.plan(season_pdf, parts, contents_pages)
         if ahead is not None and ahead.contents_pages == contents_pages and ahead.plan == _plan_key(entries):
-            contents = ahead.contents.result()  # type: ignore[attr-defined]
+            contents = ahead.contents.result()
         else:
-            contents = run.workers.call(render_html_to_pdf, render_book_contents(env, seasons, entries),  # type: ignore[attr-defined]
-                                        asset_roots(settings), base_url)
+            contents = _contents_page(run, env, seasons, entries).result()
         ahead = None
         pages = book.page_count_bytes(contents)
         if pages == contents_pages:

@@ -5,8 +5,9 @@ Reading, validating and computing a company file takes a few milliseconds; a sea
 when one file changed. An entry is used only when everything its scorecard was made
 from is as it was: the file's bytes, the settings, the code, Python and the libraries
 that read and format it (PyYAML, pydantic, Babel), and the other inputs beside it (the
-sec/, consensus/ and transcripts/ folders: each file's name, size and modification time). Anything else is a miss, and the file is read as usual. Only
-scorecards without errors are kept; their warnings are kept with them and shown again.
+sec/, consensus/ and transcripts/ folders: each file's name, size and modification
+time). Anything else is a miss, and the file is read as usual. Only scorecards
+without errors are kept; their warnings are kept with them and shown again.
 
 Each entry is the key in hex, a newline, then the pickled scorecard; the key is compared
 before anything is unpickled, so an entry written by other code is never loaded.

@@ -14,8 +14,8 @@ Labels are formatted by the template filters like every other figure.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import ClassVar

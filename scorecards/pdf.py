@@ -2,8 +2,7 @@
 
 WeasyPrint is imported only here, and only by the fork server the workers are
 forked from (or when rendering in-process), so commands that render nothing
-never pay for it. Each worker
-keeps its own font configuration. WeasyPrint may read only files inside the
+never pay for it. Each worker keeps its own font configuration. WeasyPrint may read only files inside the
 allowed asset folders: nothing else on disk and nothing from the network.
 """
 from __future__ import annotations
@@ -97,7 +96,7 @@ def _trace_memory(path: str, slug: str) -> None:
 
 
 def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
-    """One PDF rendered in this process, as bytes (the book's contents page; see ``Workers.call``)."""
+    """One PDF rendered in this process, as bytes (the book's contents page; see ``Workers.call_async``)."""
     if _state.get("base_url") != base_url:
         init_worker(roots, base_url)
     weasyprint = _state["weasyprint"]
@@ -185,15 +184,9 @@ class Workers:
         else:
             self.futures.append(self._pool_submit(function, *args))
 
-    def call(self, function, *args):
-        """Run one job now and return its result: in a pool worker, where WeasyPrint is loaded already (the
-        book's contents page, after the other jobs: this process need not import WeasyPrint, ~0.5 s), or here."""
-        if self.pool is None:
-            return function(*args)
-        return self._pool_submit(function, *args).result()
-
     def call_async(self, function, *args) -> Future:
-        """Like ``call``, without waiting: the result is the future's."""
+        """Run one job and return its future: in a pool worker, where WeasyPrint is loaded already (the book's
+        contents page: this process need not import WeasyPrint, ~0.5 s), or here, at once, without a pool."""
         if self.pool is None:
             future: Future = Future()
             try:
