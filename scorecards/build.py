@@ -641,7 +641,26 @@ def _write_index(run: _Run, loaded: list[Loaded], cards: list[Scorecard], built:
                                                      folder == settings.build))
     failed = [{"slug": item.slug, "path": str(item.path), "errors": len(item.errors)}
               for item in loaded if item.card is None]
-    write_if_changed(settings.build / "index.html", render_index(env, cards, failed, links))
+    write_if_changed(settings.build / "index.html", render_index(env, cards, failed, links, _season_links(run, built)))
+
+
+def _season_links(run: _Run, languages: dict) -> dict:
+    """The season's outputs this build left current, for the index: per language it built (``languages``) the
+    summary (HTML, PDF) and the book, and the data files (no language); paths relative to build/."""
+    settings = run.settings
+
+    def current(path: Path) -> bool:
+        return str(path) in run.records and path.exists()
+
+    summaries = []
+    for tag, lang in languages.items():
+        folder = settings.output_folder(tag)
+        files = [name for name in ("season.html", "season.pdf", "season-book.pdf") if current(folder / name)]
+        if files:
+            prefix = "" if folder == settings.build else f"{tag}/"
+            summaries.append({"tag": tag, "autonym": lang.autonym, "files": {name: prefix + name for name in files}})
+    data = [name for name in EXPORTS if current(settings.build / name)]
+    return {"summaries": summaries, "data": data}
 
 
 def _try_language(settings: Settings, tag: str):

@@ -107,10 +107,12 @@ def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str
 
 
 def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]],
-                 languages: dict[str, list[Any]] | None = None) -> str:
+                 languages: dict[str, list[Any]] | None = None, season: dict[str, Any] | None = None) -> str:
     """The index; ``languages`` lists, per company slug, the languages whose scorecard is current (build.LanguageLink);
-    without it every company links its scorecard in the default language."""
-    return env.get_template("index.html").render(cards=cards, failed=failed, languages=languages or {})
+    without it every company links its scorecard in the default language. ``season``: the season's current
+    outputs (build._season_links), linked above the companies."""
+    return env.get_template("index.html").render(cards=cards, failed=failed, languages=languages or {},
+                                                 season=season or {"summaries": [], "data": []})
 
 
 def asset_roots(settings: Settings) -> list[Path]:

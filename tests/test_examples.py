@@ -59,6 +59,15 @@ def test_index_links_every_company(built):
         assert f'href="{slug}.html"' in index and f'href="{slug}.pdf"' in index
 
 
+def test_index_links_the_season_outputs(built):
+    """The front page leads to the season summary, the book and the data files, each of which exists."""
+    index = (built / "index.html").read_text()
+    nav = index[index.index('<nav class="season-links"'):index.index("</nav>")]
+    hrefs = re.findall(r'href="([^"]+)"', nav)
+    assert hrefs == ["season.html", "season.pdf", "season-book.pdf", "season.csv", "season.xlsx", "season.json"]
+    assert all((built / href).is_file() for href in hrefs)
+
+
 # --- the season view, built with the examples -------------------------------------------------
 
 def pdf_text(path):
