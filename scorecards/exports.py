@@ -10,6 +10,8 @@ import csv
 import datetime as dt
 import io
 import json
+import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,7 +71,7 @@ class Lines:
 
     csv: str                            # its lines of season.csv
     json: tuple[str, ...]               # its records of season.json's figures, one JSON object each
-    cells: tuple[tuple[Any, ...], ...]  # its rows of the workbook's Figures sheet: numbers as floats, blanks None
+    sheet: tuple[str, ...]              # its rows of the workbook's Figures sheet, as the sheet's XML (``sheet_row``)
 
 
 # Text that a spreadsheet opening the CSV would take for a formula (OWASP's "CSV injection"): in the columns whose
@@ -91,7 +93,7 @@ def card_lines(card: Scorecard) -> Lines:
     csv.writer(text, lineterminator="\n").writerows([_csv_cell(c, row[c]) for c in COLUMNS] for row in rows)
     return Lines(text.getvalue(),
                  tuple(json.dumps({c: _json_number(row[c]) for c in COLUMNS}, ensure_ascii=False) for row in rows),
-                 tuple(tuple(_cell(row[c]) for c in COLUMNS) for row in rows))
+                 tuple(sheet_row(tuple(_cell(row[c]) for c in COLUMNS)) for row in rows))
 
 
 def _cell(value: Any) -> Any:
@@ -213,28 +215,116 @@ def _write_rows(ws, rows) -> None:
                 write(number, column, value)
 
 
+# The Figures sheet holds every company's rows: 17,500 rows and some 400,000 cells at 500 companies. XlsxWriter
+# takes about 3 µs a cell to keep and then write one, which made the workbook the last job to end in a build after
+# one file changed. So each company's rows are made once, as the sheet's own XML, kept with its other lines
+# (``Lines.sheet``), and put into the sheet as XlsxWriter writes it; XlsxWriter still writes the workbook (styles,
+# columns, header row, frozen panes, the Summary sheet). The XML is what XlsxWriter itself writes in its
+# constant-memory mode: text as inline strings (shared strings would tie a company's rows to every other
+# company's), numbers to 16 significant digits, no row spans (an optional hint).
+ROW = "\0"  # where the row's number goes when the rows are put in the sheet
+EXCEL_TEXT_MAX = 32767  # Excel's limit for a cell's text, in UTF-16 code units (XlsxWriter cuts there too)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_LOOKALIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+
+
+def _letters(index: int) -> str:
+    """A column's letters: 0 -> 'A', 26 -> 'AA'."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+# The number formats' numbers in the workbook's styles: XlsxWriter numbers the formats from 1 ("General" is 0) in the
+# order they are first asked for, one number per distinct format; to_xlsx asks in this order, and checks.
+XF_INDEX = {code: number for number, code in enumerate(dict.fromkeys(XLSX_FORMATS.values()), start=1)}
+
+# each column's cell reference (its row number to come) and style attribute, in the Figures sheet's order
+_CELL_HEADS = tuple((f"{_letters(i)}{ROW}", f' s="{XF_INDEX[XLSX_FORMATS[name]]}"' if name in XLSX_FORMATS else "")
+                    for i, name in enumerate(COLUMNS))
+
+
+def _sheet_text(text: str) -> str:
+    """Text as a cell holds it: cut at Excel's limit, control characters as Excel's _xHHHH_ escapes (and text that
+    looks like one escaped in turn, as Excel does), then escaped for XML."""
+    if len(text) > EXCEL_TEXT_MAX // 2 and len(text.encode("utf-16-le")) > 2 * EXCEL_TEXT_MAX:
+        text = text.encode("utf-16-le")[:2 * EXCEL_TEXT_MAX].decode("utf-16-le", "ignore")
+    if "_x" in text:
+        text = _LOOKALIKE.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sheet_row(cells: tuple[Any, ...]) -> str:
+    """One row of the Figures sheet as the sheet's XML, with ``ROW`` for its number: text (an empty string is a blank cell), numbers, blanks (None); nothing else comes from ``_cell``.
+
+    >>> sheet_row(("A&B", None, 1.5, "")).replace(ROW, "2")
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>A&amp;B</t></is></c><c r="C2"><v>1.5</v></c></row>'
+    """
+    out = [f'<row r="{ROW}">']
+    for (ref, style), value in zip(_CELL_HEADS, cells):
+        kind = type(value)
+        if kind is str:
+            if value:
+                text = _sheet_text(value)
+                space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
+                out.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif kind is float or kind is int:
+            if not math.isfinite(value):
+                raise ValueError(f"a workbook cell cannot hold {value}")
+            out.append(f'<c r="{ref}"{style}><v>{value:.16G}</v></c>')
+        elif value is not None:
+            raise TypeError(f"no workbook cell for {kind.__name__} {value!r}")
+    out.append("</row>")
+    return "".join(out)
+
+
+def _figures_sheet(rows: list[str]):
+    """A worksheet class that writes ``rows`` (``sheet_row``'s, in order) after its header row, the one row written
+    through XlsxWriter."""
+    from xlsxwriter.worksheet import Worksheet
+
+    class Figures(Worksheet):
+        def _write_rows(self) -> None:  # XlsxWriter's own, called as it writes the sheet's <sheetData>
+            super()._write_rows()
+            self.fh.write("".join(row.replace(ROW, str(number)) for number, row in enumerate(rows, start=2)))
+
+    return Figures
+
+
 def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
     """A workbook (written by XlsxWriter): a summary sheet and the tidy sheet; numbers as numbers with their
     columns' formats; header rows frozen. Its zip entries and properties carry ``created`` (the data date), so
     that the same data gives the same bytes."""
     import xlsxwriter
 
+    from .errors import BuildError
+
     summary = [{k: _cell(v) for k, v in row.items()} for row in summary_rows(seasons)]
-    summary_columns = list(summary[0]) if summary else []
+    figures = [row for part in lines for row in part.sheet]
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                         "strings_to_urls": False})
     formats = {name: book.add_format({"num_format": code}) for name, code in XLSX_FORMATS.items()}
+    if any(fmt._get_xf_index() != XF_INDEX[XLSX_FORMATS[name]] for name, fmt in formats.items()):
+        raise BuildError(f"season.xlsx: XlsxWriter {xlsxwriter.__version__} numbers cell formats otherwise than the "
+                         "kept rows of the Figures sheet expect (scorecards/exports.py XF_INDEX)")
     bold = book.add_format({"bold": True})
-    sheets = (("Summary", summary_columns, [tuple(row.values()) for row in summary]),
-              ("Figures", COLUMNS, [cells for part in lines for cells in part.cells]))
-    for sheet, columns, rows in sheets:
-        ws = book.add_worksheet(sheet)
+    for sheet, columns, kind in (("Summary", list(summary[0]) if summary else [], None),
+                                 ("Figures", COLUMNS, _figures_sheet(figures))):
+        ws = book.add_worksheet(sheet, worksheet_class=kind)
         ws.freeze_panes(1, 0)
         for index, name in enumerate(columns):
             ws.set_column(index, index, max(10, min(40, len(str(name)) + 4)), formats.get(name))
             ws.write_string(0, index, str(name), bold)
-        _write_rows(ws, rows)
+    summary_sheet, figures_sheet = book.worksheets()
+    _write_rows(summary_sheet, [tuple(row.values()) for row in summary])
+    if figures:
+        figures_sheet.dim_rowmax = len(figures)  # the sheet's <dimension> covers the rows it will be given
     book.set_properties({"created": created or dt.datetime(1980, 1, 1)})
     book.close()
     return buffer.getvalue()

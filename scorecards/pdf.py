@@ -1,8 +1,8 @@
 """PDF rendering with WeasyPrint, in a pool of long-lived worker processes.
 
-WeasyPrint is imported only here, and only by the fork server the workers are
-forked from (or when rendering in-process), so commands that render nothing
-never pay for it. Each worker keeps its own font configuration. WeasyPrint may read only files inside the
+WeasyPrint is imported only here (through scorecards/weasy.py), and only by the
+fork server the workers are forked from (or when rendering in-process), so
+commands that render nothing never pay for it. Each worker keeps its own font configuration. WeasyPrint may read only files inside the
 allowed asset folders: nothing else on disk and nothing from the network.
 """
 from __future__ import annotations
@@ -59,8 +59,9 @@ def init_worker(roots: list[Path], base_url: str) -> None:
     """Load WeasyPrint once per process."""
     import logging
 
-    import weasyprint
     from weasyprint.text.fonts import FontConfiguration
+
+    from .weasy import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     _state["weasyprint"] = weasyprint
@@ -238,12 +239,12 @@ class Workers:
 
 
 def _workers_context():
-    """Where it exists, a fork server that imports WeasyPrint once (~0.6 s of CPU) and forks each worker from
-    itself, so that no worker imports it again and none carries a copy of this process's memory."""
+    """Where it exists, a fork server that imports WeasyPrint once (~0.3 s of CPU, see scorecards/weasy.py) and forks
+    each worker from itself, so that no worker imports it again and none carries a copy of this process's memory."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint"])
+    context.set_forkserver_preload(["scorecards.weasy"])
     return context
 
 

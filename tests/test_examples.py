@@ -151,27 +151,6 @@ def test_exports_agree_with_the_scorecards(built):
     assert {row["ticker"] for row in data["seasons"]} == set(cards)
 
 
-def test_workbook_cells_keep_their_types():
-    """Each kind of value lands in the workbook as what it is (the rows are written cell by cell, by type)."""
-    import io
-
-    import xlsxwriter
-    from openpyxl import load_workbook
-
-    from scorecards.exports import _write_rows
-
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    ws = book.add_worksheet("T")
-    _write_rows(ws, [("text", "", None, 1.25, 7, True, "=1+1"), ("+$2.03B", None, "", -0.5, 0, False, "x")])
-    book.close()
-    sheet = load_workbook(io.BytesIO(buffer.getvalue()))["T"]
-    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, max_col=7)] == [
-        ["text", None, None, 1.25, 7, True, "=1+1"], ["+$2.03B", None, None, -0.5, 0, False, "x"]]
-    assert sheet.cell(row=2, column=7).data_type == "s"   # text that looks like a formula stays text
-    assert sheet.cell(row=2, column=4).data_type == "n" and sheet.cell(row=2, column=6).data_type == "b"
-
-
 def test_book_links_stay_within_their_own_scorecard(built):
     """Every scorecard names its anchors alike (the first source is 'src-1' in each): in the book each footnote
     link must still open its own scorecard's source list, not another company's."""

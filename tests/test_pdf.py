@@ -180,3 +180,54 @@ def test_the_build_process_never_imports_weasyprint(tmp_path):
     assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False"
     assert (tmp_path / "build" / "season-book.pdf").exists()
     assert PdfReader(tmp_path / "build" / "season-book.pdf").pages[0].extract_text().startswith("Earnings scorecards")
+
+
+# Records every process started while the code in {code} runs, then prints them and whether HarfBuzz's subsetter
+# (which makes Chinese text fast) was loaded.
+_PROCESSES = """
+import subprocess, sys
+started = []
+_init = subprocess.Popen.__init__
+def recording(self, args, *rest, **kw):
+    started.append(args if isinstance(args, str) else " ".join(map(str, args)))
+    _init(self, args, *rest, **kw)
+subprocess.Popen.__init__ = recording
+{code}
+import weasyprint.text.ffi as ffi
+print(repr(started), ffi.harfbuzz_subset is not None)
+"""
+
+
+def _started(code: str) -> tuple[list[str], str]:
+    result = subprocess.run([sys.executable, "-c", _PROCESSES.format(code=code)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    *printed, last = result.stdout.strip().split("\n")
+    started, subset = last.rsplit(" ", 1)
+    assert not printed  # nothing else on stdout: WeasyPrint's installation help is not shown
+    return eval(started), subset  # noqa: S307 - our own repr of a list of strings
+
+
+def test_weasyprint_loads_without_running_a_compiler():
+    """cffi looks for every library name WeasyPrint tries by running ldconfig, gcc and ld (WeasyPrint issue 1125);
+    scorecards.weasy loads the same libraries by their file names and starts no process at all."""
+    plain, plain_subset = _started("import weasyprint")
+    ours, our_subset = _started("import scorecards.weasy")
+    assert plain  # what the plain import does on this machine (ldconfig at least)
+    assert ours == []
+    assert our_subset == plain_subset
+
+
+def test_weasyprint_still_loads_where_only_the_search_finds_its_libraries():
+    """On a system where the libraries load only through ctypes' search, the import is done again with it."""
+    emulate = ("import cffi.api, ctypes.util\n"
+               "_load = cffi.api._load_backend_lib\n"
+               "def load(backend, name, flags):\n"
+               "    if ctypes.util.find_library('c') is None:\n"
+               "        raise OSError('only found by the search: ' + name)\n"
+               "    return _load(backend, name, flags)\n"
+               "cffi.api._load_backend_lib = load\n"
+               "import scorecards.weasy\n")
+    started, subset = _started(emulate)
+    plain, plain_subset = _started("import weasyprint")
+    assert started and subset == plain_subset
