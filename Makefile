@@ -15,6 +15,7 @@ LOCALE ?=
 PY := $(VENV)/bin/python
 SCORECARD := $(PY) -m scorecards
 SETUP := $(VENV)/.setup-done
+BYTECODE := scorecards/__pycache__/.compiled
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # make LOCALE=zh-Hant builds that language only (into build/zh-Hant/; the default language into build/);
 # without LOCALE, every language of the languages setting.
@@ -52,9 +53,14 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
 # One process renders every out-of-date company (make only decides whether anything is).
-$(STAMP): $(DEPS) $(SETUP)
+$(STAMP): $(DEPS) $(SETUP) $(BYTECODE)
 	$(SCORECARD) build $(JOBS_FLAG) $(LOCALE_FLAG)
 	@touch $@
+
+# The package's modules compiled once per change of the code, as pip compiles an installed package's: where
+# PYTHONDONTWRITEBYTECODE is set (containers often set it), Python would otherwise compile them on every build.
+$(BYTECODE): $(wildcard scorecards/*.py)
+	@$(PY) -m compileall -q scorecards && touch $@
 
 # Anything missing from build/ forces a build.
 ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS)),)
