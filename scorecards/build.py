@@ -178,18 +178,27 @@ class _Run:
     report: Report
     out: object
     workers: object = None  # pdf.Workers, when PDFs are built
-    pending: dict[str, tuple[list[Path], str]] = field(default_factory=dict)  # job -> (outputs, fingerprint)
+    # job -> (outputs, fingerprint, key of the HTML a PDF job lays out)
+    pending: dict[str, tuple[list[Path], str, str | None]] = field(default_factory=dict)
+    laid_out: dict[str, str] = field(default_factory=dict)  # PDF -> key of the HTML it was laid out from (_pdf_key)
 
     def stale(self, path: Path, fingerprint: str) -> bool:
         return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
 
+    def pdf_current(self, path: Path, key: str) -> bool:
+        """Whether the PDF at ``path`` was laid out from this very HTML by this code: what it rests on changed,
+        what it shows did not (a comment or a field it does not show edited). Not under --force."""
+        return not self.force and self.laid_out.get(str(path)) == key and path.exists()
+
     def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args, alone: bool = False,
-               forked: bool = False) -> None:
+               forked: bool = False, laid_out: str | None = None) -> None:
         """Hand a job to the workers (``alone``: to a process of its own; ``forked``: to a process forked now,
-        which inherits the arguments); its outputs count once it succeeds."""
+        which inherits the arguments); its outputs count once it succeeds (a PDF's with ``laid_out``, its HTML's
+        key)."""
         for path in outputs:
             self.records.pop(str(path), None)
-        self.pending[name] = (outputs, fingerprint)
+            self.laid_out.pop(str(path), None)
+        self.pending[name] = (outputs, fingerprint, laid_out)
         if forked:
             self.workers.submit_forked(name, function, *args)  # type: ignore[attr-defined]
             return
@@ -198,13 +207,15 @@ class _Run:
 
     def collect(self) -> None:
         for name, error in self.workers.results():  # type: ignore[attr-defined]
-            outputs, fingerprint = self.pending.pop(name)
+            outputs, fingerprint, laid_out = self.pending.pop(name)
             if error:
                 print(error, file=sys.stderr)
                 self.report.failed.append(name)
                 continue
             for path in outputs:
                 self.records[str(path)] = fingerprint
+                if laid_out:
+                    self.laid_out[str(path)] = laid_out
             if name.rsplit("/", 1)[-1] != "season" and not name.startswith("exports"):
                 self.report.built.append(name)
 
@@ -248,6 +259,11 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
         except (OSError, ValueError):
             records = {}
         run = _Run(settings, formats, force, records, Report(), out, workers)
+        laid_out_path = build_dir / ".cache" / "pdf-html.json"
+        try:
+            run.laid_out = json.loads(laid_out_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            pass
         if "pdf" in formats and not harfbuzz_subset_available():
             print("WARNING: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is "
                   "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
@@ -279,6 +295,10 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
         write_if_changed(build_dir / "scorecard.schema.json", json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
         write_if_changed(build_dir / "outputs.mk", _outputs_mk(run))
         write_atomic(records_path, json.dumps(records, indent=1, sort_keys=True))
+        try:
+            write_atomic(laid_out_path, json.dumps(run.laid_out, indent=1, sort_keys=True))
+        except BuildError:
+            pass  # costs a layout next time, nothing else
     for message in run.report.messages:
         print(message, file=out)
     return run.report
@@ -343,13 +363,25 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
         if "html" in stale:
             write_atomic(outputs["html"], html)
             run.records[str(outputs["html"])] = fingerprint
+        kept = ""
         if "pdf" in stale:
-            run.submit(name, [outputs["pdf"]], fingerprint, render_pdf,
-                       PdfJob(name, html, outputs["pdf"], settings.pdf_variant, settings.pdf_tags))
-        else:
+            key = _pdf_key(settings, html)
+            if run.pdf_current(outputs["pdf"], key):
+                run.records[str(outputs["pdf"])] = fingerprint
+                stale.remove("pdf")
+                kept = "its PDF shows nothing that changed"
+            else:
+                run.submit(name, [outputs["pdf"]], fingerprint, render_pdf,
+                           PdfJob(name, html, outputs["pdf"], settings.pdf_variant, settings.pdf_tags), laid_out=key)
+        if "pdf" not in stale:
             run.report.built.append(name)
-        print(f"  render  {name} ({', '.join(stale)})", file=run.out, flush=True)
+        print(f"  render  {name} ({'; '.join(filter(None, (', '.join(stale), kept)))})", file=run.out, flush=True)
     return fingerprints
+
+
+def _pdf_key(settings: Settings, html: str) -> str:
+    """What a PDF is made from: its HTML (the stylesheet is in it), the PDF settings and the code."""
+    return hashlib.sha256(f"{_code_digest()}\0{settings.pdf_variant}\0{settings.pdf_tags}\0{html}".encode()).hexdigest()
 
 
 def _template_error(exc: Exception) -> str:
@@ -403,12 +435,17 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
     stale_html = "html" in run.formats and run.stale(paths["season.html"], fingerprint)
     stale_pdf = "pdf" in run.formats and run.stale(paths["season.pdf"], fingerprint)
     if stale_html or stale_pdf:
+        kept = ""
         try:  # the PDF's HTML first, so that its render starts while the page's HTML is made
             pdf_html = render_season(env, seasons, cards, for_pdf=True) if stale_pdf else ""
+            key = _pdf_key(settings, pdf_html)
+            if stale_pdf and run.pdf_current(paths["season.pdf"], key):
+                run.records[str(paths["season.pdf"])] = fingerprint
+                stale_pdf, kept = False, "its PDF shows nothing that changed"
             if stale_pdf:
                 run.submit(name, [paths["season.pdf"]], fingerprint, render_pdf,
                            PdfJob(name, pdf_html, paths["season.pdf"], settings.pdf_variant, settings.pdf_tags),
-                           alone=_listed(seasons, settings) > 50)
+                           alone=_listed(seasons, settings) > 50, laid_out=key)
             if stale_html:
                 write_atomic(paths["season.html"], render_season(env, seasons, cards))
                 run.records[str(paths["season.html"])] = fingerprint
@@ -417,8 +454,8 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
             run.report.failed.append(name)
             return None
         where = "" if folder == settings.build else f" in {language.tag}"
-        print(f"  render  season summary{where} ({', '.join(f for f, s in (('html', stale_html), ('pdf', stale_pdf)) if s)})",
-              file=run.out, flush=True)
+        made = ", ".join(f for f, s in (("html", stale_html), ("pdf", stale_pdf)) if s)
+        print(f"  render  season summary{where} ({'; '.join(filter(None, (made, kept)))})", file=run.out, flush=True)
     return seasons, fingerprint
 
 

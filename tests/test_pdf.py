@@ -231,3 +231,39 @@ def test_weasyprint_still_loads_where_only_the_search_finds_its_libraries():
     started, subset = _started(emulate)
     plain, plain_subset = _started("import weasyprint")
     assert started and subset == plain_subset
+
+
+def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
+    """A company file edited where its pages do not show it (a comment) gets its HTML again, but its PDF and the
+    summary's PDF stay as they were (their HTML is the same); a figure edited lays both out again."""
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
+
+    def build(*flags):
+        result = subprocess.run([sys.executable, "-m", "scorecards", "build", "--jobs", "2", *flags], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def stamps():
+        return {name: (tmp_path / "build" / name).stat().st_mtime_ns for name in ("sony.pdf", "season.pdf")}
+
+    build()
+    before = stamps()
+    sony = tmp_path / "inputs" / "sony.yaml"
+    sony.write_text(sony.read_text() + "\n# checked against the filing\n")
+    out = build()
+    assert "render  sony (html; its PDF shows nothing that changed)" in out
+    assert "render  season summary (html; its PDF shows nothing that changed)" in out
+    assert stamps() == before
+    assert "render" not in build()  # recorded as current: nothing to do
+    text = sony.read_text()
+    sony.write_text(text.replace("actual: 3.714T", "actual: 3.814T", 1))  # revenue: in the summary too
+    assert sony.read_text() != text
+    out = build()
+    assert "render  sony (html, pdf)" in out and "render  season summary (html, pdf)" in out
+    after = stamps()
+    assert after["sony.pdf"] != before["sony.pdf"] and after["season.pdf"] != before["season.pdf"]
+    assert "¥3.814T" in PdfReader(tmp_path / "build" / "sony.pdf").pages[0].extract_text()
+    sony.write_text(sony.read_text() + "# again\n")
+    assert "render  sony (html, pdf)" in build("--force")  # --force lays out every PDF again
