@@ -185,10 +185,14 @@ class _Run:
     def stale(self, path: Path, fingerprint: str) -> bool:
         return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
 
-    def pdf_current(self, path: Path, key: str) -> bool:
-        """Whether the PDF at ``path`` was laid out from this very HTML by this code: what it rests on changed,
-        what it shows did not (a comment or a field it does not show edited). Not under --force."""
-        return not self.force and self.laid_out.get(str(path)) == key and path.exists()
+    def keep_pdf(self, path: Path, fingerprint: str, key: str) -> bool:
+        """Whether the PDF at ``path`` was laid out from this very HTML (``key``, _pdf_key) by this code: what it
+        rests on changed, what it shows did not (a comment, or a field it does not show, edited). If so, it is
+        recorded as current for ``fingerprint``. Never under --force."""
+        if self.force or self.laid_out.get(str(path)) != key or not path.exists():
+            return False
+        self.records[str(path)] = fingerprint
+        return True
 
     def submit(self, name: str, outputs: list[Path], fingerprint: str, function, *args, alone: bool = False,
                forked: bool = False, laid_out: str | None = None) -> None:
@@ -366,10 +370,9 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
         kept = ""
         if "pdf" in stale:
             key = _pdf_key(settings, html)
-            if run.pdf_current(outputs["pdf"], key):
-                run.records[str(outputs["pdf"])] = fingerprint
+            if run.keep_pdf(outputs["pdf"], fingerprint, key):
                 stale.remove("pdf")
-                kept = "its PDF shows nothing that changed"
+                kept = PDF_KEPT
             else:
                 run.submit(name, [outputs["pdf"]], fingerprint, render_pdf,
                            PdfJob(name, html, outputs["pdf"], settings.pdf_variant, settings.pdf_tags), laid_out=key)
@@ -377,6 +380,9 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
             run.report.built.append(name)
         print(f"  render  {name} ({'; '.join(filter(None, (', '.join(stale), kept)))})", file=run.out, flush=True)
     return fingerprints
+
+
+PDF_KEPT = "its PDF shows nothing that changed"
 
 
 def _pdf_key(settings: Settings, html: str) -> str:
@@ -439,9 +445,8 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
         try:  # the PDF's HTML first, so that its render starts while the page's HTML is made
             pdf_html = render_season(env, seasons, cards, for_pdf=True) if stale_pdf else ""
             key = _pdf_key(settings, pdf_html)
-            if stale_pdf and run.pdf_current(paths["season.pdf"], key):
-                run.records[str(paths["season.pdf"])] = fingerprint
-                stale_pdf, kept = False, "its PDF shows nothing that changed"
+            if stale_pdf and run.keep_pdf(paths["season.pdf"], fingerprint, key):
+                stale_pdf, kept = False, PDF_KEPT
             if stale_pdf:
                 run.submit(name, [paths["season.pdf"]], fingerprint, render_pdf,
                            PdfJob(name, pdf_html, paths["season.pdf"], settings.pdf_variant, settings.pdf_tags),
