@@ -199,6 +199,12 @@ XLSX_FORMATS = {"revenue": "#,##0", "eps": "0.00##", "actual": "#,##0.####", "co
                 "reaction_pct": '0.0"%"'}
 
 
+# Column widths (in characters) where the header's length would not do: money to the unit needs 17 characters
+# ("3,714,000,000,000"; a narrower column shows ###), and names and sources are long.
+XLSX_WIDTHS = {**dict.fromkeys(("revenue", "actual", "consensus", "surprise", "low", "high"), 19),
+               "company": 28, "sector": 24, "label": 28, "metric": 22, "segment": 16, "source": 40}
+
+
 def _write_rows(ws, rows) -> None:
     """Rows from the second on, each cell by its type: what ``write_row`` does, without asking every one of the
     ~400,000 cells of a 500-company season what it is through XlsxWriter's general ``write`` (a third faster)."""
@@ -319,7 +325,7 @@ def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
         ws = book.add_worksheet(sheet, worksheet_class=kind)
         ws.freeze_panes(1, 0)
         for index, name in enumerate(columns):
-            ws.set_column(index, index, max(10, min(40, len(str(name)) + 4)), formats.get(name))
+            ws.set_column(index, index, XLSX_WIDTHS.get(name, max(10, len(str(name)) + 4)), formats.get(name))
             ws.write_string(0, index, str(name), bold)
     summary_sheet, figures_sheet = book.worksheets()
     _write_rows(summary_sheet, [tuple(row.values()) for row in summary])

@@ -103,3 +103,15 @@ def test_workbook_cells_keep_their_types():
     assert sheet.cell(row=2, column=7).data_type == "s"   # text that looks like a formula stays text
     assert sheet.cell(row=2, column=4).data_type == "n" and sheet.cell(row=2, column=6).data_type == "b"
 
+
+
+def test_money_columns_show_a_trillion_to_the_unit():
+    """Exact amounts are written to the unit with thousands separators: a column narrower than the number shows
+    ### in a spreadsheet."""
+    from openpyxl.utils import get_column_letter
+
+    cells = tuple(3.714e12 if name in ("actual", "consensus", "surprise", "low", "high") else None for name in COLUMNS)
+    ws = load_workbook(io.BytesIO(to_xlsx((), [Lines("", (), (sheet_row(cells),))], None)))["Figures"]
+    widest = len(f"{-3.714e12:,.0f}")
+    for name in ("actual", "consensus", "surprise", "low", "high"):
+        assert ws.column_dimensions[get_column_letter(COLUMNS.index(name) + 1)].width >= widest, name
