@@ -326,6 +326,12 @@ def _named(language, settings: Settings, name: str) -> str:
     return name if language.tag == settings.default_language else f"{language.tag}/{name}"
 
 
+def _stale_folder(settings: Settings, language) -> Path:
+    """Where the last good outputs go once they no longer match their inputs: build/stale/[<language>/]."""
+    folder = settings.output_folder(language.tag)
+    return settings.build / "stale" / ("" if folder == settings.build else language.tag)
+
+
 def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str, str]:
     """Render each out-of-date company in one language; returns the fingerprint of every valid one."""
     from jinja2 import TemplateError
@@ -336,7 +342,7 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
 
     settings = run.settings
     folder = settings.output_folder(language.tag)
-    stale_folder = settings.build / "stale" / ("" if folder == settings.build else language.tag)
+    stale_folder = _stale_folder(settings, language)
     base = _language_base(settings, env, "company.html", language)
     fingerprints: dict[str, str] = {}
     for item in loaded:
@@ -590,8 +596,16 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
             f"{settings.book_max_companies} (raise it in [tool.scorecard] to build the pack anyway)")
         return
     found = _book_parts(run, cards, language, fingerprint)
-    if found is None:
-        return  # a part failed to render; its error is already reported
+    behind = [path.name for path in [folder / "season.pdf", *(folder / f"{card.slug}.pdf" for card in cards)]
+              if str(path) not in run.records or not path.exists()]
+    if found is None or behind:  # a part failed to render (its error is reported): an older PDF must not go in
+        from .writer import move_aside
+
+        run.records.pop(str(target), None)
+        moved = move_aside(target, _stale_folder(settings, language))
+        run.report.messages.append(f"{name} not built: no current {', '.join(behind)} (see the errors above)"
+                                   + (f"; moved the last book to {moved}" if moved else ""))
+        return
     _, season_pdf, parts = found
     guess = contents_pages = ahead.contents_pages if ahead else _contents_guess(settings, target)
     while True:

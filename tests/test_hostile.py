@@ -244,3 +244,28 @@ def test_csv_cells_from_the_inputs_cannot_become_formulas(tmp_path):
     assert eps["surprise_text"].startswith("+") and eps["surprise"] == "2.10"   # our figure, our number, untouched
     assert all(not value.startswith(("=", "+", "-", "@")) for r in rows for key, value in r.items()
                if key not in ("actual_text", "consensus_text", "surprise_text") and value)
+
+
+def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path):
+    """A company whose PDF failed to render in this build keeps its older PDF on disk; the book must not take it
+    (it would send last week's figures as this week's): no book, the last one moved to build/stale/, said why."""
+    from types import SimpleNamespace
+
+    from scorecards.build import Report, _build_book, _Run
+    from scorecards.i18n import load_language
+
+    settings = Settings(inputs=tmp_path / "inputs", build=tmp_path / "build")
+    settings.build.mkdir()
+    for name in ("season.pdf", "a.pdf", "b.pdf", "season-book.pdf"):
+        (settings.build / name).write_bytes(b"%PDF-1.7 older")
+    records = {str(settings.build / name): "fingerprint" for name in ("season.pdf", "a.pdf")}  # b.pdf failed
+    records[str(settings.build / "season-book.pdf")] = "last build's"
+    run = _Run(settings, ("pdf",), False, records, Report(), None)
+    language = load_language(settings.locale, settings.default_language)
+    cards = [SimpleNamespace(slug="a"), SimpleNamespace(slug="b")]
+    _build_book(run, None, cards, language, (), "this build's")
+    assert not (settings.build / "season-book.pdf").exists()
+    assert (settings.build / "stale" / "season-book.pdf").read_bytes() == b"%PDF-1.7 older"
+    assert str(settings.build / "season-book.pdf") not in run.records  # not linked from the index either
+    assert run.report.messages == [f"season-book.pdf not built: no current b.pdf (see the errors above); moved the "
+                                   f"last book to {settings.build / 'stale' / 'season-book.pdf'}"]
