@@ -207,6 +207,12 @@ def own_render(html: Path, root: Path, repeats: int = 3) -> float:
     return statistics.median(runs)
 
 
+def outputs_made(result: subprocess.CompletedProcess) -> str:
+    """What a build said it made: its render, export and book lines."""
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    return "; ".join(line for line in lines if line.startswith(("render", "export", "book")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=500)
@@ -266,14 +272,12 @@ def main() -> None:
     say(f"| 3. Naive: one `weasyprint` per file from make -j{jobs}{sampled} | {naive_time:.1f} s; "
         f"naive / build = **{naive_time / cold:.1f}×** | ≥ 5× |")
     say(f"| 4a. `make` with nothing changed | {noop * 1000:.0f} ms | < 300 ms |")
-    rendered = [line for line in one_result.stdout.splitlines() if line.strip().startswith(("render", "export", "book"))]
     say(f"| 4b. `make` after one YAML changed: a revenue figure, beat to miss (median of three: "
         f"{', '.join(f'{t:.2f}' for t in ones)} s) | {one:.2f} s; the company's PDF written after {own_pdf:.2f} s, "
-        f"the rest is the season's outputs ({'; '.join(r.strip() for r in rendered)}) | < 1.5 s + that company's "
+        f"the rest is the season's outputs ({outputs_made(one_result)}) | < 1.5 s + that company's "
         f"render ({own:.2f} s alone, in a fresh font configuration) = {1.5 + own:.2f} s |")
-    renamed = [line for line in name_result.stdout.splitlines() if line.strip().startswith(("render", "export", "book"))]
     say(f"| 4b′. … the company's name instead (median of three: {', '.join(f'{t:.2f}' for t in names)} s) | "
-        f"{statistics.median(names):.2f} s ({'; '.join(r.strip() for r in renamed)}) | the same |")
+        f"{statistics.median(names):.2f} s ({outputs_made(name_result)}) | the same |")
     say(f"| 4c. `make` after a template changed | {templ:.1f} s | — |")
     say(f"| 5. One scorecard with Chinese text vs English only | {zh * 1000:.0f} ms vs {en * 1000:.0f} ms = **{zh / en:.2f}×** | ≤ 1.5× |")
     if samples:

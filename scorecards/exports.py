@@ -266,7 +266,8 @@ def _sheet_text(text: str) -> str:
 
 
 def sheet_row(cells: tuple[Any, ...]) -> str:
-    """One row of the Figures sheet as the sheet's XML, with ``ROW`` for its number: text (an empty string is a blank cell), numbers, blanks (None); nothing else comes from ``_cell``.
+    """One row of the Figures sheet as the sheet's XML, with ``ROW`` for its number: text (an empty string is a
+    blank cell), numbers, blanks (None); nothing else comes from ``_cell``.
 
     >>> sheet_row(("A&B", None, 1.5, "")).replace(ROW, "2")
     '<row r="2"><c r="A2" t="inlineStr"><is><t>A&amp;B</t></is></c><c r="C2"><v>1.5</v></c></row>'

@@ -2,8 +2,9 @@
 
 WeasyPrint is imported only here (through scorecards/weasy.py), and only by the
 fork server the workers are forked from (or when rendering in-process), so
-commands that render nothing never pay for it. Each worker keeps its own font configuration. WeasyPrint may read only files inside the
-allowed asset folders: nothing else on disk and nothing from the network.
+commands that render nothing never pay for it. Each worker keeps its own font
+configuration. WeasyPrint may read only files inside the allowed asset folders:
+nothing else on disk and nothing from the network.
 """
 from __future__ import annotations
 
