@@ -99,6 +99,11 @@ class Amount:
         return Amount(value.scaleb(-shift), self.unit, scale, "", self.currency)
 
 
+# No reported figure needs more digits than this (a trillion to the unit has 13); exact arithmetic and formatting
+# keep 28 significant digits, which a longer amount would overflow.
+MAX_DIGITS = 18
+
+
 def parse_amount(text: object) -> Amount:
     """Read one amount; raise AmountError with a hint when it cannot be read."""
     if isinstance(text, bool) or text is None:
@@ -121,6 +126,9 @@ def parse_amount(text: object) -> Amount:
     qualifier = QUALIFIERS.get(match["qual"] or "", qualifier)
     sign = "-" if (match["sign1"] or match["sign2"]) in ("-", "−") else ""
     number = match["num"].replace(",", "")
+    digits = len(number.replace(".", "").lstrip("0"))
+    if digits > MAX_DIGITS:
+        raise AmountError(f"'{raw}' has {digits} digits", f"write an amount with at most {MAX_DIGITS} digits, e.g. 3.714T")
     suffix = match["suffix"]
     unit, scale = _read_suffix(suffix, raw)
     currency = CURRENCY_SIGNS.get(match["cur"] or "", "")

@@ -23,7 +23,7 @@ import inspect
 import re
 import unicodedata
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache, partial
 from typing import Any
 
@@ -42,12 +42,15 @@ DERIVED_PLACES = 1  # places shown for percentages this tool computes (surprise 
 
 def number(value: Decimal, places: int | None = None, *, signed: bool = False, lang: Language = ENGLISH) -> str:
     """Group digits; keep exactly ``places`` decimals (default: as many as the Decimal has)."""
+    exponent = value.as_tuple().exponent
+    given = places
     if places is None:
-        exponent = value.as_tuple().exponent
         places = max(0, -exponent) if isinstance(exponent, int) else 0
-    else:
-        value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    text = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
+    with localcontext() as context:  # enough digits for any value (a surprise over a consensus of almost nothing)
+        context.prec = max(context.prec, value.adjusted() + places + 2)
+        if given is not None:
+            value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        text = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
     if value < 0 and any(c not in "0.," for c in text):
         return MINUS + text
     if signed and value > 0:

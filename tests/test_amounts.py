@@ -76,3 +76,13 @@ def test_rejects_non_text():
         parse_amount(True)
     with pytest.raises(AmountError):
         parse_amount(None)
+
+
+def test_an_amount_has_at_most_eighteen_digits():
+    """Exact arithmetic keeps 28 significant digits: a 320-digit amount stopped the build with a traceback."""
+    assert parse_amount("9" * 18 + "T").mantissa == Decimal("9" * 18)
+    assert parse_amount("0.000000000000000001").mantissa == Decimal("1e-18")
+    with pytest.raises(AmountError, match="has 19 digits"):
+        parse_amount("9" * 19 + "T")
+    with pytest.raises(AmountError, match="has 320 digits"):
+        parse_amount("9" * 320)

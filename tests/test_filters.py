@@ -71,3 +71,13 @@ def test_dates_and_lists():
     assert date(None, "undated") == "undated"
     assert join_words(["revenue"]) == "revenue"
     assert join_words(["revenue", "EPS", "margin"]) == "revenue, EPS and margin"
+
+
+def test_numbers_beyond_the_default_precision_are_formatted_not_refused():
+    """A surprise over a consensus of almost nothing is a percentage with ~50 digits: Decimal's default 28-digit
+    context could not round it (a traceback in the middle of a build)."""
+    huge = Decimal("5e49")
+    assert number(huge, 1) == f"{int(huge):,}.0"
+    assert percent(huge, signed=True) == f"+{int(huge):,}.0%"
+    assert number(-huge) == f"\u2212{int(huge):,}"
+    assert number(Decimal("-12.345"), 2) == "\u221212.35"  # rounding as before
