@@ -561,6 +561,16 @@ def _contents_page(run: _Run, env, seasons, entries) -> Future:
                                   run.workers.roots, run.workers.base_url)  # type: ignore[attr-defined]
 
 
+def _book_key(run: _Run, env, language, season_pdf: Path, parts) -> str | None:
+    """What the book is made from: each part's HTML (its _pdf_key), the book's template, settings, code and
+    language; None while a part is being laid out (or was laid out before keys were kept)."""
+    keys = [run.laid_out.get(str(path)) for path in [season_pdf, *(path for _, path in parts)]]
+    if None in keys:
+        return None
+    base = _language_base(run.settings, env, "book.html", language)
+    return hashlib.sha256("\0".join([base, *keys]).encode()).hexdigest()  # type: ignore[list-item]
+
+
 def _book_ahead(run: _Run, env, cards: list[Scorecard], language, seasons, fingerprint: str) -> _BookAhead | None:
     from . import book
 
@@ -568,6 +578,9 @@ def _book_ahead(run: _Run, env, cards: list[Scorecard], language, seasons, finge
     if found is None:
         return None
     target, season_pdf, parts = found
+    key = _book_key(run, env, language, season_pdf, parts)
+    if key and not run.force and run.laid_out.get(str(target)) == key and target.exists():
+        return None  # every part is as it was: the book is kept (_build_book)
     contents_pages = _contents_guess(run.settings, target)
     entries = book.plan(season_pdf, parts, contents_pages)
     return _BookAhead(contents_pages, _plan_key(entries), _contents_page(run, env, seasons, entries))
@@ -607,6 +620,10 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
                                    + (f"; moved the last book to {moved}" if moved else ""))
         return
     _, season_pdf, parts = found
+    key = _book_key(run, env, language, season_pdf, parts)
+    if key and run.keep_pdf(target, fingerprint, key):
+        print(f"  book    {name} (kept: every part is as it was)", file=run.out, flush=True)
+        return
     guess = contents_pages = ahead.contents_pages if ahead else _contents_guess(settings, target)
     while True:
         entries = book.plan(season_pdf, parts, contents_pages)
@@ -640,6 +657,9 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
     write_atomic(target, book.assemble(contents, season_pdf, parts, metadata, language.gettext("Contents"),
                                               language.tag))
     run.records[str(target)] = fingerprint
+    run.laid_out.pop(str(target), None)
+    if key:
+        run.laid_out[str(target)] = key
     print(f"  book    {name} ({len(cards)} companies)", file=run.out, flush=True)
 
 

@@ -234,8 +234,8 @@ def test_weasyprint_still_loads_where_only_the_search_finds_its_libraries():
 
 
 def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
-    """A company file edited where its pages do not show it (a comment) gets its HTML again, but its PDF and the
-    summary's PDF stay as they were (their HTML is the same); a figure edited lays both out again."""
+    """A company file edited where its pages do not show it (a comment) gets its HTML again, but its PDF, the
+    summary's PDF and the book stay as they were (their HTML is the same); a figure edited makes all three again."""
     shutil.copytree(REPO / "templates", tmp_path / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
 
@@ -246,7 +246,8 @@ def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
         return result.stdout
 
     def stamps():
-        return {name: (tmp_path / "build" / name).stat().st_mtime_ns for name in ("sony.pdf", "season.pdf")}
+        return {name: (tmp_path / "build" / name).stat().st_mtime_ns
+                for name in ("sony.pdf", "season.pdf", "season-book.pdf")}
 
     build()
     before = stamps()
@@ -255,6 +256,7 @@ def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
     out = build()
     assert "render  sony (html; its PDF shows nothing that changed)" in out
     assert "render  season summary (html; its PDF shows nothing that changed)" in out
+    assert "book    season-book.pdf (kept: every part is as it was)" in out
     assert stamps() == before
     assert "render" not in build()  # recorded as current: nothing to do
     text = sony.read_text()
@@ -263,7 +265,8 @@ def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
     out = build()
     assert "render  sony (html, pdf)" in out and "render  season summary (html, pdf)" in out
     after = stamps()
-    assert after["sony.pdf"] != before["sony.pdf"] and after["season.pdf"] != before["season.pdf"]
+    assert all(after[name] != before[name] for name in before)
+    assert "book    season-book.pdf (2 companies)" in out
     assert "¥3.814T" in PdfReader(tmp_path / "build" / "sony.pdf").pages[0].extract_text()
     sony.write_text(sony.read_text() + "# again\n")
     assert "render  sony (html, pdf)" in build("--force")  # --force lays out every PDF again
