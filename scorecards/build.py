@@ -185,11 +185,15 @@ class _Run:
     def stale(self, path: Path, fingerprint: str) -> bool:
         return self.force or self.records.get(str(path)) != fingerprint or not path.exists()
 
-    def keep_pdf(self, path: Path, fingerprint: str, key: str) -> bool:
+    def laid_out_from(self, path: Path, key: str) -> bool:
         """Whether the PDF at ``path`` was laid out from this very HTML (``key``, _pdf_key) by this code: what it
-        rests on changed, what it shows did not (a comment, or a field it does not show, edited). If so, it is
-        recorded as current for ``fingerprint``. Never under --force."""
-        if self.force or self.laid_out.get(str(path)) != key or not path.exists():
+        rests on may have changed, what it shows did not (a comment, or a field it does not show, edited). Never
+        under --force."""
+        return not self.force and self.laid_out.get(str(path)) == key and path.exists()
+
+    def keep_pdf(self, path: Path, fingerprint: str, key: str) -> bool:
+        """``laid_out_from``; if so, the PDF is recorded as current for ``fingerprint``."""
+        if not self.laid_out_from(path, key):
             return False
         self.records[str(path)] = fingerprint
         return True
@@ -450,7 +454,7 @@ def _build_season(run: _Run, env, cards: list[Scorecard], fingerprints: dict[str
         kept = ""
         try:  # the PDF's HTML first, so that its render starts while the page's HTML is made
             pdf_html = render_season(env, seasons, cards, for_pdf=True) if stale_pdf else ""
-            key = _pdf_key(settings, pdf_html)
+            key = _pdf_key(settings, pdf_html) if stale_pdf else ""
             if stale_pdf and run.keep_pdf(paths["season.pdf"], fingerprint, key):
                 stale_pdf, kept = False, PDF_KEPT
             if stale_pdf:
@@ -579,7 +583,7 @@ def _book_ahead(run: _Run, env, cards: list[Scorecard], language, seasons, finge
         return None
     target, season_pdf, parts = found
     key = _book_key(run, env, language, season_pdf, parts)
-    if key and not run.force and run.laid_out.get(str(target)) == key and target.exists():
+    if key and run.laid_out_from(target, key):
         return None  # every part is as it was: the book is kept (_build_book)
     contents_pages = _contents_guess(run.settings, target)
     entries = book.plan(season_pdf, parts, contents_pages)
@@ -657,9 +661,10 @@ def _build_book(run: _Run, env, cards: list[Scorecard], language, seasons, finge
     write_atomic(target, book.assemble(contents, season_pdf, parts, metadata, language.gettext("Contents"),
                                               language.tag))
     run.records[str(target)] = fingerprint
-    run.laid_out.pop(str(target), None)
     if key:
         run.laid_out[str(target)] = key
+    else:
+        run.laid_out.pop(str(target), None)
     print(f"  book    {name} ({len(cards)} companies)", file=run.out, flush=True)
 
 
