@@ -8,6 +8,8 @@ processes on every import, so in every build. Each of WeasyPrint's lists also ho
 that import fails (a system whose libraries only the search finds), WeasyPrint is imported again as it comes.
 
 Importing this module imports WeasyPrint: the fork server the PDF workers are forked from preloads it.
+
+It also has WeasyPrint draw each SVG text chunk whole (``draw_svg_text_whole``): the charts' labels.
 """
 from __future__ import annotations
 
@@ -35,4 +37,62 @@ def _import() -> ModuleType:
     return weasyprint
 
 
+class _Chunk(str):
+    """Text that iterates as one piece: WeasyPrint's SVG ``text`` lays out and draws every item of ``node.text``
+    on its own."""
+
+    def __iter__(self):
+        yield str(self)
+
+
+def _one_value(node, name: str) -> bool:
+    from weasyprint.svg.utils import normalize
+
+    value = node.attrib.get(name)
+    return value is None or len(normalize(value).split()) <= 1
+
+
+# The WeasyPrint versions whose SVG ``text`` (weasyprint/svg/text.py) ``draw_svg_text_whole`` was read against: it
+# loops ``for char in node.text``, lays out each character with Pango, and draws it at the pen's position.
+WHOLE_TEXT_VERSIONS = ("70.",)
+
+
+def draw_svg_text_whole() -> bool:
+    """Have WeasyPrint draw an SVG text chunk in one piece where nothing places its characters one by one (no
+    lists of x, y, dx or dy, no rotate, letter-spacing or textLength) and it neither starts nor ends with a space
+    (which Pango leaves out of a line's width; a tspan may follow it): every chart label.
+
+    WeasyPrint draws SVG text one code point at a time, each laid out by Pango on its own (WeasyPrint issue
+    2249): about 0.2 ms a letter, a fifth of the layout of a season summary whose charts have ~200 labels, and
+    no kerning between the letters. Its maintainer's suggested workaround, done here, is to draw the whole text
+    where no glyph is positioned on its own: WeasyPrint's own code runs, given the text as one item. Returns
+    whether it applies (only to the versions in WHOLE_TEXT_VERSIONS; any other draws as it comes)."""
+    from weasyprint import __version__, svg
+
+    if hasattr(svg.text, "per_letter"):
+        return True  # done already
+    if not __version__.startswith(WHOLE_TEXT_VERSIONS):
+        return False
+    per_letter = svg.text
+
+    def text(drawing, node, font_size):
+        chunk = node._etree_node.text
+        if (not chunk or len(chunk) < 2 or chunk != chunk.strip() or not all(_one_value(node, n) for n in ("x", "y", "dx", "dy"))
+                or any(node.attrib.get(n) for n in ("rotate", "letter-spacing", "textLength"))):
+            return per_letter(drawing, node, font_size)
+        node._etree_node.text = _Chunk(chunk)
+        try:
+            return per_letter(drawing, node, font_size)
+        finally:
+            node._etree_node.text = chunk
+
+    text.per_letter = per_letter  # type: ignore[attr-defined]
+    svg.text = text  # draw_node tells text nodes by this name
+    for tag, draw in list(svg.TAGS.items()):
+        if draw is per_letter:
+            svg.TAGS[tag] = text
+    return True
+
+
 weasyprint = _import()
+draw_svg_text_whole()
