@@ -12,6 +12,8 @@ import io
 import json
 import math
 import re
+import sys
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -167,12 +169,11 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-def to_json(seasons: tuple[Season, ...], lines: list[Lines]) -> str:
-    """{"seasons": [...], "figures": [...]}, one record per line."""
-    summary = [json.dumps({k: _json_number(v) for k, v in row.items()}, ensure_ascii=False)
-               for row in summary_rows(seasons)]
+def to_json(summary: list[dict[str, Any]], lines: list[Lines]) -> str:
+    """{"seasons": [...], "figures": [...]} from ``summary_rows`` and the companies' lines, one record per line."""
+    seasons = [json.dumps({k: _json_number(v) for k, v in row.items()}, ensure_ascii=False) for row in summary]
     figures = [record for part in lines for record in part.json]
-    return ('{\n "seasons": [\n  ' + ",\n  ".join(summary) + '\n ],\n "figures": [\n  ' + ",\n  ".join(figures)
+    return ('{\n "seasons": [\n  ' + ",\n  ".join(seasons) + '\n ],\n "figures": [\n  ' + ",\n  ".join(figures)
             + "\n ]\n}\n")
 
 
@@ -182,8 +183,9 @@ def write_exports(name: str, seasons: tuple[Season, ...], lines: list[Lines], ta
     from .errors import BuildError
     from .writer import write_atomic
 
-    makers = {".csv": lambda: to_csv(lines), ".json": lambda: to_json(seasons, lines),
-              ".xlsx": lambda: to_xlsx(seasons, lines, created)}
+    summary = summary_rows(seasons) if any(t.suffix != ".csv" for t in targets) else []  # made once for both
+    makers = {".csv": lambda: to_csv(lines), ".json": lambda: to_json(summary, lines),
+              ".xlsx": lambda: to_xlsx(summary, lines, created)}
     try:
         for target in targets:
             write_atomic(target, makers[target.suffix]())
@@ -304,15 +306,15 @@ def _figures_sheet(rows: list[str]):
     return Figures
 
 
-def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
-    """A workbook (written by XlsxWriter): a summary sheet and the tidy sheet; numbers as numbers with their
-    columns' formats; header rows frozen. Its zip entries and properties carry ``created`` (the data date), so
-    that the same data gives the same bytes."""
+def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created) -> bytes:
+    """A workbook (written by XlsxWriter): a summary sheet (``summary_rows``) and the tidy sheet (the companies'
+    lines); numbers as numbers with their columns' formats; header rows frozen. Its zip entries and properties
+    carry ``created`` (the data date), so that the same data gives the same bytes."""
     import xlsxwriter
 
     from .errors import BuildError
 
-    summary = [{k: _cell(v) for k, v in row.items()} for row in summary_rows(seasons)]
+    summary = [{k: _cell(v) for k, v in row.items()} for row in summary]
     figures = [row for part in lines for row in part.sheet]
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
@@ -334,5 +336,24 @@ def to_xlsx(seasons: tuple[Season, ...], lines: list[Lines], created) -> bytes:
     if figures:
         figures_sheet.dim_rowmax = len(figures)  # the sheet's <dimension> covers the rows it will be given
     book.set_properties({"created": created or dt.datetime(1980, 1, 1)})
-    book.close()
+    workbook_module = sys.modules[type(book).__module__]
+    assert workbook_module.ZipInfo is zipfile.ZipInfo, "XlsxWriter zips its parts otherwise than _FastZipInfo expects"
+    workbook_module.ZipInfo = _FastZipInfo
+    try:
+        book.close()
+    finally:
+        workbook_module.ZipInfo = zipfile.ZipInfo
     return buffer.getvalue()
+
+
+class _FastZipInfo(zipfile.ZipInfo):
+    """A part of the workbook, deflated at level 1 instead of zlib's default 6: XlsxWriter offers no level, and
+    compressing ~22 MB of sheet XML at 500 companies took 0.2 s, a third of the data files' time after one file
+    changed, for a file 20% smaller (2.1 MB against 2.6 MB). XlsxWriter names each part of an in-memory workbook
+    with a ``ZipInfo``, whose level ``zipfile`` takes; ``to_xlsx`` hands it this one while the workbook is zipped."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._compresslevel = 1

@@ -1,4 +1,5 @@
 """Scorecards kept between builds (build/.cache/cards): used only when nothing they rest on has changed."""
+import json
 import os
 import shutil
 import subprocess
@@ -155,3 +156,24 @@ def test_a_build_after_one_file_changed_writes_what_a_first_build_writes(tmp_pat
     for name in ("season.csv", "season.json", "season.xlsx", "season.html", "sony.html", "index.html"):
         assert (again / "build" / name).read_bytes() == (tmp_path / "first" / "build" / name).read_bytes(), name
     assert second.stderr == first.stderr  # the kept scorecards' warnings are shown again
+
+
+def test_the_schema_is_made_again_only_when_the_code_changed_or_it_is_gone(tmp_path):
+    root = project(tmp_path / "p", REPO / "tests" / "inputs" / "companies")
+    build(root)
+    schema = root / "build" / "scorecard.schema.json"
+    assert json.loads(schema.read_text())["title"] == "Earnings scorecard"
+    made = schema.stat().st_mtime_ns
+    records = json.loads((root / "build" / ".records.json").read_text())
+    company = next((root / "inputs").glob("*.yaml"))
+    company.write_text(company.read_text() + "\n# edited\n")
+    build(root)
+    assert schema.stat().st_mtime_ns == made  # neither made again nor taken for an orphan
+    schema.unlink()
+    build(root)
+    assert json.loads(schema.read_text())["title"] == "Earnings scorecard"
+    records[str(Path("build") / "scorecard.schema.json")] = "other code"
+    (root / "build" / ".records.json").write_text(json.dumps(records))
+    schema.write_text("{}")
+    build(root)
+    assert json.loads(schema.read_text())["title"] == "Earnings scorecard"
