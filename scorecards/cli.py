@@ -4,7 +4,9 @@ Errors become messages and exit codes here and only here.
 """
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import sys
 from importlib import resources
 from pathlib import Path
@@ -82,7 +84,17 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     if report.failed:
         parts.append(f"{len(report.failed)} failed ({', '.join(report.failed)})")
     click.echo("scorecards: " + ", ".join(parts), err=not report.ok)
-    sys.exit(0 if report.ok else 1)
+    _end(0 if report.ok else 1)
+
+
+def _end(code: int) -> None:
+    """End the build's process once everything is written: output flushed and exit handlers run, then out,
+    without Python's teardown of the ~500,000 objects a 500-company season keeps (~0.07 s after the last output,
+    which make and whoever reads the build's output wait for)."""
+    atexit._run_exitfuncs()  # multiprocessing's among them: the fork server's socket folder is removed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @main.command()

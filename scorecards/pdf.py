@@ -245,7 +245,7 @@ def _workers_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["scorecards.weasy"])
+    context.set_forkserver_preload(["scorecards.forkserver"])  # WeasyPrint, and a quick end
     return context
 
 

@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO
+from scorecards import pdf
 
 pytestmark = pytest.mark.slow
 
@@ -174,12 +175,31 @@ def test_the_build_process_never_imports_weasyprint(tmp_path):
     shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
     script = ("import sys\nfrom scorecards.build import build\nfrom scorecards.settings import Settings\n"
               "report = build(Settings(), jobs=2)\n"
-              "print(sorted(report.built), 'weasyprint' in sys.modules)\n")
+              "print(sorted(report.built), 'weasyprint' in sys.modules, 'scorecards.forkserver' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False"
+    assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False False"
     assert (tmp_path / "build" / "season-book.pdf").exists()
     assert PdfReader(tmp_path / "build" / "season-book.pdf").pages[0].extract_text().startswith("Earnings scorecards")
+
+
+def test_the_fork_server_ends_without_taking_python_apart():
+    """The fork server holds the build's output, so readers of it wait for its end: once its exit handlers start, it
+    ends (an exit handler registered before it would run before any teardown; this one never runs)."""
+    code = "import atexit\natexit.register(print, 'taken apart')\nimport scorecards.forkserver\nprint('up')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "up\n", "")
+    from multiprocessing import forkserver
+
+    pdf._workers_context()
+    assert forkserver._forkserver._preload_modules == ["scorecards.forkserver"]  # noqa: SLF001 - what it loads
+
+
+def test_the_build_command_ends_its_process_after_exit_handlers():
+    code = ("import atexit\natexit.register(print, 'handled')\nfrom scorecards.cli import _end\n"
+            "print('out', end=' ')\n_end(3)\nprint('never')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (3, "out handled\n")
 
 
 # Records every process started while the code in {code} runs, then prints them and whether HarfBuzz's subsetter
