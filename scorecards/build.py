@@ -29,8 +29,10 @@ from .settings import Settings
 from .validate import validate, warnings_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from concurrent.futures import Future
 
+    from .cache import Kept
     from .exports import Lines
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -39,20 +41,81 @@ FORMATS = ("html", "pdf")
 
 @dataclass
 class Loaded:
-    """One input file after loading: a scorecard, or the problems that stopped it."""
+    """One input file after loading: a scorecard, or the problems that stopped it.
+
+    A scorecard kept by an earlier build (``kept``) stays pickled until its card or lines are first asked for, or
+    ``unpack_all`` takes out every one: the build renders a changed company before it needs the others."""
 
     path: Path
     slug: str
     raw: bytes
-    card: Scorecard | None
+    _card: Scorecard | None
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
     inputs_digest: str = ""  # of the filings, consensus rows and transcripts the scorecard takes (enrich.py)
-    lines: Lines | None = None  # its part of the data files, once made (or kept from an earlier build)
+    _lines: Lines | None = None  # its part of the data files, once made (or kept from an earlier build)
+    kept: Kept | None = None
+    again: Callable[[], Loaded] | None = None  # reads the file again, should its kept scorecard be damaged
 
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if not p.warning]
+
+    @property
+    def valid(self) -> bool:
+        """Whether the file gave a scorecard (asked without taking out a kept one)."""
+        return self.kept is not None or self._card is not None
+
+    @property
+    def ticker(self) -> str | None:
+        if self.kept is not None:
+            return self.kept.ticker
+        return self._card.company.ticker if self._card is not None else None
+
+    @property
+    def card(self) -> Scorecard | None:
+        self._unpack()
+        return self._card
+
+    @card.setter
+    def card(self, card: Scorecard | None) -> None:
+        self.kept, self._card = None, card
+
+    @property
+    def lines(self) -> Lines | None:
+        self._unpack()
+        return self._lines
+
+    @lines.setter
+    def lines(self, lines: Lines | None) -> None:
+        self._unpack()
+        self._lines = lines
+
+    def _unpack(self) -> None:
+        if self.kept is None:
+            return
+        try:
+            self._card, self._lines = self.kept.unpack()
+        except Exception:  # noqa: BLE001 - a damaged entry: the file is read again, never a failed build
+            assert self.again is not None
+            fresh = self.again()
+            self._card, self._lines = fresh._card, None
+            self.problems, self.doc, self.inputs_digest = fresh.problems, fresh.doc, fresh.inputs_digest
+        self.kept = None
+
+
+def unpack_all(loaded: list[Loaded]) -> None:
+    """Take out every kept scorecard still pickled (~0.25 s at 500 companies), out of the collector's way: made with
+    it paused, then frozen (kept as long as the process, never to be scanned)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for item in loaded:
+            item._unpack()  # noqa: SLF001 - its own module
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.enable()
 
 
 @dataclass
@@ -96,8 +159,13 @@ def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None
     key = cache.key(raw, path.parent) if cache is not None else ""
     kept = cache.get(slug, key) if cache is not None else None
     if kept is not None:
-        item = Loaded(path, slug, raw, kept.card, kept.problems, None, kept.inputs_digest, kept.lines)
-        if kept.lines is None:
+        def again() -> Loaded:
+            fresh = read_company(path, settings, consensus)
+            cache.remember(fresh, key, new=True)
+            return fresh
+
+        item = Loaded(path, slug, raw, None, kept.problems, None, kept.inputs_digest, None, kept, again)
+        if not kept.has_lines:
             cache.remember(item, key)  # kept again once its lines are made
         return item
     try:
@@ -120,8 +188,8 @@ def check_duplicates(loaded: list[Loaded]) -> None:
     """Two files for the same company: an error on each, naming the other."""
     by_ticker: dict[str, list[Loaded]] = {}
     for item in loaded:
-        if item.card is not None:
-            by_ticker.setdefault(item.card.company.ticker, []).append(item)
+        if item.valid:
+            by_ticker.setdefault(item.ticker, []).append(item)
     for ticker, items in by_ticker.items():
         if len(items) < 2:
             continue
@@ -133,7 +201,10 @@ def check_duplicates(loaded: list[Loaded]) -> None:
             item.card = None
 
 
-def load_all(settings: Settings, paths: list[Path] | None = None, cache: CardCache | None = None) -> list[Loaded]:
+def load_all(settings: Settings, paths: list[Path] | None = None, cache: CardCache | None = None,
+             unpack: bool = True) -> list[Loaded]:
+    """Every company file (``paths``, default: the inputs folder's), taken from ``cache`` where it holds the file's
+    scorecard; ``unpack=False`` leaves kept scorecards pickled until they are asked for (``unpack_all``)."""
     books: dict[Path, ConsensusBook] = {}  # the consensus files beside the company files, read once per folder
     loaded = []
     collecting = gc.isenabled()
@@ -151,6 +222,8 @@ def load_all(settings: Settings, paths: list[Path] | None = None, cache: CardCac
             gc.freeze()
             gc.enable()
     check_duplicates(loaded)
+    if unpack:
+        unpack_all(loaded)
     return loaded
 
 
@@ -246,7 +319,7 @@ def build(settings: Settings, formats: tuple[str, ...] = FORMATS, jobs: int | No
     workers = Workers(asset_roots(settings), base_url, (jobs or settings.workers) if "pdf" in formats else 1)
     try:
         cache = CardCache(settings.build / ".cache" / "cards", settings.model_dump_json() + _code_digest())
-        loaded = load_all(settings, cache=cache)  # frozen for the collector: not copied by the forked jobs' either
+        loaded = load_all(settings, cache=cache, unpack=False)  # kept scorecards are unpickled once needed
         return _build(settings, formats, force, out, loaded, workers, chosen, cache)
     finally:
         workers.close()
@@ -276,16 +349,14 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
                   "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
         for problem in (p for item in loaded for p in item.problems):
             print(problem, file=sys.stderr)
-        cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
-        season = _season_data(run, cards)
-        # The exports need no HTML, and after a small change they are the longest job: they go first, unless many
-        # companies' lines are still to be made (a first build), which would keep the PDF workers waiting.
-        early = season is not None and sum(i.lines is None for i in loaded if i.card is not None) <= EARLY_EXPORTS
-        if early:
-            _build_exports(run, cards, loaded, *season)
+        # The companies to render go first: after one file changed, its PDF is laid out while the kept scorecards
+        # of the others are unpickled for the season (the PDF workers would wait for them otherwise).
         envs = {lang.tag: make_env(settings, lang) for lang in languages}
         fingerprints = {lang.tag: _build_companies(run, envs[lang.tag], loaded, lang) for lang in languages}
-        if season is not None and not early:
+        unpack_all(loaded)
+        cards = sorted((item.card for item in loaded if item.card is not None), key=lambda c: c.company.name.lower())
+        season = _season_data(run, cards)
+        if season is not None:
             _build_exports(run, cards, loaded, *season)
         seasons = {lang.tag: _build_season(run, envs[lang.tag], cards, fingerprints[lang.tag], lang, season)
                    for lang in languages}
@@ -348,10 +419,14 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
     stale_folder = _stale_folder(settings, language)
     base = _language_base(settings, env, "company.html", language)
     fingerprints: dict[str, str] = {}
+    stale_ones = sum(item.valid and any(run.stale(folder / f"{item.slug}.{fmt}", _company_fingerprint(item, base))
+                                        for fmt in run.formats) for item in loaded)
+    if stale_ones > UNPACK_ONE_BY_ONE:
+        unpack_all(loaded)  # each one taken out by itself would have the collector scan the ones before it
     for item in loaded:
         name = _named(language, settings, item.slug)
         outputs = {fmt: folder / f"{item.slug}.{fmt}" for fmt in FORMATS}
-        if item.card is None:
+        if not item.valid:
             if item.slug not in run.report.failed:
                 run.report.failed.append(item.slug)
             for fmt, path in outputs.items():
@@ -366,8 +441,14 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
         if not stale:
             run.report.fresh.append(name)
             continue
+        card = item.card  # a kept scorecard is taken out here (the file read again, should it be damaged)
+        if card is None:
+            for problem in item.errors:
+                print(problem, file=sys.stderr)
+            run.report.failed.append(name)
+            continue
         try:
-            html = render_company(env, item.card)
+            html = render_company(env, card)
         except TemplateError as exc:
             print(f"{item.path}: cannot render{'' if name == item.slug else ' in ' + language.tag}: "
                   f"{_template_error(exc)}", file=sys.stderr)
@@ -392,6 +473,7 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
 
 
 PDF_KEPT = "its PDF shows nothing that changed"
+UNPACK_ONE_BY_ONE = 20  # companies to render whose kept scorecards are taken out one by one, before the others
 
 
 def _pdf_key(settings: Settings, html: str) -> str:
@@ -480,7 +562,6 @@ def _listed(seasons, settings: Settings) -> int:
 
 
 EXPORTS = ("season.csv", "season.xlsx", "season.json")
-EARLY_EXPORTS = 20  # companies whose lines in the data files can be made (~2 ms each) before any page is rendered
 
 
 def _build_exports(run: _Run, cards: list[Scorecard], loaded: list[Loaded], seasons, fx: bytes) -> None:

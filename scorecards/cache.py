@@ -9,12 +9,18 @@ sec/, consensus/ and transcripts/ folders: each file's name, size and modificati
 time). Anything else is a miss, and the file is read as usual. Only scorecards
 without errors are kept; their warnings are kept with them and shown again.
 
-Each entry is the key in hex, a newline, then the pickled scorecard; the key is compared
-before anything is unpickled, so an entry written by other code is never loaded.
+Each entry is the key in hex, a newline, then two pickles: a small head (the company's ticker,
+its warnings, the digest of the other inputs it took, whether its data-file lines are kept,
+and the length of what follows) and the body (the scorecard and its lines). The key is
+compared before anything is unpickled, so an entry written by other code is never loaded.
+The body is unpickled only when the build needs it (``Kept.unpack``): after one file
+changed, the build renders that company first and unpickles the other 499 while its PDF
+is laid out.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import sys
@@ -33,11 +39,19 @@ UPSTREAM_FOLDERS = (SEC_FOLDER, CONSENSUS_FOLDER, TRANSCRIPTS_FOLDER)
 
 
 @dataclass(frozen=True)
-class Entry:
-    card: Scorecard
+class Kept:
+    """An entry found for a file, its body still pickled."""
+
+    ticker: str
     problems: list[Problem]  # warnings only: a file with errors is not kept
     inputs_digest: str
-    lines: Lines | None      # its part of the data files, when a build has made it
+    has_lines: bool          # whether its part of the data files is kept with it
+    body: bytes              # the pickled (scorecard, lines)
+
+    def unpack(self) -> tuple[Scorecard, Lines | None]:
+        """The scorecard and its lines (raises whatever a damaged body raises)."""
+        card, lines = pickle.loads(self.body)
+        return card, lines
 
 
 def _libraries() -> str:
@@ -83,18 +97,23 @@ class CardCache:
         folders = [(inputs / name).resolve() for name in UPSTREAM_FOLDERS]
         return all(path.resolve().parent in folders for path in files)
 
-    def get(self, slug: str, key: str) -> Entry | None:
+    def get(self, slug: str, key: str) -> Kept | None:
         try:
             data = (self.folder / f"{slug}.pickle").read_bytes()
         except OSError:
             return None
         if data[:65] != key.encode() + b"\n":
             return None
+        stream = io.BytesIO(data)
+        stream.seek(65)
         try:
-            entry = pickle.loads(data[65:])
+            ticker, problems, inputs_digest, has_lines, length = pickle.Unpickler(stream).load()
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed build
             return None
-        return entry if isinstance(entry, Entry) else None
+        body = data[stream.tell():]
+        if len(body) != length or not isinstance(ticker, str) or not isinstance(problems, list):
+            return None  # cut short, or not ours
+        return Kept(ticker, problems, inputs_digest, bool(has_lines), body)
 
     def remember(self, item: Any, key: str, new: bool = False) -> None:
         """Keep ``item`` (a build's Loaded) on ``save``: when ``new``, or once its data-file lines are made."""
@@ -107,9 +126,11 @@ class CardCache:
         for item, key, new in self._remembered:
             if item.card is None or not (new or item.lines is not None):
                 continue  # a duplicate found after loading, or nothing new to keep
-            entry = Entry(item.card, item.problems, item.inputs_digest, item.lines)
+            body = pickle.dumps((item.card, item.lines), protocol=5)
+            head = pickle.dumps((item.card.company.ticker, item.problems, item.inputs_digest, item.lines is not None,
+                                 len(body)), protocol=5)
             try:
-                write_atomic(self.folder / f"{item.slug}.pickle", key.encode() + b"\n" + pickle.dumps(entry, protocol=5))
+                write_atomic(self.folder / f"{item.slug}.pickle", key.encode() + b"\n" + head + body)
             except BuildError:
                 break  # a cache that cannot be written costs time next build, nothing else
         self._remembered.clear()

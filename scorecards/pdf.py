@@ -129,7 +129,7 @@ class Workers:
         self.forked: list = []  # (name, process, pipe) of submit_forked jobs
         self.futures: list = []
         self.done: list = []
-        self.starting: threading.Thread | None = None
+        self.starting: _Starting | None = None
         self.submitted = 0  # jobs handed to the current pool
         if self.workers > 1:
             self.pool = self._new_pool()
@@ -139,14 +139,9 @@ class Workers:
         WeasyPrint): WeasyPrint loads while this process reads the YAML files."""
         pool = ProcessPoolExecutor(self.workers, mp_context=_workers_context(), initializer=init_worker,
                                    initargs=(self.roots, self.base_url))
-        self.starting = threading.Thread(target=self._start, args=(pool,), daemon=True)
-        self.starting.start()
+        self.starting = _Starting(pool, self.workers)
         self.submitted = 0
         return pool
-
-    def _start(self, pool: ProcessPoolExecutor) -> None:
-        for _ in range(self.workers):
-            pool.submit(_ready)
 
     def _renew(self) -> None:
         """Fresh workers: the new pool starts, then the old one finishes its jobs (this waits) and ends."""
@@ -203,7 +198,8 @@ class Workers:
         if self.submitted >= self.jobs_per_worker * self.workers:
             self._renew()
         self.submitted += 1
-        return self.pool.submit(function, *args)
+        assert self.starting is not None
+        return self.starting.submit(function, *args)
 
     def results(self) -> list:
         """Every job's result, in submission order (the warm-up tasks left out)."""
@@ -237,6 +233,64 @@ class Workers:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+
+
+class _Starting:
+    """A pool's workers being started from a thread. Starting one waits until the fork server has imported WeasyPrint
+    (~0.5 s into a build), and so would handing the pool a job: a job handed in meanwhile waits here, and the thread
+    hands it on once the workers are started, so that the build goes on (it reads the other companies' kept
+    scorecards while the fork server is still importing WeasyPrint)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int):
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.waiting: list[tuple[Future, object, tuple]] = []  # (its future here, function, arguments)
+        self.started = False
+        self.thread = threading.Thread(target=self._start, args=(workers,), daemon=True)
+        self.thread.start()
+
+    def submit(self, function, *args) -> Future:
+        with self.lock:
+            if not self.started:
+                future: Future = Future()
+                self.waiting.append((future, function, args))
+                return future
+        return self.pool.submit(function, *args)
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def _start(self, workers: int) -> None:
+        try:
+            for _ in range(workers):
+                self.pool.submit(_ready)
+        except Exception:  # noqa: BLE001, S110 - a pool that cannot start fails the jobs below, which report it
+            pass
+        finally:
+            while True:
+                with self.lock:
+                    waiting, self.waiting = self.waiting, []
+                    if not waiting:
+                        self.started = True
+                        break
+                for future, function, args in waiting:
+                    try:
+                        _pass_on(self.pool.submit(function, *args), future)
+                    except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+                        future.set_exception(exc)
+
+
+def _pass_on(source: Future, target: Future) -> None:
+    """``target`` ends as ``source`` does."""
+    def done(finished: Future) -> None:
+        if finished.cancelled():
+            target.cancel()
+        elif finished.exception() is not None:
+            target.set_exception(finished.exception())
+        else:
+            target.set_result(finished.result())
+
+    source.add_done_callback(done)
 
 
 def _workers_context():

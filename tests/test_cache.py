@@ -1,6 +1,7 @@
 """Scorecards kept between builds (build/.cache/cards): used only when nothing they rest on has changed."""
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from conftest import REPO
 from scorecards.build import read_company
 from scorecards.cache import CardCache
 from scorecards.exports import card_lines
-from scorecards.settings import Settings
+from scorecards.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inputs"  # a company taking from its filing, consensus and transcript
 
@@ -177,3 +178,55 @@ def test_the_schema_is_made_again_only_when_the_code_changed_or_it_is_gone(tmp_p
     schema.write_text("{}")
     build(root)
     assert json.loads(schema.read_text())["title"] == "Earnings scorecard"
+
+
+def test_a_kept_scorecard_stays_pickled_until_asked_for(tmp_path, inputs):
+    settings = Settings(inputs=inputs)
+    first = cache_in(tmp_path)
+    fresh = read_company(inputs / "exm.yaml", settings, cache=first)
+    first.save({"exm"})
+    kept = read_company(inputs / "exm.yaml", settings, cache=cache_in(tmp_path))
+    assert kept.kept is not None and kept.valid and kept.ticker == fresh.card.company.ticker == "EXM"
+    assert kept.kept is not None  # asking for its ticker or validity took nothing out
+    assert kept.card == fresh.card and kept.kept is None
+
+
+def test_a_kept_scorecard_found_damaged_when_taken_out_is_read_again(tmp_path, inputs):
+    """The head says the entry is whole, its body does not unpickle: the file is read again and kept anew."""
+    settings = Settings(inputs=inputs)
+    first = cache_in(tmp_path)
+    fresh = read_company(inputs / "exm.yaml", settings, cache=first)
+    first.save({"exm"})
+    entry = tmp_path / "build" / ".cache" / "cards" / "exm.pickle"
+    data = entry.read_bytes()
+    body = pickle.dumps((fresh.card, None), protocol=5)
+    assert data.endswith(body)
+    entry.write_bytes(data[:-len(body)] + b"\x80" + b"\0" * (len(body) - 1))  # same length, not a pickle
+    cache = cache_in(tmp_path)
+    item = read_company(inputs / "exm.yaml", settings, cache=cache)
+    assert item.kept is not None and item.doc is None
+    assert item.card == fresh.card and item.doc is not None  # read again on the way
+    cache.save({"exm"})
+    assert read_company(inputs / "exm.yaml", settings, cache=cache_in(tmp_path)).card == fresh.card  # kept anew
+
+
+def test_the_changed_company_is_rendered_before_the_others_are_taken_out(tmp_path, monkeypatch):
+    """After one file changed, its page (and PDF job) comes first; the other kept scorecards are unpickled after."""
+    import io
+
+    import scorecards.build as build_module
+    import scorecards.render as render
+    from scorecards.cache import Kept
+
+    root = project(tmp_path / "p", REPO / "tests" / "inputs" / "companies")
+    monkeypatch.chdir(root)
+    assert build_module.build(load_settings(), formats=("html",), out=io.StringIO()).built == ["bloom-energy", "sony"]
+    changed = root / "inputs" / "sony.yaml"
+    changed.write_text(changed.read_text().replace("name: Sony Group Corporation", "name: Sony Group Corp.", 1))
+    events = []
+    unpack, render_company = Kept.unpack, render.render_company
+    monkeypatch.setattr(Kept, "unpack", lambda self: events.append(("unpack", self.ticker)) or unpack(self))
+    monkeypatch.setattr(render, "render_company", lambda env, card: events.append(("render", card.company.ticker))
+                        or render_company(env, card))
+    assert build_module.build(load_settings(), formats=("html",), out=io.StringIO()).built == ["sony"]
+    assert events == [("render", "SONY"), ("unpack", "BE")]  # sony read anew, then Bloom Energy's taken out

@@ -2,6 +2,8 @@
 import shutil
 import subprocess
 import sys
+import threading
+from concurrent.futures import Future
 
 import pytest
 from pypdf import PdfReader
@@ -290,3 +292,41 @@ def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
     assert "¥3.814T" in PdfReader(tmp_path / "build" / "sony.pdf").pages[0].extract_text()
     sony.write_text(sony.read_text() + "# again\n")
     assert "render  sony (html, pdf)" in build("--force")  # --force lays out every PDF again
+
+
+class _StartingPool:
+    """A pool whose workers start only once ``go`` is set, as they wait for the fork server; ``broken``: it takes
+    no job."""
+
+    def __init__(self, broken=False):
+        self.go, self.broken = threading.Event(), broken
+
+    def submit(self, function, *args):
+        if function is pdf._ready:
+            assert self.go.wait(10)
+        elif self.broken:
+            raise RuntimeError("the pool is broken")
+        future = Future()
+        future.set_result(function(*args))
+        return future
+
+
+def test_a_job_handed_in_while_the_workers_start_does_not_wait_for_them():
+    pool = _StartingPool()
+    starting = pdf._Starting(pool, 2)
+    job = starting.submit(pow, 2, 10)  # returns at once: the build goes on
+    assert not job.done()
+    pool.go.set()
+    starting.join()
+    assert job.result(timeout=10) == 1024
+    assert starting.submit(pow, 3, 2).result(timeout=10) == 9  # once started, straight to the pool
+
+
+def test_a_job_the_starting_pool_cannot_take_fails_with_its_error():
+    pool = _StartingPool(broken=True)
+    starting = pdf._Starting(pool, 1)
+    job = starting.submit(pow, 2, 10)
+    pool.go.set()
+    starting.join()
+    with pytest.raises(RuntimeError, match="broken"):
+        job.result(timeout=10)
