@@ -266,18 +266,17 @@ class _Starting:
                 self.pool.submit(_ready)
         except Exception:  # noqa: BLE001, S110 - a pool that cannot start fails the jobs below, which report it
             pass
-        finally:
-            while True:
-                with self.lock:
-                    waiting, self.waiting = self.waiting, []
-                    if not waiting:
-                        self.started = True
-                        break
-                for future, function, args in waiting:
-                    try:
-                        _pass_on(self.pool.submit(function, *args), future)
-                    except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
-                        future.set_exception(exc)
+        while True:
+            with self.lock:
+                waiting, self.waiting = self.waiting, []
+                if not waiting:
+                    self.started = True
+                    return
+            for future, function, args in waiting:
+                try:
+                    _pass_on(self.pool.submit(function, *args), future)
+                except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+                    future.set_exception(exc)
 
 
 def _pass_on(source: Future, target: Future) -> None:
