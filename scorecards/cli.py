@@ -72,13 +72,13 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
               help="Build in this language only (repeatable), e.g. zh-Hant; default: the languages setting.")
 def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tuple[str, ...]) -> None:
     """Build build/<slug>.html and .pdf for every company, and build/index.html (other languages: build/<language>/)."""
-    if (not formats or "pdf" in formats) and jobs != 1:
+    settings = load_settings()
+    if (not formats or "pdf" in formats) and (jobs or settings.workers or os.cpu_count() or 1) > 1:
         from .pdf import start_fork_server
 
-        start_fork_server()
+        start_fork_server()  # only for a pool of workers (with one, PDFs are laid out in this process)
     from .build import FORMATS, build as run
 
-    settings = load_settings()
     report = run(settings, formats or FORMATS, jobs, force, languages=[t for l in locales for t in l.split()] or None)
     parts = [f"{len(report.built)} built", f"{len(report.fresh)} up to date"]
     if report.failed:

@@ -197,6 +197,35 @@ def test_the_fork_server_ends_without_taking_python_apart():
     assert forkserver._forkserver._preload_modules == ["scorecards.forkserver"]  # noqa: SLF001 - what it loads
 
 
+_FORK_SERVER = """
+import atexit, sys
+import multiprocessing.forkserver as forkserver
+started = []
+ensure = forkserver.ensure_running
+forkserver.ensure_running = lambda: started.append(True) or ensure()
+atexit.register(lambda: print("fork server started" if started else "no fork server"))
+sys.argv = ["scorecard", "build", "--format", "pdf", *{args}]
+from scorecards.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("settings", "args", "expected"), [("workers = 1\n", [], "no fork server"),
+                                                            ("", ["-j", "1"], "no fork server"),
+                                                            ("workers = 1\n", ["-j", "2"], "fork server started")])
+def test_a_fork_server_is_started_only_for_a_pool_of_workers(tmp_path, settings, args, expected):
+    """With one worker the PDFs are laid out in the build's process: a fork server importing WeasyPrint beside it
+    would cost a second import for nothing."""
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
+    (tmp_path / "scorecard.toml").write_text(settings)
+    result = subprocess.run([sys.executable, "-c", _FORK_SERVER.format(args=args)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("\n")[-1] == expected
+    assert (tmp_path / "build" / "sony.pdf").exists()
+
+
 def test_the_build_command_ends_its_process_after_exit_handlers():
     code = ("import atexit\natexit.register(print, 'handled')\nfrom scorecards.cli import _end\n"
             "print('out', end=' ')\n_end(3)\nprint('never')\n")
