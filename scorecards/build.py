@@ -6,6 +6,7 @@ build is not rendered again; its fingerprint is recorded in build/.records.json.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -104,18 +105,27 @@ class Loaded:
         self.kept = None
 
 
-def unpack_all(loaded: list[Loaded]) -> None:
-    """Take out every kept scorecard still pickled (~0.25 s at 500 companies), out of the collector's way: made with
-    it paused, then frozen (kept as long as the process, never to be scanned)."""
+@contextlib.contextmanager
+def _kept_for_good():
+    """Objects made inside live as long as the process (the scorecards): made with the collector paused (hundreds of
+    thousands of them: collecting while they are made only costs time), then frozen, so that it never scans them
+    again (enabled as they are, its next pass would go through every one, ~0.1 s at 500 companies, and so would
+    later ones and the exit's, and forked jobs would copy the pages it touches)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for item in loaded:
-            item._unpack()  # noqa: SLF001 - its own module
+        yield
     finally:
         if collecting:
             gc.freeze()
             gc.enable()
+
+
+def unpack_all(loaded: list[Loaded]) -> None:
+    """Take out every kept scorecard still pickled (~0.25 s at 500 companies)."""
+    with _kept_for_good():
+        for item in loaded:
+            item._unpack()  # noqa: SLF001 - its own module
 
 
 @dataclass
@@ -207,20 +217,12 @@ def load_all(settings: Settings, paths: list[Path] | None = None, cache: CardCac
     scorecard; ``unpack=False`` leaves kept scorecards pickled until they are asked for (``unpack_all``)."""
     books: dict[Path, ConsensusBook] = {}  # the consensus files beside the company files, read once per folder
     loaded = []
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of objects, all kept: collecting while they are made only costs time
-    try:
+    with _kept_for_good():
         for path in discover(settings, paths):
             folder = path.parent / CONSENSUS_FOLDER
             if folder not in books:
                 books[folder] = read_consensus(folder)
             loaded.append(read_company(path, settings, books[folder], cache))
-    finally:
-        if collecting:
-            # kept as long as the process, so never scanned again: enabled as they are, the collector's next pass
-            # would go through every one of them (~0.1 s at 500 companies), and so would later ones and the exit's
-            gc.freeze()
-            gc.enable()
     check_duplicates(loaded)
     if unpack:
         unpack_all(loaded)
@@ -418,10 +420,10 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
     folder = settings.output_folder(language.tag)
     stale_folder = _stale_folder(settings, language)
     base = _language_base(settings, env, "company.html", language)
-    fingerprints: dict[str, str] = {}
-    stale_ones = sum(item.valid and any(run.stale(folder / f"{item.slug}.{fmt}", _company_fingerprint(item, base))
-                                        for fmt in run.formats) for item in loaded)
-    if stale_ones > UNPACK_ONE_BY_ONE:
+    fingerprints = {item.slug: _company_fingerprint(item, base) for item in loaded if item.valid}
+    stale_formats = {slug: [fmt for fmt in run.formats if run.stale(folder / f"{slug}.{fmt}", fingerprint)]
+                     for slug, fingerprint in fingerprints.items()}
+    if sum(map(bool, stale_formats.values())) > UNPACK_ONE_BY_ONE:
         unpack_all(loaded)  # each one taken out by itself would have the collector scan the ones before it
     for item in loaded:
         name = _named(language, settings, item.slug)
@@ -435,9 +437,7 @@ def _build_companies(run: _Run, env, loaded: list[Loaded], language) -> dict[str
                 if moved:
                     run.report.messages.append(f"{name}: moved the last good {fmt.upper()} to {moved}")
             continue
-        fingerprint = _company_fingerprint(item, base)
-        fingerprints[item.slug] = fingerprint
-        stale = [fmt for fmt in run.formats if run.stale(outputs[fmt], fingerprint)]
+        fingerprint, stale = fingerprints[item.slug], stale_formats[item.slug]
         if not stale:
             run.report.fresh.append(name)
             continue

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import re
-import sys
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -311,6 +310,7 @@ def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created) -> bytes
     lines); numbers as numbers with their columns' formats; header rows frozen. Its zip entries and properties
     carry ``created`` (the data date), so that the same data gives the same bytes."""
     import xlsxwriter
+    from xlsxwriter import workbook as workbook_module
 
     from .errors import BuildError
 
@@ -336,7 +336,6 @@ def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created) -> bytes
     if figures:
         figures_sheet.dim_rowmax = len(figures)  # the sheet's <dimension> covers the rows it will be given
     book.set_properties({"created": created or dt.datetime(1980, 1, 1)})
-    workbook_module = sys.modules[type(book).__module__]
     assert workbook_module.ZipInfo is zipfile.ZipInfo, "XlsxWriter zips its parts otherwise than _FastZipInfo expects"
     workbook_module.ZipInfo = _FastZipInfo
     try:

@@ -45,13 +45,6 @@ class _Chunk(str):
         yield str(self)
 
 
-def _one_value(node, name: str) -> bool:
-    from weasyprint.svg.utils import normalize
-
-    value = node.attrib.get(name)
-    return value is None or len(normalize(value).split()) <= 1
-
-
 # The WeasyPrint versions whose SVG ``text`` (weasyprint/svg/text.py) ``draw_svg_text_whole`` was read against: it
 # loops ``for char in node.text``, lays out each character with Pango, and draws it at the pen's position.
 WHOLE_TEXT_VERSIONS = ("70.",)
@@ -68,6 +61,7 @@ def draw_svg_text_whole() -> bool:
     where no glyph is positioned on its own: WeasyPrint's own code runs, given the text as one item. Returns
     whether it applies (only to the versions in WHOLE_TEXT_VERSIONS; any other draws as it comes)."""
     from weasyprint import __version__, svg
+    from weasyprint.svg.utils import normalize
 
     if hasattr(svg.text, "per_letter"):
         return True  # done already
@@ -75,9 +69,14 @@ def draw_svg_text_whole() -> bool:
         return False
     per_letter = svg.text
 
+    def one_value(node, name: str) -> bool:
+        value = node.attrib.get(name)
+        return value is None or len(normalize(value).split()) <= 1
+
     def text(drawing, node, font_size):
         chunk = node._etree_node.text
-        if (not chunk or len(chunk) < 2 or chunk != chunk.strip() or not all(_one_value(node, n) for n in ("x", "y", "dx", "dy"))
+        if (not chunk or len(chunk) < 2 or chunk != chunk.strip()
+                or not all(one_value(node, n) for n in ("x", "y", "dx", "dy"))
                 or any(node.attrib.get(n) for n in ("rotate", "letter-spacing", "textLength"))):
             return per_letter(drawing, node, font_size)
         node._etree_node.text = _Chunk(chunk)
