@@ -56,9 +56,12 @@ def _fetcher_class():
     return RestrictedFetcher
 
 
-def init_worker(roots: list[Path], base_url: str) -> None:
-    """Load WeasyPrint once per process."""
+def init_worker(roots: list[Path], base_url: str, stderr: str | None = None) -> None:
+    """Load WeasyPrint once per process; write errors to ``stderr`` (a path) where given."""
     import logging
+
+    if stderr is not None:
+        _reopen_stderr(stderr)
 
     from weasyprint.text.fonts import FontConfiguration
 
@@ -69,6 +72,15 @@ def init_worker(roots: list[Path], base_url: str) -> None:
     _state["fonts"] = FontConfiguration()
     _state["fetcher"] = _fetcher_class()(roots)
     _state["base_url"] = base_url
+
+
+def _reopen_stderr(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError:  # a socket, say: the worker keeps the fork server's
+        return
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def render_pdf(job: PdfJob) -> tuple[str, str | None]:
@@ -138,7 +150,7 @@ class Workers:
         """A pool whose workers start now, from a thread (each start waits until the fork server has imported
         WeasyPrint): WeasyPrint loads while this process reads the YAML files."""
         pool = ProcessPoolExecutor(self.workers, mp_context=_workers_context(), initializer=init_worker,
-                                   initargs=(self.roots, self.base_url))
+                                   initargs=(self.roots, self.base_url, _state.get("stderr")))
         self.starting = _Starting(pool, self.workers)
         self.submitted = 0
         return pool
@@ -156,7 +168,7 @@ class Workers:
         if self.pool is None:
             return self.submit(function, *args)
         single = ProcessPoolExecutor(1, mp_context=_workers_context(), initializer=init_worker,
-                                     initargs=(self.roots, self.base_url))
+                                     initargs=(self.roots, self.base_url, _state.get("stderr")))
         self.futures.append(single.submit(function, *args))
         self.singles.append(single)
 
@@ -309,6 +321,23 @@ def start_fork_server() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def adopt_fork_server() -> None:
+    """In a build forked from the build server (scorecards/server.py): use the server's fork server, WeasyPrint
+    imported already. It is the server's child, not this process's, so multiprocessing's check that it is alive
+    (waiting on it as its parent) cannot work here: its socket answering is the check. Workers it forks write their
+    errors to this process's standard error, not to the server's (which goes nowhere)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    shared = forkserver._forkserver  # noqa: SLF001 - the one fork server of this process, inherited
+
+    def ensure_running() -> None:
+        with shared._lock:  # noqa: SLF001
+            resource_tracker.ensure_running()
+
+    shared.ensure_running = forkserver.ensure_running = ensure_running  # type: ignore[method-assign]
+    _state["stderr"] = f"/proc/{os.getpid()}/fd/2"
 
 
 def _ready() -> None:
