@@ -93,7 +93,7 @@ def _next_build(settings) -> None:
     settings say none, the one this build ran in asked to end."""
     from . import server
 
-    if server.serving:
+    if server.serving is not None:
         if not settings.build_server_minutes:
             server.stop_parent()
     elif settings.build_server_minutes and server.available():

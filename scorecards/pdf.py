@@ -56,12 +56,12 @@ def _fetcher_class():
     return RestrictedFetcher
 
 
-def init_worker(roots: list[Path], base_url: str, stderr: str | None = None) -> None:
-    """Load WeasyPrint once per process; write errors to ``stderr`` (a path) where given."""
+def init_worker(roots: list[Path], base_url: str, build: tuple | None = None) -> None:
+    """Load WeasyPrint once per process. ``build``: see ``adopt_fork_server``."""
     import logging
 
-    if stderr is not None:
-        _reopen_stderr(stderr)
+    if build is not None:
+        _join_build(*build)
 
     from weasyprint.text.fonts import FontConfiguration
 
@@ -72,15 +72,6 @@ def init_worker(roots: list[Path], base_url: str, stderr: str | None = None) -> 
     _state["fonts"] = FontConfiguration()
     _state["fetcher"] = _fetcher_class()(roots)
     _state["base_url"] = base_url
-
-
-def _reopen_stderr(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    except OSError:  # a socket, say: the worker keeps the fork server's
-        return
-    os.dup2(fd, 2)
-    os.close(fd)
 
 
 def render_pdf(job: PdfJob) -> tuple[str, str | None]:
@@ -150,7 +141,7 @@ class Workers:
         """A pool whose workers start now, from a thread (each start waits until the fork server has imported
         WeasyPrint): WeasyPrint loads while this process reads the YAML files."""
         pool = ProcessPoolExecutor(self.workers, mp_context=_workers_context(), initializer=init_worker,
-                                   initargs=(self.roots, self.base_url, _state.get("stderr")))
+                                   initargs=(self.roots, self.base_url, _state.get("build")))
         self.starting = _Starting(pool, self.workers)
         self.submitted = 0
         return pool
@@ -168,7 +159,7 @@ class Workers:
         if self.pool is None:
             return self.submit(function, *args)
         single = ProcessPoolExecutor(1, mp_context=_workers_context(), initializer=init_worker,
-                                     initargs=(self.roots, self.base_url, _state.get("stderr")))
+                                     initargs=(self.roots, self.base_url, _state.get("build")))
         self.futures.append(single.submit(function, *args))
         self.singles.append(single)
 
@@ -323,11 +314,11 @@ def start_fork_server() -> None:
         forkserver.ensure_running()
 
 
-def adopt_fork_server() -> None:
+def adopt_fork_server(ignored: list[int]) -> None:
     """In a build forked from the build server (scorecards/server.py): use the server's fork server, WeasyPrint
     imported already. It is the server's child, not this process's, so multiprocessing's check that it is alive
-    (waiting on it as its parent) cannot work here: its socket answering is the check. Workers it forks write their
-    errors to this process's standard error, not to the server's (which goes nowhere)."""
+    (waiting on it as its parent) cannot work here: its socket answering is the check. The workers it forks are
+    made the build's own (``_join_build``): ``ignored`` are the signals the build's command ignores."""
     from multiprocessing import forkserver, resource_tracker
 
     shared = forkserver._forkserver  # noqa: SLF001 - the one fork server of this process, inherited
@@ -337,7 +328,39 @@ def adopt_fork_server() -> None:
             resource_tracker.ensure_running()
 
     shared.ensure_running = forkserver.ensure_running = ensure_running  # type: ignore[method-assign]
-    _state["stderr"] = f"/proc/{os.getpid()}/fd/2"
+    _state["build"] = _BuildsOwn(os.getpgid(0), tuple(ignored))
+
+
+class _BuildsOwn:
+    """What a worker takes from the build that starts it: its standard error, process group and ignored signals.
+    Pickled as the worker's process starts, so that multiprocessing hands the worker the descriptor itself."""
+
+    def __init__(self, group: int, ignored: tuple[int, ...]):
+        self.group, self.ignored = group, ignored
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+
+        return (_received, (reduction.DupFd(2), self.group, self.ignored))
+
+
+def _received(stderr, group: int, ignored: tuple[int, ...]) -> tuple:
+    return stderr.detach(), group, ignored
+
+
+def _join_build(stderr: int, group: int, ignored: tuple[int, ...]) -> None:
+    """Become part of the build: write errors to its standard error, be signalled with its process group (Ctrl-C,
+    ``timeout``, a closed terminal), ignore what it ignores."""
+    import signal
+
+    os.dup2(stderr, 2)
+    os.close(stderr)
+    for signum in ignored:
+        signal.signal(signum, signal.SIG_IGN)
+    try:
+        os.setpgid(0, group)
+    except OSError:  # the build has ended already
+        pass
 
 
 def _ready() -> None:

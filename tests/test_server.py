@@ -1,7 +1,9 @@
 """The build server (scorecards/server.py), started as a user's builds start it: `python -m scorecards build` in a
 project folder. Each test's servers are stopped at its end."""
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -163,3 +165,196 @@ def test_the_key_leaves_out_what_make_sets_for_each_run_and_nothing_else(monkeyp
     assert server.key() == plain
     monkeypatch.setenv("SCORECARD_MEMORY_TRACE", "/tmp/trace")  # read by the PDF workers: another server
     assert server.key() != plain
+
+
+def in_project(project, server):
+    """Processes working in ``project`` (a build, its PDF workers and its data-file process all do), except the
+    server and its helpers (started by a build here, they work here too)."""
+    others = {server, *helpers(server)}
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in others:
+            try:
+                if os.readlink(f"/proc/{entry}/cwd") == str(project) and alive(int(entry)):
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def helpers(server, known={}):  # noqa: B006 - remembered: a killed server's helpers outlive it a while
+    """The server's fork server and multiprocessing's resource tracker."""
+    for child in children_of(server):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                if b"from multiprocessing" in cmdline.read():
+                    known.setdefault(server, set()).add(child)
+        except OSError:
+            continue
+    return known.get(server, set())
+
+
+def children_of(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(child) for child in children.read().split()]
+    except OSError:
+        return []
+
+
+def test_a_terminated_build_ends_with_its_workers_and_the_server_still_stops(project):
+    assert run(project, "build").returncode == 0
+    server = wait_for(lambda: status(project))
+    children = helpers(server["pid"])
+    command = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=project, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: len(in_project(project, server["pid"])) >= 3, 20)  # the build and its PDF workers are at work
+    command.terminate()  # as `timeout` or a closing terminal would
+    assert command.wait(20) == -signal.SIGTERM  # ended by the signal, as a build in its own process is
+    wait_for(lambda: in_project(project, server["pid"]) == [], 15)  # the build's process group went with it
+    assert run(project, "server", "stop").returncode == 0
+    for pid in [server["pid"], *children]:
+        wait_for(lambda: not alive(pid), 15)
+
+
+def test_signals_the_command_ignores_are_ignored_by_the_build(project):
+    assert run(project, "build").returncode == 0
+    server = wait_for(lambda: status(project))
+    command = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=project, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))  # as nohup does
+    wait_for(lambda: len(in_project(project, server["pid"])) >= 3, 20)
+    os.killpg(command.pid, signal.SIGHUP)  # the terminal closed
+    assert command.wait(60) == 0
+    assert status(project)["builds"] == 1
+
+
+def test_the_server_survives_a_command_killed_before_its_build_started(project):
+    assert run(project, "build").returncode == 0
+    server = wait_for(lambda: status(project))
+    os.kill(server["pid"], signal.SIGSTOP)
+    try:
+        command = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=project, env=ENV,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)  # connected, its request sent, waiting for the server to answer
+        command.kill()
+        command.wait()
+    finally:
+        os.kill(server["pid"], signal.SIGCONT)
+    wait_for(lambda: in_project(project, server["pid"]) == [], 20)  # the build it started was interrupted
+    assert status(project) == {"pid": server["pid"], "builds": 1}
+
+
+def test_a_build_whose_server_is_killed_stops_too(project):
+    assert run(project, "build").returncode == 0
+    server = wait_for(lambda: status(project))
+    command = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=project, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(in_project(project, server["pid"])) >= 3, 20)
+    os.kill(server["pid"], signal.SIGKILL)
+    _, stderr = command.communicate(timeout=20)
+    assert command.returncode == 1
+    assert "the build server stopped during the build; the build was stopped" in stderr
+    wait_for(lambda: in_project(project, server["pid"]) == [], 15)  # nothing goes on writing build/ after the command ended
+
+
+def test_another_users_socket_gets_nothing(project):
+    """Abstract socket names are open to every user: one may take the name of a server that has ended. The build
+    must not hand it its descriptors and environment, nor take its word for the result."""
+    if os.getuid() != 0:
+        pytest.skip("needs root to listen as another user")
+    import socket
+
+    from scorecards import server
+
+    as_the_build = "import os, sys; sys.path[0] = os.getcwd(); from scorecards import server; print(server.key())"
+    name = subprocess.run([sys.executable, "-c", as_the_build], cwd=project, env=ENV, capture_output=True, text=True,
+                          check=True).stdout.strip()  # sys.path as under -m, which the key holds
+    read, write = os.pipe()
+    squatter = os.fork()
+    if squatter == 0:  # as user nobody, listening under the name the build will ask for
+        try:
+            os.close(read)
+            os.setuid(65534)
+            listener = socket.socket(socket.AF_UNIX)
+            listener.bind(server.address(name))
+            listener.listen()
+            os.write(write, b"listening\n")
+            connection, _ = listener.accept()
+            connection.settimeout(5)
+            data, fds, _, _ = socket.recv_fds(connection, 1 << 16, 3)
+            os.write(write, f"received {data[:10]!r} fds {fds}\n".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    log = os.fdopen(read)
+
+    def line():
+        assert select.select([log], [], [], 20)[0], "the squatter said nothing"
+        return log.readline()
+
+    try:
+        assert line() == "listening\n"
+        result = run(project, "build")
+        assert result.returncode == 0 and "2 built" in result.stdout  # built here, not by the squatter
+        assert line() == "received b'' fds []\n"  # it was asked (so the name was right) and given nothing
+    finally:
+        os.kill(squatter, signal.SIGKILL)
+        os.waitpid(squatter, 0)
+        log.close()
+
+
+def test_the_key_holds_interpreter_flags_and_process_state():
+    keyed = [sys.executable, "-c", "from scorecards import server; print(server.key())"]
+    plain = subprocess.run(keyed, env=ENV, capture_output=True, text=True, check=True).stdout
+    flagged = subprocess.run([keyed[0], "-W", "error", *keyed[1:]], env=ENV, capture_output=True, text=True,
+                             check=True).stdout
+    masked = subprocess.run(keyed, env=ENV, capture_output=True, text=True, check=True,
+                            preexec_fn=lambda: os.umask(0o077)).stdout
+    again = subprocess.run(keyed, env=ENV, capture_output=True, text=True, check=True).stdout
+    assert plain == again
+    assert len({plain, flagged, masked}) == 3
+
+
+def test_usage_errors_read_as_from_the_command(project):
+    assert run(project, "build").returncode == 0
+    wait_for(lambda: status(project))
+    served = run(project, "build", "--bogus")
+    alone = run(project, "build", "--bogus", env=ENV | {"SCORECARDS_SERVER": "0"})
+    assert status(project)["builds"] == 1
+    assert served.returncode == alone.returncode == 2
+    assert served.stderr == alone.stderr
+    assert "Usage: python -m scorecards build" in served.stderr
+
+
+WORKER = """
+import os, sys
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from scorecards import pdf
+
+def note():
+    os.write(2, b"from the worker\\n")
+    return os.getpgid(0)
+
+if __name__ == "__main__":
+    os.setpgid(0, 0)
+    pdf._state["build"] = pdf._BuildsOwn(os.getpgid(0), ())
+    os.write(2, b"before\\n")
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"), initializer=pdf.init_worker,
+                               initargs=([], "file:///", pdf._state["build"]))
+    group = pool.submit(note).result()
+    os.write(2, b"after\\n")
+    pool.shutdown()
+    print(group == os.getpgid(0))
+"""
+
+
+def test_workers_of_a_served_build_write_to_its_stderr_and_join_its_group(tmp_path):
+    log, script = tmp_path / "log", tmp_path / "worker.py"  # a file: the workers import the main module by its path
+    script.write_text(WORKER)
+    with open(log, "w") as stderr:
+        result = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                env=ENV, timeout=60)
+    assert result.stdout.strip() == "True", log.read_text()
+    assert log.read_text().splitlines() == ["before", "from the worker", "after"]
