@@ -133,6 +133,7 @@ class Workers:
         self.futures: list = []
         self.done: list = []
         self.starting: _Starting | None = None
+        self.retired: list[tuple[ProcessPoolExecutor, _Starting]] = []  # pools being replaced, until they have ended
         self.submitted = 0  # jobs handed to the current pool
         if self.workers > 1:
             self.pool = self._new_pool()
@@ -149,10 +150,12 @@ class Workers:
     def _renew(self) -> None:
         """Fresh workers: the new pool starts, then the old one finishes its jobs (this waits) and ends."""
         assert self.pool is not None and self.starting is not None
-        old, old_starting = self.pool, self.starting
+        retired = (self.pool, self.starting)
+        self.retired.append(retired)  # until it has ended: an interrupt meanwhile leaves it to close()
         self.pool = self._new_pool()
-        old_starting.join()
-        old.shutdown(wait=True)
+        retired[1].join()
+        retired[0].shutdown(wait=True)
+        self.retired.remove(retired)
 
     def submit_alone(self, function, *args) -> None:
         """Run a big job (the season summary) in a process of its own, so the pool's workers stay small."""
@@ -223,6 +226,10 @@ class Workers:
         return out
 
     def close(self) -> None:
+        """End every process of the pool, also after an interrupt (the old pool of a renewal among them: left
+        running, its workers would keep the build from ending)."""
+        for _, starting in self.retired:
+            starting.join()
         if self.starting is not None:
             self.starting.join()
         for _, process, receive in self.forked:  # only when the build stopped early
@@ -233,6 +240,9 @@ class Workers:
         for single in self.singles:
             single.shutdown(cancel_futures=True)
         self.singles = []
+        for pool, _ in self.retired:
+            pool.shutdown(cancel_futures=True)
+        self.retired = []
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
@@ -355,8 +365,9 @@ def _join_build(stderr: int, group: int, ignored: tuple[int, ...]) -> None:
 
     os.dup2(stderr, 2)
     os.close(stderr)
-    for signum in ignored:
-        signal.signal(signum, signal.SIG_IGN)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        signal.signal(signum, signal.SIG_IGN if signum in ignored else default)
     try:
         os.setpgid(0, group)
     except OSError:  # the build has ended already

@@ -174,6 +174,10 @@ def start(idle_minutes: float) -> None:
     import subprocess
 
     flags = subprocess._args_from_interpreter_flags()  # noqa: SLF001 - -W, -X, -O...: part of the key
+    for name, value in sys._xoptions.items():  # those -X options it leaves out (warn_default_encoding...)
+        option = name if value is True else f"{name}={value}"
+        if option not in flags:
+            flags += ["-X", option]
     subprocess.Popen([sys.executable, *flags, "-m", "scorecards.server", "serve", str(idle_minutes)],  # noqa: S603
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True, close_fds=True)
@@ -347,6 +351,7 @@ class _Server:
         os.close(pidfd)
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        _signal_group(pid, signal.SIGKILL)  # whatever of the build outlived it (a worker it could not end): none
         if connection is not None:
             self.selector.unregister(connection)
             try:
@@ -356,13 +361,14 @@ class _Server:
             connection.close()
 
     def _command_left(self, connection: socket.socket, registered: bool = True) -> None:
-        """The command waiting for a build went away (killed): its build is interrupted, as Ctrl-C would."""
+        """The command waiting for a build went away (killed outright): so does its build, as it would have had it
+        run in the command's own process."""
         if registered:
             self.selector.unregister(connection)
         for pidfd, (pid, other) in list(self.builds.items()):
             if other is connection:
                 self.builds[pidfd] = (pid, None)
-                _signal_group(pid, signal.SIGINT)
+                _signal_group(pid, signal.SIGKILL)
         connection.close()
 
 
@@ -431,6 +437,11 @@ def _preload() -> None:
 
 def main(argv: list[str]) -> None:
     if len(argv) == 2 and argv[0] == "serve":
+        # signals as a fresh process has them, whatever the build that started the server ignored (a build run
+        # with & or nohup): its fork server and, through it, every worker take them from here
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             server = _Server(float(argv[1]) * 60)
         except OSError:  # one is up for this code already

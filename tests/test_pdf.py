@@ -170,6 +170,39 @@ def test_workers_are_renewed_after_their_share_of_jobs(tmp_path):
     assert all(pids.count(pid) <= 4 for pid in pids)
 
 
+def test_an_interrupt_while_the_pool_is_renewed_leaves_no_worker_behind(tmp_path):
+    """Ctrl-C while the old pool of a renewal is being ended: close() still ends it (its workers, left running,
+    kept the build from ending)."""
+    from scorecards.pdf import Workers
+
+    workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2, jobs_per_worker=1)
+    old = workers.pool
+    end_old = old.shutdown
+    try:
+        workers.submit(_job_pid, "job 0")
+        workers.submit(_job_pid, "job 1")
+        assert workers.futures[1].result(60)
+        processes = list(old._processes.values())
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        old.shutdown = interrupted
+        with pytest.raises(KeyboardInterrupt):
+            workers.submit(_job_pid, "job 2")  # renews the pool: the interrupt lands while the old one ends
+        old.shutdown = end_old
+        assert processes and all(process.is_alive() for process in processes)
+        processes += list(workers.pool._processes.values())
+        workers.close()
+        for process in processes:
+            process.join(10)
+        assert not any(process.is_alive() for process in processes)
+    finally:
+        old.shutdown = end_old
+        workers.close()
+        end_old(cancel_futures=True)
+
+
 def test_the_build_process_never_imports_weasyprint(tmp_path):
     """With a pool, every PDF (the book's contents page too) is laid out by the workers, which the fork server
     forks with WeasyPrint loaded: the build's own process does not pay the import (~0.5 s)."""

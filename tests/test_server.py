@@ -245,6 +245,34 @@ def test_the_server_survives_a_command_killed_before_its_build_started(project):
     assert status(project) == {"pid": server["pid"], "builds": 1}
 
 
+def test_a_command_killed_outright_takes_its_build_with_it_even_ignoring_ctrl_c(project):
+    assert run(project, "build").returncode == 0
+    server = wait_for(lambda: status(project))
+    command = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=project, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as & in a script
+    wait_for(lambda: len(in_project(project, server["pid"])) >= 3, 20)  # its workers just started
+    killed = time.time()
+    command.kill()
+    command.wait()
+    wait_for(lambda: in_project(project, server["pid"]) == [], 10)
+    assert (project / "build" / "season.pdf").stat().st_mtime < killed  # the build did not go on to its end
+    assert status(project) == {"pid": server["pid"], "builds": 1}
+
+
+def test_workers_do_not_ignore_what_the_build_that_started_the_server_ignored(project):
+    ignoring = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=project, env=ENV,
+                              capture_output=True, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    assert ignoring.returncode == 0  # under nohup: the server it starts must not pass that on to later builds
+    server = wait_for(lambda: status(project))
+    command = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=project, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    wait_for(lambda: len(in_project(project, server["pid"])) >= 3, 20)
+    os.killpg(command.pid, signal.SIGHUP)
+    assert command.wait(20) == -signal.SIGHUP
+    wait_for(lambda: in_project(project, server["pid"]) == [], 10)
+
+
 def test_a_build_whose_server_is_killed_stops_too(project):
     assert run(project, "build").returncode == 0
     server = wait_for(lambda: status(project))
