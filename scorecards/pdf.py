@@ -361,13 +361,11 @@ def _received(stderr, group: int, ignored: tuple[int, ...]) -> tuple:
 def _join_build(stderr: int, group: int, ignored: tuple[int, ...]) -> None:
     """Become part of the build: write errors to its standard error, be signalled with its process group (Ctrl-C,
     ``timeout``, a closed terminal), ignore what it ignores."""
-    import signal
+    from .server import set_signals
 
     os.dup2(stderr, 2)
     os.close(stderr)
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
-        signal.signal(signum, signal.SIG_IGN if signum in ignored else default)
+    set_signals(ignored)
     try:
         os.setpgid(0, group)
     except OSError:  # the build has ended already

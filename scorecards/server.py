@@ -43,6 +43,18 @@ HANDSHAKE_SECONDS = 10  # a server still importing answers within about a second
 serving: int | None = None  # in a build forked from a server: the server's process id
 
 
+# The signals a command passes on to its build (Ctrl-C, `timeout`, a closed terminal, Ctrl-\), and which its build and
+# workers ignore where the command does
+PASSED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def set_signals(ignored=()) -> None:
+    """Each of ``PASSED`` ignored if in ``ignored``, else as a fresh Python process has it."""
+    for signum in PASSED:
+        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        signal.signal(signum, signal.SIG_IGN if signum in ignored else default)
+
+
 def available() -> bool:
     return sys.platform == "linux" and os.environ.get(SWITCH, "") != "0"
 
@@ -101,8 +113,7 @@ def run_in_server(args: list[str]) -> int | None:
     """Run ``scorecards <args>`` (a build) in a server for this code; its exit code, or None if no server took it."""
     if not available():
         return None
-    passed = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-    ignored = [int(s) for s in passed if signal.getsignal(s) == signal.SIG_IGN]
+    ignored = [int(s) for s in PASSED if signal.getsignal(s) == signal.SIG_IGN]
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         client.settimeout(HANDSHAKE_SECONDS)
@@ -120,7 +131,7 @@ def run_in_server(args: list[str]) -> int | None:
         return None
     client.settimeout(None)
     with client:
-        return _wait(client, pid, [s for s in passed if s not in ignored])
+        return _wait(client, pid, [s for s in PASSED if s not in ignored])
 
 
 def _wait(client: socket.socket, build: int, passed: list[int]) -> int:
@@ -160,13 +171,11 @@ def _signal_group(build: int, signum: int) -> None:
 
 
 def _read_int(connection: socket.socket) -> int | None:
-    data = b""
-    while len(data) < _INT.size:
-        chunk = connection.recv(_INT.size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return _INT.unpack(data)[0]
+    """The next number the other side sends; None if it closed the connection first."""
+    try:
+        return _INT.unpack(_recv_exactly(connection, _INT.size))[0]
+    except EOFError:
+        return None
 
 
 def start(idle_minutes: float) -> None:
@@ -209,7 +218,7 @@ def running() -> list[dict]:
 def ask(server_key: str, kind: str) -> dict:
     """Ask the server with this key for its status ("status"), or to end once its builds are done ("stop")."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.settimeout(10)  # a server still importing answers once it has
+        client.settimeout(HANDSHAKE_SECONDS)
         client.connect(address(server_key))
         if not _same_user(client):
             raise ValueError("another user's server")
@@ -377,7 +386,7 @@ def _recv_exactly(connection: socket.socket, size: int) -> bytes:
     while len(data) < size:
         chunk = connection.recv(min(size - len(data), 1 << 20))
         if not chunk:
-            raise EOFError("the command went away")
+            raise EOFError("the other side went away")
         data += chunk
     return bytes(data)
 
@@ -398,9 +407,7 @@ def _run_build(fds: list[int], args: list[str], cwd: str, env: dict[str, str], i
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(signum, signal.SIG_IGN if signum in ignored else signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_IGN if signal.SIGINT in ignored else signal.default_int_handler)
+        set_signals(ignored)
         sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())
         sys.argv = [sys.argv[0], *args]
         from . import pdf
@@ -439,9 +446,7 @@ def main(argv: list[str]) -> None:
     if len(argv) == 2 and argv[0] == "serve":
         # signals as a fresh process has them, whatever the build that started the server ignored (a build run
         # with & or nohup): its fork server and, through it, every worker take them from here
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(signum, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        set_signals()
         try:
             server = _Server(float(argv[1]) * 60)
         except OSError:  # one is up for this code already
