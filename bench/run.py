@@ -54,25 +54,9 @@ def project(root: Path, count: int) -> Path:
     return root
 
 
-def make(root: Path, *args: str, jobs: int, server: bool = True) -> tuple[float, subprocess.CompletedProcess]:
-    """``make`` in the scratch project; with ``server=False``, as if no build server existed (scorecards/server.py)."""
-    env = None if server else os.environ | {"SCORECARDS_SERVER": "0"}
-    return timed(["make", f"VENV={VENV}", f"JOBS={jobs}", *args], root, env)
-
-
-def scorecards(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV / "bin" / "python"), "-m", "scorecards", *args], cwd=root, capture_output=True,
-                          text=True, check=True)
-
-
-def warm_server(root: Path, jobs: int) -> None:
-    """A build that starts the build server, then wait until the server answers (it imports for about a second)."""
-    scorecards(root, "build", "--jobs", str(jobs))  # nothing to build: it starts the server, as any build does
-    for _ in range(300):
-        if "used by builds here" in scorecards(root, "server", "status").stdout:
-            return
-        time.sleep(0.1)
-    raise SystemExit("the build server did not start")
+def make(root: Path, *args: str, jobs: int) -> tuple[float, subprocess.CompletedProcess]:
+    """``make`` in the scratch project."""
+    return timed(["make", f"VENV={VENV}", f"JOBS={jobs}", *args], root)
 
 
 _weasy: dict = {}
@@ -193,7 +177,7 @@ def rename(text: str) -> str:
     return text[:found.start(2)] + following + text[found.end(2):]
 
 
-def edits(root: Path, victim: Path, edit, jobs: int, times: int = 3, server: bool = True):
+def edits(root: Path, victim: Path, edit, jobs: int, times: int = 3):
     """``make`` after ``edit`` of one company file, ``times`` times: the builds' times, when the company's PDF
     was written in each, and the last build's result."""
     elapsed_all, pdf_after = [], []
@@ -201,7 +185,7 @@ def edits(root: Path, victim: Path, edit, jobs: int, times: int = 3, server: boo
         time.sleep(0.1)  # an edit in the same clock tick as the last build's stamp would look older to make
         victim.write_text(edit(victim.read_text()))
         started = time.time()
-        elapsed, result = make(root, jobs=jobs, server=server)
+        elapsed, result = make(root, jobs=jobs)
         elapsed_all.append(elapsed)
         pdf_after.append((root / "build" / f"{victim.stem}.pdf").stat().st_mtime - started)
     return elapsed_all, pdf_after, result
@@ -251,7 +235,7 @@ def main() -> None:
         project(root, n)
         trace = Path(scratch) / "memory.txt"
         os.environ["SCORECARD_MEMORY_TRACE"] = str(trace)
-        cold, result = make(root, jobs=jobs, server=False)  # a first build: no server is up yet
+        cold, result = make(root, jobs=jobs)
         os.environ.pop("SCORECARD_MEMORY_TRACE")
         htmls = sorted((root / "build").glob("co-*.html")) + [root / "build" / "season.html"]
         limit = renderer_limit(htmls, Path(scratch) / "limit", jobs)
@@ -261,19 +245,13 @@ def main() -> None:
         victim = root / "inputs" / "co-0001.yaml"
         # three times each: the first, straight after minutes of both cores at full load, runs on a machine that
         # is still slowed down by it. A figure that the summary counts (revenue from a beat to a miss and back:
-        # every season output changes), then the company's name (which the summary's PDF does not show); first
-        # each build in its own process, then in the build server the builds before started.
-        alones, _, _ = edits(root, victim, flip_revenue, jobs, server=False)
-        try:
-            warm_server(root, jobs)
-            ones, own_pdfs, one_result = edits(root, victim, flip_revenue, jobs)
-            names, _, name_result = edits(root, victim, rename, jobs)
-            time.sleep(0.1)
-            css = root / "templates" / "scorecard.css"
-            css.write_text(css.read_text() + "\n/* benchmark: a template change */\n")
-            templ, _ = make(root, jobs=jobs)
-        finally:
-            scorecards(root, "server", "stop")
+        # every season output changes), then the company's name (which the summary's PDF does not show).
+        ones, own_pdfs, one_result = edits(root, victim, flip_revenue, jobs)
+        names, _, name_result = edits(root, victim, rename, jobs)
+        time.sleep(0.1)
+        css = root / "templates" / "scorecard.css"
+        css.write_text(css.read_text() + "\n/* benchmark: a template change */\n")
+        templ, _ = make(root, jobs=jobs)
         one, own_pdf = statistics.median(ones), statistics.median(own_pdfs)
         own = own_render(root / "build" / "co-0001.html", root)
         en, zh = chinese_cost(root)
@@ -295,13 +273,11 @@ def main() -> None:
     say(f"| 3. Naive: one `weasyprint` per file from make -j{jobs}{sampled} | {naive_time:.1f} s; "
         f"naive / build = **{naive_time / cold:.1f}×** | ≥ 5× |")
     say(f"| 4a. `make` with nothing changed | {noop * 1000:.0f} ms | < 300 ms |")
-    say(f"| 4b. `make` after one YAML changed, built in the build server a build before started: a revenue figure, "
+    say(f"| 4b. `make` after one YAML changed: a revenue figure, "
         f"beat to miss (median of three: "
         f"{', '.join(f'{t:.2f}' for t in ones)} s) | {one:.2f} s; the company's PDF written after {own_pdf:.2f} s, "
         f"the rest is the season's outputs ({outputs_made(one_result)}) | < 1.5 s + that company's "
         f"render ({own:.2f} s alone, in a fresh font configuration) = {1.5 + own:.2f} s |")
-    say(f"| 4b, without the build server (`SCORECARDS_SERVER=0`: every build starts Python and imports anew; "
-        f"median of three: {', '.join(f'{t:.2f}' for t in alones)} s) | {statistics.median(alones):.2f} s | the same |")
     say(f"| 4b′. … the company's name instead (median of three: {', '.join(f'{t:.2f}' for t in names)} s) | "
         f"{statistics.median(names):.2f} s ({outputs_made(name_result)}) | the same |")
     say(f"| 4c. `make` after a template changed | {templ:.1f} s | — |")

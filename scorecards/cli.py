@@ -4,7 +4,6 @@ Errors become messages and exit codes here and only here.
 """
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import sys
@@ -84,68 +83,7 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     if report.failed:
         parts.append(f"{len(report.failed)} failed ({', '.join(report.failed)})")
     click.echo("scorecards: " + ", ".join(parts), err=not report.ok)
-    _next_build(settings)
-    _end(0 if report.ok else 1)
-
-
-def _next_build(settings) -> None:
-    """A build server for the next build (see scorecards/server.py), started once this build is done; or, when the
-    settings say none, the one this build ran in asked to end."""
-    from . import server
-
-    if server.serving is not None:
-        if not settings.build_server_minutes:
-            server.stop_parent()
-    elif settings.build_server_minutes and server.available():
-        server.start(settings.build_server_minutes)
-
-
-def _end(code: int) -> None:
-    """End the build's process once everything is written: output flushed and exit handlers run, then out,
-    without Python's teardown of the ~500,000 objects a 500-company season keeps (~0.07 s after the last output,
-    which make and whoever reads the build's output wait for)."""
-    atexit._run_exitfuncs()  # multiprocessing's among them: the fork server's socket folder is removed
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-@main.group("server")
-def server_group() -> None:
-    """The build server that keeps the code imported between builds (README, "Build server")."""
-
-
-@server_group.command("status")
-def server_status() -> None:
-    """List this user's build servers, and which one builds here use."""
-    from . import server
-
-    mine = server.key()
-    found = server.running()
-    for status in found:
-        use = "used by builds here" if status["key"] == mine else "for other code or another environment"
-        click.echo(f"pid {status['pid']}: {use}; {status['builds']} build{'s' if status['builds'] != 1 else ''} run, "
-                   f"{status['running']} running; up {status['up_seconds'] / 60:.1f} min, "
-                   f"ends after {status['idle_minutes']:g} min without a build")
-    if not found:
-        click.echo("no build server running")
-
-
-@server_group.command("stop")
-@click.option("--all", "every", is_flag=True, help="Every build server of yours, for any code or environment.")
-def server_stop(every: bool) -> None:
-    """End the build server that builds here use (each finishes the build it is running first)."""
-    from . import server
-
-    keys = [status["key"] for status in server.running()] if every else [server.key()]
-    stopped = 0
-    for key in keys:
-        try:
-            server.ask(key, "stop")
-            stopped += 1
-        except (OSError, ValueError, EOFError):  # none for this key
-            pass
-    click.echo(f"stopped {stopped} build server{'s' if stopped != 1 else ''}")
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command()

@@ -56,16 +56,15 @@ def _fetcher_class():
     return RestrictedFetcher
 
 
-def init_worker(roots: list[Path], base_url: str, build: tuple | None = None) -> None:
-    """Load WeasyPrint once per process. ``build``: see ``adopt_fork_server``."""
+def init_worker(roots: list[Path], base_url: str) -> None:
+    """Load WeasyPrint once per process."""
     import logging
-
-    if build is not None:
-        _join_build(*build)
 
     from weasyprint.text.fonts import FontConfiguration
 
-    from .weasy import weasyprint
+    from .weasy import load_weasyprint
+
+    weasyprint = load_weasyprint()
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     _state["weasyprint"] = weasyprint
@@ -142,7 +141,7 @@ class Workers:
         """A pool whose workers start now, from a thread (each start waits until the fork server has imported
         WeasyPrint): WeasyPrint loads while this process reads the YAML files."""
         pool = ProcessPoolExecutor(self.workers, mp_context=_workers_context(), initializer=init_worker,
-                                   initargs=(self.roots, self.base_url, _state.get("build")))
+                                   initargs=(self.roots, self.base_url))
         self.starting = _Starting(pool, self.workers)
         self.submitted = 0
         return pool
@@ -162,7 +161,7 @@ class Workers:
         if self.pool is None:
             return self.submit(function, *args)
         single = ProcessPoolExecutor(1, mp_context=_workers_context(), initializer=init_worker,
-                                     initargs=(self.roots, self.base_url, _state.get("build")))
+                                     initargs=(self.roots, self.base_url))
         self.futures.append(single.submit(function, *args))
         self.singles.append(single)
 
@@ -311,7 +310,7 @@ def _workers_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["scorecards.forkserver"])  # WeasyPrint, and a quick end
+    context.set_forkserver_preload(["weasyprint"])
     return context
 
 
@@ -322,54 +321,6 @@ def start_fork_server() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
-
-
-def adopt_fork_server(ignored: list[int]) -> None:
-    """In a build forked from the build server (scorecards/server.py): use the server's fork server, WeasyPrint
-    imported already. It is the server's child, not this process's, so multiprocessing's check that it is alive
-    (waiting on it as its parent) cannot work here: its socket answering is the check. The workers it forks are
-    made the build's own (``_join_build``): ``ignored`` are the signals the build's command ignores."""
-    from multiprocessing import forkserver, resource_tracker
-
-    shared = forkserver._forkserver  # noqa: SLF001 - the one fork server of this process, inherited
-
-    def ensure_running() -> None:
-        with shared._lock:  # noqa: SLF001
-            resource_tracker.ensure_running()
-
-    shared.ensure_running = forkserver.ensure_running = ensure_running  # type: ignore[method-assign]
-    _state["build"] = _BuildsOwn(os.getpgid(0), tuple(ignored))
-
-
-class _BuildsOwn:
-    """What a worker takes from the build that starts it: its standard error, process group and ignored signals.
-    Pickled as the worker's process starts, so that multiprocessing hands the worker the descriptor itself."""
-
-    def __init__(self, group: int, ignored: tuple[int, ...]):
-        self.group, self.ignored = group, ignored
-
-    def __reduce__(self):
-        from multiprocessing import reduction
-
-        return (_received, (reduction.DupFd(2), self.group, self.ignored))
-
-
-def _received(stderr, group: int, ignored: tuple[int, ...]) -> tuple:
-    return stderr.detach(), group, ignored
-
-
-def _join_build(stderr: int, group: int, ignored: tuple[int, ...]) -> None:
-    """Become part of the build: write errors to its standard error, be signalled with its process group (Ctrl-C,
-    ``timeout``, a closed terminal), ignore what it ignores."""
-    from .server import set_signals
-
-    os.dup2(stderr, 2)
-    os.close(stderr)
-    set_signals(ignored)
-    try:
-        os.setpgid(0, group)
-    except OSError:  # the build has ended already
-        pass
 
 
 def _ready() -> None:

@@ -64,10 +64,6 @@ class Settings(BaseModel):
         default_factory=dict,
         description="In-line bands by metric key or kind: '0.01' (absolute, in units) or '0.5%' (of consensus).")
     workers: int | None = Field(None, ge=1, description="PDF worker processes; default: one per core.")
-    # excluded from the fingerprint: it changes how fast a build starts, not what it makes
-    build_server_minutes: float = Field(
-        30, ge=0, exclude=True,
-        description="How long a build server waits for the next build with the code imported already; 0: none.")
     pdf_variant: Literal["pdf/a-3u", "pdf/ua-1"] | None = Field(
         None, description="Write PDF/A-3u (archiving) or PDF/UA-1 (screen readers); default: plain PDF.")
     pdf_tags: bool = Field(True, description="Tag the PDF (structure for screen readers); on by default.")

@@ -1,11 +1,6 @@
-import os
 from pathlib import Path
 
 import pytest
-
-# Builds the tests start run in their own processes and leave no build server behind (scorecards/server.py);
-# tests/test_server.py turns the server on where it tests it.
-os.environ["SCORECARDS_SERVER"] = "0"
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -210,111 +210,12 @@ def test_the_build_process_never_imports_weasyprint(tmp_path):
     shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
     script = ("import sys\nfrom scorecards.build import build\nfrom scorecards.settings import Settings\n"
               "report = build(Settings(), jobs=2)\n"
-              "print(sorted(report.built), 'weasyprint' in sys.modules, 'scorecards.forkserver' in sys.modules)\n")
+              "print(sorted(report.built), 'weasyprint' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False False"
+    assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False"
     assert (tmp_path / "build" / "season-book.pdf").exists()
     assert PdfReader(tmp_path / "build" / "season-book.pdf").pages[0].extract_text().startswith("Earnings scorecards")
-
-
-def test_the_fork_server_ends_without_taking_python_apart():
-    """The fork server holds the build's output, so readers of it wait for its end: once its exit handlers start, it
-    ends (an exit handler registered before it would run before any teardown; this one never runs)."""
-    code = "import atexit\natexit.register(print, 'taken apart')\nimport scorecards.forkserver\nprint('up')\n"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "up\n", "")
-    from multiprocessing import forkserver
-
-    pdf._workers_context()
-    assert forkserver._forkserver._preload_modules == ["scorecards.forkserver"]  # noqa: SLF001 - what it loads
-
-
-_FORK_SERVER = """
-import atexit, sys
-import multiprocessing.forkserver as forkserver
-started = []
-ensure = forkserver.ensure_running
-forkserver.ensure_running = lambda: started.append(True) or ensure()
-atexit.register(lambda: print("fork server started" if started else "no fork server"))
-sys.argv = ["scorecard", "build", "--format", "pdf", *{args}]
-from scorecards.cli import main
-main()
-"""
-
-
-@pytest.mark.parametrize(("settings", "args", "expected"), [("workers = 1\n", [], "no fork server"),
-                                                            ("", ["-j", "1"], "no fork server"),
-                                                            ("workers = 1\n", ["-j", "2"], "fork server started")])
-def test_a_fork_server_is_started_only_for_a_pool_of_workers(tmp_path, settings, args, expected):
-    """With one worker the PDFs are laid out in the build's process: a fork server importing WeasyPrint beside it
-    would cost a second import for nothing."""
-    shutil.copytree(REPO / "templates", tmp_path / "templates")
-    shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
-    (tmp_path / "scorecard.toml").write_text(settings)
-    result = subprocess.run([sys.executable, "-c", _FORK_SERVER.format(args=args)], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().split("\n")[-1] == expected
-    assert (tmp_path / "build" / "sony.pdf").exists()
-
-
-def test_the_build_command_ends_its_process_after_exit_handlers():
-    code = ("import atexit\natexit.register(print, 'handled')\nfrom scorecards.cli import _end\n"
-            "print('out', end=' ')\n_end(3)\nprint('never')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert (result.returncode, result.stdout) == (3, "out handled\n")
-
-
-# Records every process started while the code in {code} runs, then prints them and whether HarfBuzz's subsetter
-# (which makes Chinese text fast) was loaded.
-_PROCESSES = """
-import subprocess, sys
-started = []
-_init = subprocess.Popen.__init__
-def recording(self, args, *rest, **kw):
-    started.append(args if isinstance(args, str) else " ".join(map(str, args)))
-    _init(self, args, *rest, **kw)
-subprocess.Popen.__init__ = recording
-{code}
-import weasyprint.text.ffi as ffi
-print(repr(started), ffi.harfbuzz_subset is not None)
-"""
-
-
-def _started(code: str) -> tuple[list[str], str]:
-    result = subprocess.run([sys.executable, "-c", _PROCESSES.format(code=code)], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    *printed, last = result.stdout.strip().split("\n")
-    started, subset = last.rsplit(" ", 1)
-    assert not printed  # nothing else on stdout: WeasyPrint's installation help is not shown
-    return eval(started), subset  # noqa: S307 - our own repr of a list of strings
-
-
-def test_weasyprint_loads_without_running_a_compiler():
-    """cffi looks for every library name WeasyPrint tries by running ldconfig, gcc and ld (WeasyPrint issue 1125);
-    scorecards.weasy loads the same libraries by their file names and starts no process at all."""
-    plain, plain_subset = _started("import weasyprint")
-    ours, our_subset = _started("import scorecards.weasy")
-    assert plain  # what the plain import does on this machine (ldconfig at least)
-    assert ours == []
-    assert our_subset == plain_subset
-
-
-def test_weasyprint_still_loads_where_only_the_search_finds_its_libraries():
-    """On a system where the libraries load only through ctypes' search, the import is done again with it."""
-    emulate = ("import cffi.api, ctypes.util\n"
-               "_load = cffi.api._load_backend_lib\n"
-               "def load(backend, name, flags):\n"
-               "    if ctypes.util.find_library('c') is None:\n"
-               "        raise OSError('only found by the search: ' + name)\n"
-               "    return _load(backend, name, flags)\n"
-               "cffi.api._load_backend_lib = load\n"
-               "import scorecards.weasy\n")
-    started, subset = _started(emulate)
-    plain, plain_subset = _started("import weasyprint")
-    assert started and subset == plain_subset
 
 
 def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
