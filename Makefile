@@ -37,7 +37,7 @@ OUTPUTS := $(foreach l,$(BUILD_LANGUAGES),$(foreach s,$(SLUGS),$(call language_d
                                                                  $(call language_dir,$(l))/$(s).pdf) $(SEASON_OUTPUTS_$(l))) \
            $(BUILD)/index.html $(BUILD)/scorecard.schema.json $(SEASON_OUTPUTS)
 DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/assets/*) \
-        $(wildcard scorecards/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml) $(CATALOGUES)
+        $(wildcard scorecards/*.py scorecards/*/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml) $(CATALOGUES)
 # ... and what they take from: SEC filing facts, consensus files, call transcripts (the folders too, so that
 # adding or removing a file is noticed)
 DEPS += $(wildcard $(INPUTS)/sec $(INPUTS)/sec/*.json $(INPUTS)/consensus $(INPUTS)/consensus/*.csv \
@@ -59,7 +59,7 @@ $(STAMP): $(DEPS) $(SETUP) $(BYTECODE)
 
 # The package's modules compiled once per change of the code, as pip compiles an installed package's: where
 # PYTHONDONTWRITEBYTECODE is set (containers often set it), Python would otherwise compile them on every build.
-$(BYTECODE): $(wildcard scorecards/*.py)
+$(BYTECODE): $(wildcard scorecards/*.py scorecards/*/*.py)
 	@$(PY) -m compileall -q scorecards && touch $@
 
 # Anything missing from build/ forces a build.

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 from synth import company_yaml, generate  # noqa: E402
 
-from scorecards.pdf import JOBS_PER_WORKER  # noqa: E402
+from scorecards.render.pdf import JOBS_PER_WORKER  # noqa: E402
 
 VENV = Path(os.environ.get("VIRTUAL_ENV") or REPO / ".venv")
 
@@ -97,12 +97,12 @@ def naive(htmls: list[Path], out: Path, jobs: int) -> float:
 def chinese_cost(root: Path, repeats: int = 5) -> tuple[float, float]:
     """Median render time of one scorecard with Chinese text and of the same scorecard in English only."""
     sys.path.insert(0, str(REPO))
-    from scorecards.compute import build_scorecard
-    from scorecards.loader import parse_yaml
-    from scorecards.pdf import PdfJob, init_worker, render_pdf
-    from scorecards.render import asset_roots, make_env, render_company
+    from scorecards.compute.company import build_scorecard
+    from scorecards.load.validate import validate
+    from scorecards.load.yaml import parse_yaml
+    from scorecards.render.pdf import PdfJob, init_worker, render_pdf
+    from scorecards.render.templates import asset_roots, make_env, render_company
     from scorecards.settings import Settings
-    from scorecards.validate import validate
 
     settings = Settings(templates=root / "templates")
     env = make_env(settings)
@@ -193,8 +193,8 @@ def edits(root: Path, victim: Path, edit, jobs: int, times: int = 3):
 
 def own_render(html: Path, root: Path, repeats: int = 3) -> float:
     """That company's own render as a build's worker does it: a fresh font configuration, then its PDF (median)."""
-    from scorecards.pdf import PdfJob, init_worker, render_pdf
-    from scorecards.render import asset_roots
+    from scorecards.render.pdf import PdfJob, init_worker, render_pdf
+    from scorecards.render.templates import asset_roots
     from scorecards.settings import Settings
 
     settings = Settings(templates=root / "templates")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import ScorecardError
-from .settings import load_settings
+from scorecards import __version__
+from scorecards.errors import ScorecardError
+from scorecards.settings import load_settings
 
 
 class _Group(click.Group):
@@ -40,7 +40,7 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(paths: tuple[Path, ...], strict: bool) -> None:
     """Check company files (default: every inputs/*.yaml) and report every problem."""
-    from .build import load_all
+    from scorecards.build.pipeline import load_all
 
     settings = load_settings()
     for path in paths:
@@ -73,10 +73,11 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     """Build build/<slug>.html and .pdf for every company, and build/index.html (other languages: build/<language>/)."""
     settings = load_settings()
     if (not formats or "pdf" in formats) and (jobs or settings.workers or os.cpu_count() or 1) > 1:
-        from .pdf import start_fork_server
+        from scorecards.render.pdf import start_fork_server
 
         start_fork_server()  # only for a pool of workers (with one, PDFs are laid out in this process)
-    from .build import FORMATS, build as run
+    from scorecards.build.pipeline import FORMATS
+    from scorecards.build.pipeline import build as run
 
     report = run(settings, formats or FORMATS, jobs, force, languages=[t for l in locales for t in l.split()] or None)
     parts = [f"{len(report.built)} built", f"{len(report.fresh)} up to date"]
@@ -92,7 +93,7 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(ticker: str, slug: str | None, force: bool) -> None:
     """Start inputs/<slug>.yaml for a company, with every field explained."""
-    from .writer import write_atomic
+    from scorecards.build.writer import write_atomic
 
     settings = load_settings()
     ticker = ticker.strip().upper()
@@ -109,13 +110,13 @@ def new(ticker: str, slug: str | None, force: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of standard output.")
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the input format (editors use it to check as you type)."""
-    from .schema import json_schema
+    from scorecards.model.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
         return
-    from .writer import write_atomic
+    from scorecards.build.writer import write_atomic
 
     write_atomic(output, text)
 
@@ -133,7 +134,7 @@ def facts(file: Path, period: str, fiscal_year_end: str, named_by: str, currency
     """The standard figures an SEC companyfacts FILE gives for a period, and the filing each comes from."""
     import re
 
-    from .sec import as_json, as_table, dumps_exact, load_companyfacts, period_span, resolve_all
+    from scorecards.sources.sec import as_json, as_table, dumps_exact, load_companyfacts, period_span, resolve_all
 
     if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", fiscal_year_end):
         raise click.BadParameter(f"'{fiscal_year_end}' is not a month and day such as 12-31",
@@ -152,8 +153,8 @@ def facts(file: Path, period: str, fiscal_year_end: str, named_by: str, currency
 @click.option("--force", is_flag=True, help="Download even when the saved file is fresh.")
 def fetch_sec(companies: tuple[str, ...], force: bool) -> None:
     """Download SEC companyfacts into inputs/sec/CIK##########.json (needs SCORECARD_SEC_USER_AGENT)."""
-    from .errors import FetchError
-    from .fetch import fetch_companyfacts, user_agent
+    from scorecards.errors import FetchError
+    from scorecards.sources.fetch import fetch_companyfacts, user_agent
 
     settings = load_settings()
     agent = user_agent(settings.sec_user_agent)
@@ -177,7 +178,7 @@ def fetch_sec(companies: tuple[str, ...], force: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
 def consensus(paths: tuple[Path, ...]) -> None:
     """Check consensus CSV files (default: inputs/consensus/*.csv) and list what they hold, by company."""
-    from .consensus import ConsensusBook, read_file
+    from scorecards.sources.consensus import ConsensusBook, read_file
 
     settings = load_settings()
     files: list[Path] = []
@@ -203,13 +204,12 @@ def consensus(paths: tuple[Path, ...]) -> None:
 @main.command()
 def email() -> None:
     """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent)."""
-    from .build import build as run_build
-    from .errors import MailError
-    from .mail import fill_outbox
-    from .outbox import describe
-    from .send import ENV, load_config
-
-    from .distribution import languages_wanted
+    from scorecards.build.pipeline import build as run_build
+    from scorecards.deliver.compose import fill_outbox
+    from scorecards.deliver.lists import languages_wanted
+    from scorecards.deliver.outbox import describe
+    from scorecards.deliver.send import ENV, load_config
+    from scorecards.errors import MailError
 
     settings = load_settings()
     # the summaries are computed from the inputs: the PDFs must be built from them too, in every language a list gets
@@ -236,7 +236,7 @@ def email() -> None:
 @click.option("--resend", is_flag=True, help="Send every message again, even to recipients the ledger says have it.")
 def send(resend: bool) -> None:
     """Send the messages in build/outbox/ over SMTP; each recipient gets each message once."""
-    from .send import account, load_config, send_outbox
+    from scorecards.deliver.send import account, load_config, send_outbox
 
     settings = load_settings()
     report = send_outbox(settings, load_config(), resend, progress=click.echo)

@@ -27,7 +27,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from .errors import SettingsError
+from scorecards.errors import SettingsError
 
 DEFAULT = "en"
 CATALOGUE = Path("LC_MESSAGES") / "messages.po"

@@ -11,10 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .amounts import Unit, parse_amount
-from .errors import AmountError, SettingsError
-from .i18n import DEFAULT as DEFAULT_LANGUAGE, N_, TAG_RE, canonical_tag
-from .metrics import Band, Kind
+from scorecards.errors import AmountError, SettingsError
+from scorecards.i18n import DEFAULT as DEFAULT_LANGUAGE
+from scorecards.i18n import N_, TAG_RE, canonical_tag
+from scorecards.model.amounts import Unit, parse_amount
+from scorecards.model.metrics import Band, Kind
 
 SETTINGS_FILES = ("scorecard.toml", "pyproject.toml")
 

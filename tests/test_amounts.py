@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from scorecards.amounts import Unit, parse_amount
 from scorecards.errors import AmountError
+from scorecards.model.amounts import Unit, parse_amount
 
 
 @pytest.mark.parametrize("text, value, unit, scale, places", [

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import read_company
-from scorecards.cache import CardCache
-from scorecards.exports import card_lines
+
+from scorecards.build.cache import CardCache
+from scorecards.build.pipeline import read_company
+from scorecards.render.exports import card_lines
 from scorecards.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inputs"  # a company taking from its filing, consensus and transcript
@@ -214,9 +214,9 @@ def test_the_changed_company_is_rendered_before_the_others_are_taken_out(tmp_pat
     """After one file changed, its page (and PDF job) comes first; the other kept scorecards are unpickled after."""
     import io
 
-    import scorecards.build as build_module
-    import scorecards.render as render
-    from scorecards.cache import Kept
+    import scorecards.build.pipeline as build_module
+    import scorecards.render.templates as render
+    from scorecards.build.cache import Kept
 
     root = project(tmp_path / "p", REPO / "tests" / "inputs" / "companies")
     monkeypatch.chdir(root)

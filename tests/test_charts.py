@@ -2,8 +2,9 @@
 import re
 
 from conftest import REPO
-from scorecards.build import read_company
-from scorecards.charts import WIDTH, guidance_ranges, text_width
+
+from scorecards.build.pipeline import read_company
+from scorecards.render.charts import WIDTH, guidance_ranges, text_width
 from scorecards.settings import Settings
 
 
@@ -25,7 +26,7 @@ def test_guidance_stance_labels_keep_clear_of_the_plot(in_repo):
 
 
 def test_guidance_chart_has_a_visible_title(in_repo, tmp_path):
-    from scorecards.render import make_env, render_company
+    from scorecards.render.templates import make_env, render_company
 
     card = read_company(REPO / "inputs" / "amazon.yaml", Settings(inputs=REPO / "inputs")).card
     html = render_company(make_env(Settings(inputs=REPO / "inputs")), card)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 COMPANIES = REPO / "tests" / "inputs" / "companies"
@@ -68,8 +67,8 @@ def test_schema_describes_the_format(project):
 
 def test_examples_validate_against_the_json_schema(in_repo):
     jsonschema = pytest.importorskip("jsonschema")
-    from scorecards.loader import load_yaml
-    from scorecards.schema import json_schema
+    from scorecards.load.yaml import load_yaml
+    from scorecards.model.schema import json_schema
 
     validator = jsonschema.Draft202012Validator(json_schema())
     for path in sorted((in_repo / "inputs").glob("*.yaml")) + sorted(COMPANIES.glob("*.yaml")):

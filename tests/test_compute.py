@@ -2,12 +2,12 @@
 import textwrap
 from decimal import Decimal
 
-from scorecards.compute import build_scorecard
-from scorecards.filters import amount, verdict
-from scorecards.loader import parse_yaml
-from scorecards.metrics import Outcome, Revision, Stance
+from scorecards.compute.company import build_scorecard
+from scorecards.load.validate import validate
+from scorecards.load.yaml import parse_yaml
+from scorecards.model.metrics import Outcome, Revision, Stance
+from scorecards.render.filters import amount, verdict
 from scorecards.settings import Settings
-from scorecards.validate import validate
 
 HEAD = """\
 company: {name: Example Corp, ticker: EXM, sector: Industrials, currency: USD, fiscal_year_end: "12-31"}

@@ -7,13 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import load_all, read_company
-from scorecards.consensus import ConsensusBook, read_file, read_folder, standardised_surprise
-from scorecards.filters import deviations
-from scorecards.render import make_env, render_company
+
+from scorecards.build.pipeline import load_all, read_company
+from scorecards.render.filters import deviations
+from scorecards.render.templates import make_env, render_company
 from scorecards.settings import Settings
+from scorecards.sources.consensus import ConsensusBook, read_file, read_folder, standardised_surprise
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inputs"
 HEADER = "ticker,period,metric,basis,mean,median,high,low,estimates,std_dev,as_of,provider\n"

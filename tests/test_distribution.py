@@ -3,10 +3,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import cards_only, load_all
-from scorecards.distribution import load_distribution
+
+from scorecards.build.pipeline import cards_only, load_all
+from scorecards.deliver.lists import load_distribution
 from scorecards.errors import InputError, MailError
 from scorecards.settings import Settings
 
@@ -183,7 +183,7 @@ def test_the_shipped_example_is_valid(in_repo):
 
 
 def test_a_list_can_name_its_language(tmp_path, cards):
-    from scorecards.distribution import languages_wanted
+    from scorecards.deliver.lists import languages_wanted
 
     lists, _ = load(tmp_path, cards, """
         lists:

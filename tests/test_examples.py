@@ -5,9 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from pypdf import PdfReader
-
 from conftest import REPO
+from pypdf import PdfReader
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +109,7 @@ def test_exports_agree_with_the_scorecards(built):
 
     import pandas as pd
 
-    from scorecards.build import load_all
+    from scorecards.build.pipeline import load_all
     from scorecards.settings import Settings
 
     cards = {item.card.company.ticker: item.card for item in load_all(Settings(inputs=REPO / "inputs"))}
@@ -174,7 +173,7 @@ def test_book_links_stay_within_their_own_scorecard(built):
 def test_book_has_contents_and_every_company(built):
     reader = PdfReader(built / "season-book.pdf")
     top = [item.title for item in reader.outline if not isinstance(item, list)]
-    names = sorted(item.card.company.name for item in __import__("scorecards.build", fromlist=["x"]).load_all(
+    names = sorted(item.card.company.name for item in __import__("scorecards.build.pipeline", fromlist=["x"]).load_all(
         __import__("scorecards.settings", fromlist=["x"]).Settings(inputs=REPO / "inputs")))
     assert top == ["Contents", "Earnings season summary"] + sorted(names, key=str.lower)
     contents = reader.pages[0].extract_text()

@@ -8,7 +8,15 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from scorecards.exports import COLUMNS, EXCEL_TEXT_MAX, XLSX_FORMATS, Lines, _write_rows, sheet_row, to_xlsx
+from scorecards.render.exports import (
+    COLUMNS,
+    EXCEL_TEXT_MAX,
+    XLSX_FORMATS,
+    Lines,
+    _write_rows,
+    sheet_row,
+    to_xlsx,
+)
 
 # Cell values as _cell gives them, and a few no company file is likely to hold: XML's own characters, control
 # characters, text that looks like Excel's escape for one, edge spaces, CJK, a character outside the BMP cut in

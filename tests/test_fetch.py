@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scorecards.errors import FetchError
-from scorecards.fetch import RateLimiter, fetch_companyfacts, user_agent
+from scorecards.sources.fetch import RateLimiter, fetch_companyfacts, user_agent
 
 FACTS = (Path(__file__).parent / "fixtures" / "inputs" / "sec" / "CIK0000000042.json").read_bytes()
 TICKERS = json.dumps({"0": {"cik_str": 42, "ticker": "EXM", "title": "Example Corp"},

@@ -2,10 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from scorecards.amounts import Amount, Unit, parse_amount
-from scorecards.compute import Value
-from scorecards.filters import amount, date, join_words, move, number, percent
-from scorecards.metrics import Kind
+from scorecards.model.amounts import Amount, Unit, parse_amount
+from scorecards.model.metrics import Kind
+from scorecards.model.scorecard import Value
+from scorecards.render.filters import amount, date, join_words, move, number, percent
 
 
 def v(text, kind=Kind.MONEY, currency="USD", derived=False):

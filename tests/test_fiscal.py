@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from scorecards.fiscal import fiscal_year_end_date, nominal_period_end
+from scorecards.model.fiscal import fiscal_year_end_date, nominal_period_end
 
 
 @pytest.mark.parametrize("period, fye, named_by, expected", [

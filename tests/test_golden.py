@@ -3,10 +3,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import load_all
-from scorecards.render import make_env, render_company, render_index
+
+from scorecards.build.pipeline import load_all
+from scorecards.render.templates import make_env, render_company, render_index
 from scorecards.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"

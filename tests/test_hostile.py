@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from pypdf import PdfReader
 
-from conftest import REPO
-from scorecards.build import load_all, read_company
+from scorecards.build.pipeline import load_all, read_company
 from scorecards.errors import InputError
-from scorecards.loader import MAX_BYTES, parse_yaml
+from scorecards.load.yaml import MAX_BYTES, parse_yaml
 from scorecards.settings import Settings
 
 HOSTILE = REPO / "tests" / "inputs" / "hostile"
@@ -113,7 +113,7 @@ def test_a_company_with_no_quarters_renders(tmp_path, in_repo):
     text = (COMPANIES / "sony.yaml").read_text().split("quarters:")[0] + "quarters: []\n"
     (tmp_path / "empty.yaml").write_text(text)
     card = read_company(tmp_path / "empty.yaml", Settings()).card
-    from scorecards.render import make_env, render_company
+    from scorecards.render.templates import make_env, render_company
 
     html = render_company(make_env(Settings()), card)
     assert "No quarters recorded yet for Sony Group Corporation." in html
@@ -222,7 +222,7 @@ def test_csv_cells_from_the_inputs_cannot_become_formulas(tmp_path):
     import csv
     import io
 
-    from scorecards.exports import card_lines
+    from scorecards.render.exports import card_lines
 
     text = (REPO / "tests/inputs/companies/sony.yaml").read_text()
     text = (text.replace("name: Sony Group Corporation", "name: '=HYPERLINK(\"http://127.0.0.1:9/\", \"x\")'")
@@ -251,7 +251,7 @@ def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path)
     (it would send last week's figures as this week's): no book, the last one moved to build/stale/, said why."""
     from types import SimpleNamespace
 
-    from scorecards.build import Report, _build_book, _Run
+    from scorecards.build.pipeline import Report, _build_book, _Run
     from scorecards.i18n import load_language
 
     settings = Settings(inputs=tmp_path / "inputs", build=tmp_path / "build")

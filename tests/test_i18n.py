@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-
 from conftest import REPO
-from scorecards.amounts import parse_amount
-from scorecards.compute import Value
+
 from scorecards.errors import SettingsError
-from scorecards.filters import amount, date, move, tick
 from scorecards.i18n import ENGLISH, available, canonical_tag, load_language
-from scorecards.metrics import Kind
+from scorecards.model.amounts import parse_amount
+from scorecards.model.metrics import Kind
+from scorecards.model.scorecard import Value
+from scorecards.render.filters import amount, date, move, tick
 
 LOCALE = REPO / "locale"
 SHIPPED = ["en", "zh-Hans", "zh-Hant"]

@@ -5,9 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from pypdf import PdfReader
-
 from conftest import REPO
+from pypdf import PdfReader
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")]

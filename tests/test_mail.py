@@ -9,13 +9,13 @@ from email.headerregistry import Address
 from email.parser import BytesParser
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import cards_only, load_all
-from scorecards.distribution import MailingList, Recipient
+
+from scorecards.build.pipeline import cards_only, load_all
+from scorecards.deliver.compose import Composer, calendar_quarter, compose_all, season_of
+from scorecards.deliver.lists import MailingList, Recipient
+from scorecards.deliver.outbox import content_hash, write_outbox
 from scorecards.errors import MailError
-from scorecards.mail import Composer, calendar_quarter, compose_all, season_of
-from scorecards.outbox import content_hash, write_outbox
 from scorecards.settings import EmailSettings, Settings
 
 COMPANIES = REPO / "tests" / "inputs" / "companies"

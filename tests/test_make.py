@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("make") is None, reason="needs make")]

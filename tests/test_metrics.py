@@ -2,8 +2,21 @@ from decimal import Decimal as D
 
 import pytest
 
-from scorecards.metrics import (Band, Direction, Outcome, Revision, Stance, growth_pct, midpoint, outcome,
-                                revision, same_at_precision, stance, surprise, surprise_pct)
+from scorecards.model.metrics import (
+    Band,
+    Direction,
+    Outcome,
+    Revision,
+    Stance,
+    growth_pct,
+    midpoint,
+    outcome,
+    revision,
+    same_at_precision,
+    stance,
+    surprise,
+    surprise_pct,
+)
 
 HIGHER, LOWER, NEUTRAL = Direction.HIGHER, Direction.LOWER, Direction.NEUTRAL
 

@@ -6,10 +6,10 @@ import threading
 from concurrent.futures import Future
 
 import pytest
+from conftest import REPO
 from pypdf import PdfReader
 
-from conftest import REPO
-from scorecards import pdf
+from scorecards.render import pdf
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +101,7 @@ def test_letter_page_size_setting(tmp_path):
 
 
 def test_renderer_reads_only_bundled_assets(tmp_path):
-    from scorecards.pdf import _fetcher_class
+    from scorecards.render.pdf import _fetcher_class
 
     assets = tmp_path / "assets"
     assets.mkdir()
@@ -130,7 +130,7 @@ def _job_dies(name):
 
 def test_forked_jobs_report_results_errors_and_deaths(tmp_path):
     """Jobs forked from the build (the season's exports) inherit their arguments and report like pool jobs."""
-    from scorecards.pdf import Workers
+    from scorecards.render.pdf import Workers
 
     workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2)
     try:
@@ -154,7 +154,7 @@ def _job_pid(name):
 def test_workers_are_renewed_after_their_share_of_jobs(tmp_path):
     """WeasyPrint's workers grow a little with every document: after jobs_per_worker jobs each, fresh ones take
     over, and every job's result still comes back, in order."""
-    from scorecards.pdf import Workers
+    from scorecards.render.pdf import Workers
 
     workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2, jobs_per_worker=2)
     try:
@@ -173,7 +173,7 @@ def test_workers_are_renewed_after_their_share_of_jobs(tmp_path):
 def test_an_interrupt_while_the_pool_is_renewed_leaves_no_worker_behind(tmp_path):
     """Ctrl-C while the old pool of a renewal is being ended: close() still ends it (its workers, left running,
     kept the build from ending)."""
-    from scorecards.pdf import Workers
+    from scorecards.render.pdf import Workers
 
     workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2, jobs_per_worker=1)
     old = workers.pool
@@ -208,7 +208,7 @@ def test_the_build_process_never_imports_weasyprint(tmp_path):
     forks with WeasyPrint loaded: the build's own process does not pay the import (~0.5 s)."""
     shutil.copytree(REPO / "templates", tmp_path / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
-    script = ("import sys\nfrom scorecards.build import build\nfrom scorecards.settings import Settings\n"
+    script = ("import sys\nfrom scorecards.build.pipeline import build\nfrom scorecards.settings import Settings\n"
               "report = build(Settings(), jobs=2)\n"
               "print(sorted(report.built), 'weasyprint' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)

@@ -4,13 +4,12 @@ from decimal import Decimal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scorecards.amounts import parse_amount
 from scorecards.errors import AmountError, InputError
-from scorecards.filters import amount as show
-from scorecards.loader import parse_yaml
-from scorecards.metrics import Direction, Outcome, outcome, surprise_pct
-from scorecards.compute import Value
-from scorecards.metrics import Kind
+from scorecards.load.yaml import parse_yaml
+from scorecards.model.amounts import parse_amount
+from scorecards.model.metrics import Direction, Kind, Outcome, outcome, surprise_pct
+from scorecards.model.scorecard import Value
+from scorecards.render.filters import amount as show
 
 decimals = st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e6"), allow_nan=False, allow_infinity=False,
                        places=3)
@@ -81,7 +80,7 @@ yaml_ish = st.recursive(
 def test_validation_of_any_structure_reports_problems_not_exceptions(data):
     import json
 
-    from scorecards.validate import validate
+    from scorecards.load.validate import validate
 
     text = json.dumps({"company": data, "sources": data, "quarters": data}, default=str)
     try:

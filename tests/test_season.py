@@ -4,13 +4,13 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import load_all, read_company
+
+from scorecards.build.pipeline import load_all, read_company
+from scorecards.compute.season import build_seasons, calendar_quarter
 from scorecards.errors import InputError
-from scorecards.fx import load_rates
-from scorecards.season import build_seasons, calendar_quarter
 from scorecards.settings import Settings
+from scorecards.sources.fx import load_rates
 
 
 @pytest.mark.parametrize("period_end, expected", [
@@ -135,7 +135,7 @@ def test_reserved_file_names_are_refused(tmp_path):
 
 
 def _season_pages(settings: Settings, for_pdf: bool) -> str:
-    from scorecards.render import make_env, render_season
+    from scorecards.render.templates import make_env, render_season
 
     cards = [item.card for item in load_all(settings)]
     return render_season(make_env(settings), build_seasons(cards), cards, for_pdf=for_pdf)
@@ -158,11 +158,11 @@ def test_pdf_leaves_out_the_company_tables_past_the_setting(in_repo):
 
 def test_negative_surprise_labels_keep_clear_of_the_company_labels():
     """A bar's value label left of a negative bar ends before the column of company labels begins."""
-    from scorecards.charts import VALUE_LABEL_ROOM, surprise_bars
+    from scorecards.render.charts import VALUE_LABEL_ROOM, surprise_bars
 
     class Fig:  # the two attributes surprise_bars reads
         def __init__(self, pct):
-            from scorecards.metrics import Outcome
+            from scorecards.model.metrics import Outcome
 
             self.surprise_pct, self.outcome = D(pct), Outcome.MISS if D(pct) < 0 else Outcome.BEAT
 
@@ -176,7 +176,7 @@ def test_negative_surprise_labels_keep_clear_of_the_company_labels():
 def test_prior_year_label_steps_past_the_consensus_line():
     """The amber consensus line is drawn across both of a company's bars: where it would cross the prior-year
     label, the label starts just past the line instead; elsewhere it stays beside the prior-year bar."""
-    from scorecards.charts import CapexBar, text_width
+    from scorecards.render.charts import CapexBar, text_width
 
     label = "prior year $91.5B"
     width = text_width(label)
@@ -197,7 +197,7 @@ def test_season_capex_labels_clear_the_consensus_lines(in_repo):
     """In the examples' season chart no prior-year label is crossed by a consensus line (GOOGL's once was)."""
     import re
 
-    from scorecards.charts import text_width
+    from scorecards.render.charts import text_width
 
     html = _season_pages(Settings(inputs=REPO / "inputs"), for_pdf=True)
     chart = html[html.index('id="chart-capex-1"'):]

@@ -10,13 +10,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SHARED
-from scorecards.build import read_company
+
+from scorecards.build.pipeline import read_company
 from scorecards.errors import FilingError
-from scorecards.sec import (Missing, as_json, dumps_exact, filing_amount, filing_url, load_companyfacts,
-                            parse_companyfacts, period_span, resolve, resolve_all)
 from scorecards.settings import Settings
+from scorecards.sources.sec import (
+    Missing,
+    as_json,
+    dumps_exact,
+    filing_amount,
+    filing_url,
+    load_companyfacts,
+    parse_companyfacts,
+    period_span,
+    resolve,
+    resolve_all,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inputs"
 EXAMPLE = FIXTURES / "sec" / "CIK0000000042.json"
@@ -402,8 +412,8 @@ def test_a_per_share_figure_the_filing_cannot_give_is_an_error(project):
 
 def test_the_json_schema_allows_filing_as_an_actual_and_a_cik():
     jsonschema = pytest.importorskip("jsonschema")
-    from scorecards.loader import load_yaml
-    from scorecards.schema import json_schema
+    from scorecards.load.yaml import load_yaml
+    from scorecards.model.schema import json_schema
 
     validator = jsonschema.Draft202012Validator(json_schema())
     data = json.loads(json.dumps(load_yaml(FIXTURES / "exm.yaml").data, default=str))

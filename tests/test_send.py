@@ -18,12 +18,12 @@ from email.parser import BytesParser
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-
 from conftest import REPO
+
+from scorecards.deliver.compose import fill_outbox
+from scorecards.deliver.outbox import LEDGER, content_hash, describe, read_outbox
+from scorecards.deliver.send import account, load_config, parse_sender, send_outbox
 from scorecards.errors import MailError, SendError
-from scorecards.mail import fill_outbox
-from scorecards.outbox import LEDGER, content_hash, describe, read_outbox
-from scorecards.send import account, load_config, parse_sender, send_outbox
 from scorecards.settings import EmailSettings, Settings
 
 pytestmark = pytest.mark.slow

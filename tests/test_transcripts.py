@@ -3,14 +3,21 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from scorecards.build import load_all, read_company
-from scorecards.compute import TopicCount
-from scorecards.render import make_env, render_company
+
+from scorecards.build.pipeline import load_all, read_company
+from scorecards.model.scorecard import TopicCount
+from scorecards.render.templates import make_env, render_company
 from scorecards.settings import DEFAULT_TOPICS, Settings
-from scorecards.transcripts import (check_quote, companies_mentioning, count_topics, matches, parse_transcript,
-                                    period_slug, transcript_path)
+from scorecards.sources.transcripts import (
+    check_quote,
+    companies_mentioning,
+    count_topics,
+    matches,
+    parse_transcript,
+    period_slug,
+    transcript_path,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inputs"
 TRANSCRIPT = FIXTURES / "transcripts" / "exm-q4-fy2024.txt"

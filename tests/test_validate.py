@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecards.build import read_company
+from scorecards.build.pipeline import read_company
 from scorecards.settings import Settings
 
 HERE = Path(__file__).parent

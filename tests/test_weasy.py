@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from scorecards import weasy
-from scorecards.weasy import weasyprint
+from scorecards.render import weasy
+from scorecards.render.weasy import weasyprint
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
 

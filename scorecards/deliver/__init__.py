@@ -1,0 +1,1 @@
+"""Deliver: distribution lists, composing e-mails, the outbox and sending."""

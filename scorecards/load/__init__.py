@@ -1,0 +1,1 @@
+"""Loading: company files read as YAML with positions, then validated against the schema."""

@@ -1,0 +1,219 @@
+"""Reading YAML safely, keeping where every key and value was written.
+
+Numbers are kept as the text the user typed (``0.30`` stays ``"0.30"``) so the
+amount parser can keep their precision; a duplicate key is an error, not a
+silent overwrite; aliases are expanded under a hard limit; only the safe
+YAML types are built.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scorecards.errors import InputError, Problem
+
+# libyaml's parser when PyYAML was built with it (15x faster), else the pure-Python one; both are safe.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_BYTES = 1_000_000
+MAX_NODES = 200_000
+
+Loc = tuple[Any, ...]
+
+_BOOL_TRUE = {"true", "True", "TRUE"}
+_BOOL_FALSE = {"false", "False", "FALSE"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and the position of every key and value."""
+
+    path: str
+    data: Any
+    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # found while reading, e.g. duplicate keys
+
+    def locate(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+        """1-based line and column of ``loc``, or of its nearest written ancestor."""
+        loc = tuple(loc)
+        if key and loc in self.keys:
+            return self.keys[loc]
+        while loc:
+            if loc in self.values:
+                return self.values[loc]
+            loc = loc[:-1]
+        return self.values.get((), (1, 1))
+
+    def problem(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> Problem:
+        line, col = self.locate(loc, key=key)
+        return Problem(self.path, line, col, field_path(loc), message, hint)
+
+
+def field_path(loc: Loc) -> str:
+    """('quarters', 0, 'results', 'revenue') -> 'quarters[0].results.revenue'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def load_yaml(path: Path | str, display_path: str | None = None) -> Document:
+    """Read one YAML file; raise InputError with located problems."""
+    name = display_path or str(path)
+    raw = Path(path).read_bytes()
+    return parse_yaml(raw, name)
+
+
+def parse_yaml(raw: bytes, name: str) -> Document:
+    if len(raw) > MAX_BYTES:
+        raise InputError([Problem(name, 1, 1, "", f"the file is {len(raw):,} bytes, over the limit of {MAX_BYTES:,}",
+                                  "a scorecard file is a few kilobytes; split or trim it")])
+    text = _decode(raw, name)
+    if not text.strip():
+        raise InputError([Problem(name, 1, 1, "", "the file is empty", "start from `scorecard new TICKER`")])
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        raise InputError([_yaml_problem(name, _clearer_error(text) or exc)]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - all composer errors are marked
+        raise InputError([Problem(name, 1, 1, "", f"not valid YAML: {exc}")]) from None
+    if node is None:
+        raise InputError([Problem(name, 1, 1, "", "the file holds no data", "start from `scorecard new TICKER`")])
+    builder = _Builder(name)
+    data = builder.build(node, ())
+    if builder.count > MAX_NODES:
+        raise InputError(builder.problems)
+    return Document(name, data, builder.values, builder.keys, builder.problems)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError([Problem(name, line, col, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text",
+                                  "save the file as UTF-8")]) from None
+
+
+def _clearer_error(text: str) -> yaml.MarkedYAMLError | None:
+    """The pure-Python parser's account of a syntax error: it names tabs and brackets more plainly."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        return exc
+    return None
+
+
+def _yaml_problem(name: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = " ".join(filter(None, [exc.context, exc.problem])) or "not valid YAML"
+    hint = ""
+    if "'\\t'" in message or "tab" in message.lower():
+        message, hint = "a tab character where YAML expects spaces", "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in message:
+        hint = "put quotes around text that contains ': '"
+    elif "expected <block end>" in message:
+        hint = "check the indentation of this line against the lines above"
+    return Problem(name, line, col, "", f"not valid YAML: {message}", hint)
+
+
+class _Builder:
+    """Turns a composed YAML node tree into plain data, recording positions."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.values: dict[Loc, tuple[int, int]] = {}
+        self.keys: dict[Loc, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def _mark(self, node: yaml.Node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def _problem(self, node: yaml.Node, loc: Loc, message: str, hint: str = "") -> None:
+        line, col = self._mark(node)
+        self.problems.append(Problem(self.name, line, col, field_path(loc), message, hint))
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            if self.count == MAX_NODES + 1:
+                self._problem(node, loc, f"more than {MAX_NODES:,} values after expanding aliases",
+                              "remove the anchors and aliases (& and *) that repeat data")
+            return None
+        self.values.setdefault(loc, self._mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, loc + (i,)) for i, item in enumerate(node.value)]
+        return self._scalar(node, loc)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in self._flatten(node):
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(key_node, loc, "a key must be plain text")
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                self._problem(key_node, loc + (key,), f"duplicate key '{key}' (first written on line {first})",
+                              "remove one of them; YAML would silently keep only the last")
+                continue
+            seen[key] = key_node
+            self.keys[loc + (key,)] = self._mark(key_node)
+            out[key] = self.build(value_node, loc + (key,))
+        return out
+
+    def _flatten(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Pairs of a mapping, with YAML merge keys (<<) applied; explicit keys win."""
+        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if isinstance(source, yaml.MappingNode):
+                        merged.extend(self._flatten(source))
+                continue
+            pairs.append((key_node, value_node))
+        explicit = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
+        return pairs + [(k, v) for k, v in merged if k.value not in explicit]
+
+    def _scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
+        tag, value = node.tag, node.value
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            if value in _BOOL_TRUE:
+                return True
+            if value in _BOOL_FALSE:
+                return False
+            return value  # yes/no/on/off stay text: "NO" is a ticker, not False
+        if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:str"):
+            return value
+        if tag == "tag:yaml.org,2002:timestamp":
+            if _DATE.match(value):
+                try:
+                    return dt.date.fromisoformat(value)
+                except ValueError:
+                    return value  # an impossible date: the schema reports it with its position
+            return value
+        self._problem(node, loc, f"unsupported YAML tag {tag}", "remove the tag; scorecard files hold plain data only")
+        return None

@@ -1,0 +1,317 @@
+"""The computed scorecard: immutable objects the templates, the season and the data files read.
+
+Made once per company by scorecards.compute.company; nothing here builds display strings.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from scorecards.model.amounts import Amount
+from scorecards.model.metrics import (
+    Kind,
+    Metric,
+    Outcome,
+    Revision,
+    Stance,
+)
+from scorecards.model.schema import (
+    Timing,
+    Window,
+)
+
+
+@dataclass(frozen=True)
+class Value:
+    """An amount together with what it measures, so a filter can show it."""
+
+    amount: Amount
+    kind: Kind
+    currency: str
+    derived: bool = False  # computed here, not written by the user
+
+    @property
+    def number(self) -> Decimal:
+        return self.amount.value
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    id: str
+    publisher: str
+    title: str
+    date: dt.date | None
+    url: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """What another source reports for the same figure, and how far it is from ours."""
+
+    field: str
+    value: Value
+    primary: Value | None
+    difference: Value | None
+    cite: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    metric: Metric
+    basis_label: str
+    actual: Value | None
+    consensus: Value | None
+    surprise: Value | None
+    surprise_pct: Decimal | None
+    surprise_nm: bool
+    outcome: Outcome
+    prior_year: Value | None
+    growth_yoy: Value | None
+    growth_computed: bool
+    growth_qoq: Value | None
+    change_yoy: Value | None
+    change_qoq: Value | None
+    cites: tuple[int, ...]
+    alternatives: tuple[Alternative, ...]
+    note: str | None
+    standardised_surprise: Decimal | None = None  # (actual - consensus) / std dev of the estimates (consensus files)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    metric: Metric
+    value: Value
+    growth_yoy: Value | None
+    growth_qoq: Value | None
+    change_yoy: Value | None
+    cites: tuple[int, ...]
+    alternatives: tuple[Alternative, ...]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Guide:
+    metric: Metric
+    basis_label: str
+    period: str
+    point: Value | None
+    low: Value | None
+    high: Value | None
+    midpoint: Value | None          # the point, or the middle of the range
+    consensus: Value | None
+    versus: Value | None            # midpoint - consensus
+    versus_pct: Decimal | None
+    stance: Stance
+    prior: Value | None
+    prior_low: Value | None
+    prior_high: Value | None
+    prior_midpoint: Value | None
+    revision: Revision
+    prior_year: Value | None        # the metric a year before, e.g. last year's actual capex
+    change: Value | None            # midpoint against prior_year, in percent
+    cites: tuple[int, ...]
+    alternatives: tuple[Alternative, ...]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    figures: tuple[Figure, ...]
+    kpis: tuple[Kpi, ...]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    window: Window
+    change: Value
+    cites: tuple[int, ...]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Highlight:
+    text: str
+    cites: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    speaker: str
+    role: str | None
+    text: str
+    cites: tuple[int, ...]
+    verified: bool = False  # found, as said by this speaker, in the call transcript
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    """How often a call touched a topic, counted in its transcript."""
+
+    topic: str
+    mentions: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    beat: int = 0
+    inline: int = 0
+    miss: int = 0
+    above: int = 0
+    below: int = 0
+
+    @property
+    def judged(self) -> int:
+        return self.beat + self.inline + self.miss
+
+
+@dataclass(frozen=True)
+class GuidanceCall:
+    """One period's guidance against consensus, for the verdict."""
+
+    period: str
+    guides: tuple["Guide", ...]  # the period's guidance that has a consensus
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one-line verdict, as data: headline figures by outcome, and guidance calls."""
+
+    beat: tuple[Figure, ...]
+    inline: tuple[Figure, ...]
+    miss: tuple[Figure, ...]
+    above: tuple[Figure, ...]
+    below: tuple[Figure, ...]
+    guidance: tuple[GuidanceCall, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.beat or self.inline or self.miss or self.above or self.below or self.guidance)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A figure another source reports differently: both are kept, and shown.
+
+    What the figure is, as data (the page words it in the reader's language): its metric label,
+    and the segment it belongs to or the period it guides.
+    """
+
+    label: str
+    cites: tuple[int, ...]
+    alternative: Alternative
+    segment: str | None = None
+    guidance_period: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarter:
+    period: str
+    period_end: dt.date
+    reported: dt.date | None
+    timing: Timing | None
+    figures: tuple[Figure, ...]
+    segments: tuple[Segment, ...]
+    guidance: tuple[Guide, ...]
+    kpis: tuple[Kpi, ...]
+    reaction: Reaction | None
+    highlights: tuple[Highlight, ...]
+    quotes: tuple[Quote, ...]
+    notes: tuple[Highlight, ...]
+    tally: Tally
+    verdict: Verdict
+    topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
+    transcript: str | None = None        # the transcript quotes were checked against
+
+    @property
+    def disagreements(self) -> tuple[Disagreement, ...]:
+        rows: list[Disagreement] = []
+        items: list[tuple[str | None, str | None, Figure | Kpi | Guide]] = [(None, None, f) for f in self.figures]
+        for seg in self.segments:
+            items += [(seg.name, None, f) for f in seg.figures]
+            items += [(seg.name, None, k) for k in seg.kpis]
+        items += [(None, g.period, g) for g in self.guidance]
+        items += [(None, None, k) for k in self.kpis]
+        for segment, period, item in items:
+            rows += [Disagreement(item.metric.label, item.cites, alt, segment, period) for alt in item.alternatives]
+        return tuple(rows)
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    ticker: str
+    exchange: str | None
+    sector: str
+    industry: str | None
+    currency: str
+    fiscal_year_end: str
+    accounting: str
+    names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+def headline_eps(quarter: Quarter) -> Figure | None:
+    """The EPS a track record or a season counts: adjusted where judged, else GAAP/IFRS; else any EPS shown."""
+    eps = [f for f in quarter.figures if f.metric.kind is Kind.PER_SHARE and f.metric.key.startswith("eps")]
+    judged = [f for f in eps if f.outcome is not Outcome.NONE]
+    for pool in (judged, eps):
+        for key in ("eps_adjusted", "eps_gaap"):
+            for fig in pool:
+                if fig.metric.key == key:
+                    return fig
+        if pool:
+            return pool[0]
+    return None
+
+
+def headline_revenue(quarter: Quarter) -> Figure | None:
+    return next((f for f in quarter.figures if f.metric.key == "revenue"), None)
+
+
+def headline_outcome(quarter: Quarter) -> Outcome:
+    """A quarter's result for a track record: its EPS outcome, else its revenue outcome."""
+    for fig in (headline_eps(quarter), headline_revenue(quarter)):
+        if fig is not None and fig.outcome is not Outcome.NONE:
+            return fig.outcome
+    return Outcome.NONE
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """The trend over the quarters in the file: beat streak and beat rate (EPS, else revenue)."""
+
+    streak: int          # consecutive latest quarters that beat
+    beats: int
+    judged: int          # quarters with a consensus to judge against
+
+    @property
+    def rate(self) -> Decimal | None:
+        return None if self.judged == 0 else Decimal(self.beats) / Decimal(self.judged) * 100
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    slug: str
+    company: Company
+    quarters: tuple[Quarter, ...]
+    citations: tuple[Citation, ...]
+    data_date: dt.date | None
+
+    @property
+    def latest(self) -> Quarter | None:
+        return self.quarters[0] if self.quarters else None
+
+    @property
+    def track_record(self) -> TrackRecord:
+        outcomes = [headline_outcome(q) for q in self.quarters]
+        judged = [o for o in outcomes if o is not Outcome.NONE]
+        streak = 0
+        for o in judged:
+            if o is not Outcome.BEAT:
+                break
+            streak += 1
+        return TrackRecord(streak, sum(1 for o in judged if o is Outcome.BEAT), len(judged))

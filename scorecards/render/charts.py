@@ -1,0 +1,297 @@
+"""Chart geometry for the SVG macros in templates/charts.html.
+
+Charts are drawn by small Jinja macros as inline SVG (the same in HTML and
+PDF, text kept as real text); this module only works out scales and positions.
+Labels are formatted by the template filters like every other figure.
+
+>>> axis = Axis.fit([Decimal("2.5"), Decimal("21.5")], 0, 200, include_zero=True)
+>>> [int(t) for t in axis.ticks]
+[0, 5, 10, 15, 20, 25]
+>>> axis.x(Decimal("0")), axis.x(Decimal("10"))
+(0.0, 80.0)
+>>> [int(t) for t in Axis.fit([Decimal("-1.0"), Decimal("21.5")], 0, 200, include_zero=True).ticks]
+[-5, 0, 5, 10, 15, 20, 25]
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import ClassVar
+
+from scorecards.model.metrics import Kind, Outcome, Stance
+from scorecards.model.scorecard import Figure, Guide, Scorecard, Value
+
+WIDTH = 680  # px: the content width of an A4 page at 96 dpi, less margins
+NARROW_EM = 0.62  # Inter's widest digit; most Latin glyphs are narrower, so widths are overestimated
+WIDE_EM = 1.0  # a Chinese or Japanese character (Noto Sans CJK) is a full em
+
+
+def text_width(text: str, size: float = 10) -> float:
+    """An upper estimate of a chart text's width in px, without the font (the page is laid out later, by WeasyPrint).
+
+    >>> text_width("prior year $91.5B")  # Inter draws it 80.9 px wide
+    105.4
+    >>> text_width("上年 ¥3.71T")
+    63.4
+    """
+    ems = sum(WIDE_EM if unicodedata.east_asian_width(c) in ("W", "F") else NARROW_EM for c in text)
+    return round(ems * size, 1)
+
+
+def _nice_step(span: Decimal, count: int) -> Decimal:
+    raw = span / count
+    exponent = raw.adjusted()
+    base = Decimal(1).scaleb(exponent)
+    for factor in (1, 2, 2.5, 5, 10):
+        step = base * Decimal(str(factor))
+        if step >= raw:
+            return step
+    return base * 10  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Axis:
+    lo: Decimal
+    hi: Decimal
+    ticks: tuple[Decimal, ...]
+    start: float
+    end: float
+
+    @classmethod
+    def fit(cls, values: Iterable[Decimal], start: float, end: float, *, include_zero: bool = False,
+            count: int = 5) -> "Axis":
+        vals = [v for v in values if v is not None]
+        if include_zero:
+            vals.append(Decimal(0))
+        lo, hi = (min(vals), max(vals)) if vals else (Decimal(0), Decimal(1))
+        if lo == hi:
+            pad = abs(lo) / 10 or Decimal(1)
+            lo, hi = lo - pad, hi + pad
+        step = _nice_step(hi - lo, count)
+        lo = (lo / step).to_integral_value(ROUND_FLOOR) * step
+        hi = (hi / step).to_integral_value(ROUND_CEILING) * step
+        ticks = []
+        tick = lo
+        while tick <= hi:
+            ticks.append(tick.normalize() if tick != 0 else Decimal(0))
+            tick += step
+        return cls(lo, hi, tuple(ticks), start, end)
+
+    def x(self, value: Decimal) -> float:
+        """Position of ``value`` between start and end, rounded for stable SVG."""
+        share = (value - self.lo) / (self.hi - self.lo)
+        return round(self.start + float(share) * (self.end - self.start), 1)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: Decimal | None     # None: not meaningful (NM) or not available
+    outcome: Outcome
+    x0: float
+    x1: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    axis: Axis
+    bars: tuple[Bar, ...]
+    zero: float
+    of: int = 0  # how many companies the chart could show (it shows the largest surprises when there are many)
+    label_x: float = 112  # where the company labels end, left of the plot
+
+    @property
+    def height(self) -> int:
+        return 34 + 20 * len(self.bars)
+
+
+VALUE_LABEL_ROOM = 62  # px for '▼ −17.7%' left of a negative bar
+
+
+def surprise_bars(rows: Sequence[tuple[str, Figure | None]], left: float = 120, right: float = WIDTH - 70) -> BarChart | None:
+    """Horizontal bars of surprise % from zero, one per company (label, figure)."""
+    shown = [(label, fig) for label, fig in rows if fig is not None and fig.outcome is not Outcome.NONE]
+    if not shown:
+        return None
+    values = [f.surprise_pct for _, f in shown if f.surprise_pct is not None]
+    # a negative bar's value label sits left of the bar: keep room for it between the company labels and the plot
+    axis = Axis.fit(values, left + (VALUE_LABEL_ROOM if any(v < 0 for v in values) else 0), right, include_zero=True)
+    zero = axis.x(Decimal(0))
+    bars = []
+    for label, fig in shown:
+        if fig.surprise_pct is None:
+            bars.append(Bar(label, None, fig.outcome, zero, zero))
+        else:
+            x = axis.x(fig.surprise_pct)
+            bars.append(Bar(label, fig.surprise_pct, fig.outcome, min(zero, x), max(zero, x)))
+    return BarChart(axis, tuple(bars), zero, label_x=left - 8)
+
+
+MAX_BARS = 30
+CAPEX_MAX_BARS = 20  # two bars each: twenty fit on a page with their heading
+
+
+def season_surprise(rows: Iterable, attribute: str, limit: int = MAX_BARS) -> BarChart | None:
+    """Surprise % bars for a season's companies ('eps' or 'revenue'); past ``limit`` companies, the largest surprises."""
+    judged = [(r.card.company.ticker, getattr(r, attribute)) for r in rows]
+    judged = [(label, fig) for label, fig in judged if fig is not None and fig.outcome is not Outcome.NONE]
+    shown = judged
+    if len(judged) > limit:
+        largest = sorted(range(len(judged)), key=lambda i: abs(judged[i][1].surprise_pct or 0), reverse=True)[:limit]
+        shown = [judged[i] for i in sorted(largest)]
+    chart = surprise_bars(shown)
+    return None if chart is None else replace(chart, of=len(judged))
+
+
+@dataclass(frozen=True)
+class Dot:
+    period: str
+    x: float
+    actual: Value | None
+    consensus: Value | None
+    y_actual: float | None
+    y_consensus: float | None
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class DotChart:
+    title: str
+    axis: Axis  # vertical: start is the bottom, end the top
+    dots: tuple[Dot, ...]
+    width: int
+    height: int
+    unit: str  # currency code for money, '%' for percentages, '' otherwise
+
+
+def history_dots(card: Scorecard, key: str, title: str, width: int = 330, height: int = 124) -> DotChart | None:
+    """Actual (coloured mark) against consensus (hollow dot) for each quarter in the file, oldest first."""
+    pairs = []
+    for quarter in reversed(card.quarters):
+        fig = next((f for f in quarter.figures if f.metric.key == key), None)
+        if fig is not None and (fig.actual is not None or fig.consensus is not None):
+            pairs.append((quarter.period, fig))
+    if not pairs or not any(f.consensus is not None and f.actual is not None for _, f in pairs):
+        return None
+    values = [v.number for _, f in pairs for v in (f.actual, f.consensus) if v is not None]
+    axis = Axis.fit(values, height - 26, 24, count=3)
+    left, right = 56, width - 14
+    step = (right - left) / len(pairs)
+    dots = []
+    for i, (period, fig) in enumerate(pairs):
+        x = round(left + step * (i + 0.5), 1)
+        dots.append(Dot(period, x, fig.actual, fig.consensus,
+                        axis.x(fig.actual.number) if fig.actual else None,
+                        axis.x(fig.consensus.number) if fig.consensus else None, fig.outcome))
+    first = pairs[0][1]
+    unit = {Kind.MONEY: first.actual.currency if first.actual else "", Kind.PER_SHARE: "",
+            Kind.PERCENT: "%"}.get(first.metric.kind, "")
+    if first.metric.kind is Kind.PER_SHARE:
+        unit = (first.actual or first.consensus).currency
+    return DotChart(title, axis, tuple(dots), width, height, unit)
+
+
+@dataclass(frozen=True)
+class RangeRow:
+    guide: Guide
+    axis: Axis
+    x_low: float | None
+    x_high: float | None
+    x_mid: float
+    x_consensus: float
+    stance: Stance
+    label: str  # the stance as the chart says it, at the right end of the row
+
+
+@dataclass(frozen=True)
+class RangeChart:
+    rows: tuple[RangeRow, ...]
+    TOP: ClassVar[int] = 26  # the chart's title above the rows
+
+    @property
+    def height(self) -> int:
+        return self.TOP + 6 + 44 * len(self.rows)
+
+
+def guidance_ranges(guides: Iterable[Guide], label: Callable[[Stance], str] = lambda stance: stance.value,
+                    left: float = 190, right: float = WIDTH - 90) -> RangeChart | None:
+    """One row per guidance item with a consensus: the range as a bar, the consensus as a tick, and the stance
+    (``label``: its text in the page's language) at the right end, where the plot stops short of it."""
+    usable = [g for g in guides if g.midpoint is not None and g.consensus is not None]
+    labels = [str(label(g.stance)).strip() for g in usable]
+    right = min(right, WIDTH - max((text_width(t) for t in labels), default=0) - 16)  # 5: half a diamond
+    rows = []
+    for guide, text in zip(usable, labels):
+        values = [v.number for v in (guide.low, guide.high, guide.midpoint, guide.consensus) if v is not None]
+        axis = Axis.fit(values, left, right, count=4)
+        rows.append(RangeRow(guide, axis, axis.x(guide.low.number) if guide.low else None,
+                             axis.x(guide.high.number) if guide.high else None, axis.x(guide.midpoint.number),
+                             axis.x(guide.consensus.number), guide.stance, text))
+    return RangeChart(tuple(rows)) if rows else None
+
+
+@dataclass(frozen=True)
+class CapexBar:
+    label: str
+    plan: Value
+    prior_year: Value | None
+    consensus: Value | None
+    low: Value | None
+    high: Value | None
+    x_plan: float
+    x_prior: float | None
+    x_consensus: float | None
+    x_low: float | None
+    x_high: float | None
+
+    def prior_label_x(self, text: str, gap: float = 5) -> float:
+        """Where the prior-year label starts: just after the prior-year bar, or just past the consensus line when
+        the line would cross the label there (the line is 3 px wide and drawn across both bars)."""
+        start = self.x_prior + gap
+        if self.x_consensus is not None and start - gap <= self.x_consensus <= start + text_width(text) + gap:
+            return self.x_consensus + gap
+        return start
+
+
+@dataclass(frozen=True)
+class CapexChart:
+    axis: Axis
+    bars: tuple[CapexBar, ...]
+    currency: str
+    of: int = 0  # how many companies have a plan (the chart shows the largest when there are many)
+
+    @property
+    def height(self) -> int:
+        return 40 + 34 * len(self.bars)
+
+
+def capex_bars(rows: Iterable, left: float = 120, right: float = WIDTH - 110) -> CapexChart | None:
+    """Capex plan (bar, with its range) against the prior year (thin bar) and consensus (tick), one currency."""
+    usable = [r for r in rows if r.plan is not None]
+    currencies = {r.plan.currency for r in usable}
+    if not usable or len(currencies) != 1:
+        usable = [r for r in usable if r.plan.currency == "USD"]
+        currencies = {"USD"} if usable else set()
+    if not usable:
+        return None
+    total = len(usable)
+    if total > CAPEX_MAX_BARS:
+        usable = sorted(usable, key=lambda r: r.plan.number, reverse=True)[:CAPEX_MAX_BARS]
+    factor = {r.card.company.ticker: (r.rate or Decimal(1)) for r in usable}
+    values = []
+    for r in usable:
+        values += [v.number for v in (r.plan, r.prior_year, r.consensus) if v is not None]
+        values += [v.number * factor[r.card.company.ticker] for v in (r.guide.low, r.guide.high) if v is not None]
+    axis = Axis.fit(values, left, right, include_zero=True, count=4)
+    bars = []
+    for r in usable:
+        f = factor[r.card.company.ticker]
+        low = r.guide.low.number * f if r.guide.low else None
+        high = r.guide.high.number * f if r.guide.high else None
+        bars.append(CapexBar(r.card.company.ticker, r.plan, r.prior_year, r.consensus, r.guide.low, r.guide.high,
+                             axis.x(r.plan.number), axis.x(r.prior_year.number) if r.prior_year else None,
+                             axis.x(r.consensus.number) if r.consensus else None,
+                             axis.x(low) if low is not None else None, axis.x(high) if high is not None else None))
+    return CapexChart(axis, tuple(bars), currencies.pop(), total)

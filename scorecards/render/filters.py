@@ -1,0 +1,455 @@
+"""Formatting for templates: every display string is made here, in one place, in the reader's language.
+
+Each filter that shows words or numbers takes the reader's ``lang`` (English by default);
+``filters_for(lang)`` binds it for a template environment. Words come from the gettext
+catalogues (whole sentences with placeholders, so that Chinese can order them naturally),
+numbers and dates from Babel.
+
+>>> from decimal import Decimal
+>>> from scorecards.model.amounts import parse_amount
+>>> from scorecards.model.scorecard import Value
+>>> from scorecards.model.metrics import Kind
+>>> amount(Value(parse_amount("213.39B"), Kind.MONEY, "USD"))
+'$213.39B'
+>>> amount(Value(parse_amount("0.30"), Kind.PER_SHARE, "USD"))
+'$0.30'
+>>> amount(Value(parse_amount("-7.4pp"), Kind.PERCENT, "USD"), signed=True)
+'−7.4 pp'
+"""
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache, partial
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
+from markupsafe import Markup
+
+from scorecards.i18n import ENGLISH, N_, Language
+from scorecards.model.amounts import SCALES, Unit
+from scorecards.model.metrics import Basis, Direction, Kind, Outcome, Revision, Stance
+from scorecards.model.scorecard import Company, Figure, Guide, Quarter, Value, Verdict
+
+MINUS = "\u2212"
+DERIVED_PLACES = 1  # places shown for percentages this tool computes (surprise %, growth)
+
+
+def number(value: Decimal, places: int | None = None, *, signed: bool = False, lang: Language = ENGLISH) -> str:
+    """Group digits; keep exactly ``places`` decimals (default: as many as the Decimal has)."""
+    exponent = value.as_tuple().exponent
+    given = places
+    if places is None:
+        places = max(0, -exponent) if isinstance(exponent, int) else 0
+    with localcontext() as context:  # enough digits for any value (a surprise over a consensus of almost nothing)
+        context.prec = max(context.prec, value.adjusted() + places + 2)
+        if given is not None:
+            value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        text = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
+    if value < 0 and any(c not in "0.," for c in text):
+        return MINUS + text
+    if signed and value > 0:
+        return "+" + text
+    return text
+
+
+@lru_cache(maxsize=None)
+def _grouping(places: int) -> NumberPattern:
+    """Babel's pattern for grouped digits with ``places`` decimals, parsed once (format_decimal parses it per call)."""
+    return parse_pattern("#,##0" + ("." + "0" * places if places else ""))
+
+
+def currency_symbol(code: str, lang: Language = ENGLISH) -> str:
+    symbol = get_currency_symbol(code, locale=lang.babel_locale)
+    return symbol if symbol != code else code + " "
+
+
+def currency(code: str, *, lang: Language = ENGLISH) -> str:
+    """The reporting currency as a reader names it: 'USD' in English, '美元' in Chinese."""
+    if lang.myriads is None:
+        return code
+    return get_currency_name(code, locale=lang.babel_locale)
+
+
+def myriad(value: Decimal, units: tuple[tuple[int, str], ...]) -> tuple[Decimal, str]:
+    """The largest myriad unit ``value`` reaches, and the value in it, every digit kept.
+
+    >>> myriad(Decimal("777.7").scaleb(6), ((12, "兆"), (8, "億"), (4, "萬")))
+    (Decimal('7.777'), '億')
+    >>> myriad(Decimal("515.0").scaleb(9), ((12, "兆"), (8, "億"), (4, "萬")))
+    (Decimal('5150'), '億')
+    """
+    for power, word in units:
+        if abs(value) >= Decimal(1).scaleb(power):
+            return value.scaleb(-power), word
+    return value, ""
+
+
+QUALIFIERS = {
+    "~": lambda lang: lang.pgettext("approximately", "~%(amount)s"),
+    ">": lambda lang: lang.pgettext("more than", "> %(amount)s"),
+    "<": lambda lang: lang.pgettext("less than", "< %(amount)s"),
+}
+
+
+def amount(value: Value | None, signed: bool = False, *, lang: Language = ENGLISH) -> str:
+    """An amount as written: '$213.39B', '¥515.0B', '$0.30', '35.9%', '−7.4 pp', '2.5×'; '2,133.9億美元' in Chinese."""
+    if value is None:
+        return "—"
+    a = value.amount
+    units = lang.myriads
+    mantissa, word = a.mantissa, a.scale
+    if units is not None and a.unit is Unit.PLAIN:
+        mantissa, word = myriad(a.mantissa.scaleb(SCALES[a.scale]), units)
+    if value.derived and a.unit is Unit.PERCENT:
+        digits = number(mantissa, DERIVED_PLACES, signed=signed, lang=lang)
+    else:
+        digits = number(mantissa, signed=signed, lang=lang)
+    sign = ""
+    if digits[0] in (MINUS, "+"):
+        sign, digits = digits[0], digits[1:]
+    if a.unit is Unit.PERCENT:
+        body = f"{digits}%"
+    elif a.unit is Unit.POINTS:
+        if a.scale == "bp":
+            body = lang.pgettext("basis points", "%(number)s bp") % {"number": digits}
+        else:
+            body = lang.pgettext("percentage points", "%(number)s pp") % {"number": digits}
+    elif a.unit is Unit.MULTIPLE:
+        body = lang.pgettext("a multiple", "%(number)s×") % {"number": digits}
+    elif value.kind in (Kind.MONEY, Kind.PER_SHARE):
+        if units is not None:
+            body = f"{digits}{word}{currency(value.currency, lang=lang)}"
+        else:
+            body = f"{currency_symbol(value.currency, lang)}{digits}{word}"
+    else:
+        body = f"{digits}{word}"
+    body = sign + body
+    if a.qualifier in QUALIFIERS:
+        body = QUALIFIERS[a.qualifier](lang) % {"amount": body}
+    return body
+
+
+def percent(value: Decimal | None, signed: bool = True, places: int = DERIVED_PLACES, *,
+            lang: Language = ENGLISH) -> str:
+    """A computed percentage such as a surprise: '+21.5%'; '—' when there is none."""
+    if value is None:
+        return "—"
+    return number(value, places, signed=signed, lang=lang) + "%"
+
+
+OUTCOME_WORDS = {
+    Outcome.BEAT: ("▲", N_("Beat")), Outcome.INLINE: ("●", N_("In line")), Outcome.MISS: ("▼", N_("Miss")),
+    Outcome.ABOVE: ("△", N_("Above")), Outcome.BELOW: ("▽", N_("Below")), Outcome.NONE: ("", "—"),
+}
+STANCE_WORDS = {
+    Stance.POSITIVE: ("▲", N_("Above consensus")), Stance.INLINE: ("●", N_("In line")),
+    Stance.NEGATIVE: ("▼", N_("Below consensus")), Stance.ABOVE: ("△", N_("Above consensus")),
+    Stance.BELOW: ("▽", N_("Below consensus")), Stance.NONE: ("", "—"),
+}
+REVISION_WORDS = {
+    Revision.RAISED: ("▲", N_("Raised")), Revision.MAINTAINED: ("●", N_("Maintained")),
+    Revision.LOWERED: ("▼", N_("Lowered")), Revision.NONE: ("", "—"),
+}
+WINDOW_WORDS = {
+    "after-hours": N_("after hours"), "pre-market": N_("pre-market"), "1-day": N_("over one day"),
+    "2-day": N_("over two days around the report"), "since-report": N_("since the report"),
+    "from-recent-high": N_("from its recent high"),
+}
+TIMING_WORDS = {"before-open": N_("before the open"), "during-market": N_("during trading"),
+                "after-close": N_("after the close")}
+# The fields of a figure another source reports differently ("Where sources differ").
+FIELD_WORDS = {"actual": N_("actual"), "consensus": N_("consensus"), "prior_year": N_("prior year"),
+               "value": N_("value")}
+# Words made in the code rather than written in the templates: basis labels (compute.py), the
+# accounting standards, the season's overall group (season.py) and the GICS sectors (schema.py).
+LABELS = (N_("GAAP"), N_("IFRS"), N_("US GAAP"), N_("Non-GAAP"), N_("Adjusted"), N_("Operating"), N_("Not stated"),
+          N_("All companies"), N_("Communication Services"), N_("Consumer Discretionary"), N_("Consumer Staples"),
+          N_("Energy"), N_("Financials"), N_("Health Care"), N_("Industrials"), N_("Information Technology"),
+          N_("Materials"), N_("Real Estate"), N_("Utilities"))
+
+
+def outcome_symbol(value: Outcome | Stance | Revision) -> str:
+    return _words(value)[0]
+
+
+def outcome_word(value: Outcome | Stance | Revision, *, lang: Language = ENGLISH) -> str:
+    word = _words(value)[1]
+    return word if word == "—" else lang.gettext(word)
+
+
+def _words(value: Outcome | Stance | Revision) -> tuple[str, str]:
+    if isinstance(value, Outcome):
+        return OUTCOME_WORDS[value]
+    if isinstance(value, Stance):
+        return STANCE_WORDS[value]
+    return REVISION_WORDS[value]
+
+
+def label(text: str, *, lang: Language = ENGLISH) -> str:
+    """A label the tool knows (a metric, a basis, a sector) in the reader's language; other text as written."""
+    return lang.gettext(text) if text else text
+
+
+def date(value: dt.date | None, missing: str = "—", *, lang: Language = ENGLISH) -> str:
+    """'5 Feb 2026' in English, '2026年2月5日' in Chinese; ``missing`` when unknown."""
+    if value is None:
+        return missing
+    if lang.tag == "en":
+        return f"{value.day} {value:%b %Y}"
+    return format_date(value, "long", locale=lang.babel_locale)
+
+
+def window(value: Any, *, lang: Language = ENGLISH) -> str:
+    return lang.gettext(WINDOW_WORDS[getattr(value, "value", value)])
+
+
+def timing(value: Any, *, lang: Language = ENGLISH) -> str:
+    return lang.gettext(TIMING_WORDS[getattr(value, "value", value)])
+
+
+def field_name(name: str, *, lang: Language = ENGLISH) -> str:
+    return lang.gettext(FIELD_WORDS.get(name, name.replace("_", " ")))
+
+
+def period(text: str, *, lang: Language = ENGLISH) -> str:
+    """A fiscal period in the reader's words: 'Q4 FY2025'; '2025財年第四季' in Chinese; other text as written."""
+    match = re.fullmatch(r"(?:(Q[1-4]|H[12]) )?FY(\d{4})", text)
+    if not match:
+        return text
+    part, year = match.groups()
+    messages = {
+        "Q1": lang.gettext("Q1 FY%(year)s"), "Q2": lang.gettext("Q2 FY%(year)s"),
+        "Q3": lang.gettext("Q3 FY%(year)s"), "Q4": lang.gettext("Q4 FY%(year)s"),
+        "H1": lang.gettext("H1 FY%(year)s"), "H2": lang.gettext("H2 FY%(year)s"), None: lang.gettext("FY%(year)s"),
+    }
+    return messages[part] % {"year": year}
+
+
+def season_label(value: Any, *, lang: Language = ENGLISH) -> str:
+    """A calendar quarter's reporting season: 'Q4 2025 season' (anything with ``year`` and ``quarter``)."""
+    messages = {1: lang.gettext("Q1 %(year)s season"), 2: lang.gettext("Q2 %(year)s season"),
+                3: lang.gettext("Q3 %(year)s season"), 4: lang.gettext("Q4 %(year)s season")}
+    return messages[value.quarter] % {"year": value.year}
+
+
+def company_name(company: Company, *, lang: Language = ENGLISH) -> str:
+    """The company's name in the reader's language where the file gives one, else its registered name."""
+    return company.names.get(lang.tag) or company.name
+
+
+def metric_name(fig: Figure | Guide, *, lang: Language = ENGLISH) -> str:
+    """The label a verdict uses: 'revenue', 'EPS (non-GAAP)'."""
+    text = lang.gettext(fig.metric.label.replace(" (diluted)", ""))
+    if not text[:2].isupper():
+        text = text[0].lower() + text[1:]
+    if fig.metric.kind is Kind.PER_SHARE or fig.metric.basis is Basis.ADJUSTED:
+        basis = lang.gettext(fig.basis_label)
+        basis = basis if basis.isupper() else basis[0].lower() + basis[1:]
+        text = lang.pgettext("a metric and its basis", "%(metric)s (%(basis)s)") % {"metric": text, "basis": basis}
+    return text
+
+
+def join_words(words: list[str], *, lang: Language = ENGLISH) -> str:
+    """['a'] -> 'a'; ['a', 'b', 'c'] -> 'a, b and c'."""
+    if len(words) <= 1:
+        return "".join(words)
+    first = lang.pgettext("between the items of a list", ", ").join(words[:-1])
+    return lang.gettext("%(first)s and %(last)s") % {"first": first, "last": words[-1]}
+
+
+def verdict(quarter: Quarter, *, lang: Language = ENGLISH) -> str:
+    """'Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus'."""
+    v: Verdict = quarter.verdict
+
+    def names(figures) -> str:
+        return join_words([metric_name(f, lang=lang) for f in figures], lang=lang)
+
+    parts: list[str] = []
+    for figures, message in ((v.beat, lang.gettext("beat on %(metrics)s")),
+                             (v.inline, lang.gettext("in line on %(metrics)s")),
+                             (v.miss, lang.gettext("missed on %(metrics)s")),
+                             (v.above, lang.gettext("%(metrics)s above consensus")),
+                             (v.below, lang.gettext("%(metrics)s below consensus"))):
+        if figures:
+            parts.append(message % {"metrics": names(figures)})
+    for call in v.guidance:
+        when = period(call.period, lang=lang)
+        judged = [g for g in call.guides if g.metric.direction is not Direction.NEUTRAL]
+        stances = {_side(g.stance) for g in judged}
+        if len(stances) == 1:
+            messages = {"above": lang.gettext("%(period)s guidance above consensus"),
+                        "inline": lang.gettext("%(period)s guidance in line with consensus"),
+                        "below": lang.gettext("%(period)s guidance below consensus")}
+            parts.append(messages[stances.pop()] % {"period": when})
+        elif judged:
+            short = {"above": lang.gettext("%(metric)s above"), "inline": lang.gettext("%(metric)s in line"),
+                     "below": lang.gettext("%(metric)s below")}
+            detail = join_words([short[_side(g.stance)] % {"metric": metric_name(g, lang=lang)} for g in judged],
+                                lang=lang)
+            parts.append(lang.gettext("%(period)s guidance mixed (%(detail)s)") % {"period": when, "detail": detail})
+        for guide in call.guides:
+            if guide.metric.direction is Direction.NEUTRAL:
+                messages = {"above": lang.gettext("%(period)s %(metric)s guidance above consensus"),
+                            "inline": lang.gettext("%(period)s %(metric)s guidance in line with consensus"),
+                            "below": lang.gettext("%(period)s %(metric)s guidance below consensus")}
+                parts.append(messages[_side(guide.stance)] % {"period": when, "metric": metric_name(guide, lang=lang)})
+    if not parts:
+        return lang.gettext("No figures against consensus in the sources")
+    text = lang.pgettext("between the clauses of a verdict", "; ").join(parts)
+    return text[0].upper() + text[1:]
+
+
+def headline_result(fig: Figure, *, lang: Language = ENGLISH) -> str:
+    """A figure and its result, for an e-mail subject: 'revenue beat', 'capex above consensus'."""
+    messages = {Outcome.BEAT: lang.gettext("%(metric)s beat"), Outcome.INLINE: lang.gettext("%(metric)s in line"),
+                Outcome.MISS: lang.gettext("%(metric)s miss"),
+                Outcome.ABOVE: lang.gettext("%(metric)s above consensus"),
+                Outcome.BELOW: lang.gettext("%(metric)s below consensus")}
+    return messages[fig.outcome] % {"metric": metric_name(fig, lang=lang)}
+
+
+def _side(value: Stance) -> str:
+    if value is Stance.INLINE:
+        return "inline"
+    return "above" if value in (Stance.POSITIVE, Stance.ABOVE) else "below"
+
+
+def move(value: Value, *, lang: Language = ENGLISH) -> str:
+    """A price move in words: 'up 10.5%', 'down more than 10%', 'down about 4%'."""
+    a = value.amount
+    if a.mantissa == 0:
+        return lang.gettext("unchanged")
+    size = number(abs(a.mantissa), lang=lang) + "%"
+    up = a.mantissa > 0
+    if a.qualifier == "~":
+        message = lang.gettext("up about %(size)s") if up else lang.gettext("down about %(size)s")
+    elif (a.qualifier == ">" and up) or (a.qualifier == "<" and not up):
+        message = lang.gettext("up more than %(size)s") if up else lang.gettext("down more than %(size)s")
+    elif a.qualifier:
+        message = lang.gettext("up less than %(size)s") if up else lang.gettext("down less than %(size)s")
+    else:
+        message = lang.gettext("up %(size)s") if up else lang.gettext("down %(size)s")
+    return message % {"size": size}
+
+
+TICK_SCALES = ((12, "T"), (9, "B"), (6, "M"), (3, "K"))
+
+
+def tick(value: Decimal, unit: str = "", *, lang: Language = ENGLISH) -> str:
+    """An axis label: '20%', '$200B', '$1.5', '8M'; '2,000億' in Chinese (the currency is in the chart's labels)."""
+    if unit == "%":
+        return number(value.normalize() if value != 0 else Decimal(0), lang=lang) + "%"
+    suffix = ""
+    scales = lang.myriads or TICK_SCALES
+    for exponent, word in scales:
+        if abs(value) >= Decimal(1).scaleb(exponent):
+            value, suffix = value.scaleb(-exponent), word
+            break
+    value = value.normalize() if value != 0 else Decimal(0)
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    text = number(value, lang=lang)
+    symbol = currency_symbol(unit, lang) if len(unit) == 3 and lang.myriads is None else ""
+    return f"{MINUS if text.startswith(MINUS) else ''}{symbol}{text.lstrip(MINUS)}{suffix}"
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """Pad to a width in columns of a fixed-width font, where a Chinese character takes two (plain-text tables)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in str(text))
+    space = " " * max(0, width - columns)
+    return space + str(text) if right else str(text) + space
+
+
+def outcome_class(value: Outcome | Stance | Revision) -> str:
+    """CSS class: good, bad, even or neutral (colour is never the only signal)."""
+    good = {Outcome.BEAT, Stance.POSITIVE, Revision.RAISED}
+    bad = {Outcome.MISS, Stance.NEGATIVE, Revision.LOWERED}
+    even = {Outcome.INLINE, Stance.INLINE, Revision.MAINTAINED}
+    if value in good:
+        return "good"
+    if value in bad:
+        return "bad"
+    if value in even:
+        return "even"
+    return "neutral"
+
+
+def deviations(value: Decimal | None, *, lang: Language = ENGLISH) -> str:
+    """A standardised surprise, in standard deviations of the estimates: '+1.9 SD'; '—' when there is none."""
+    if value is None:
+        return "—"
+    return lang.gettext("%(value)s SD") % {"value": number(value, DERIVED_PLACES, signed=True, lang=lang)}
+
+
+def page_counter(*, lang: Language = ENGLISH) -> Markup:
+    """'Page N of M' for the PDF's running footer, as a CSS ``content`` value with the page counters."""
+    message = lang.gettext("Page %(page)s of %(pages)s")
+    counters = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+    parts: list[str] = []
+    rest = message
+    while rest:
+        at = min(((rest.find(p), p) for p in counters if p in rest), default=(-1, ""))
+        if at[0] < 0:
+            parts.append(_css_string(rest))
+            break
+        if at[0] > 0:
+            parts.append(_css_string(rest[:at[0]]))
+        parts.append(counters[at[1]])
+        rest = rest[at[0] + len(at[1]):]
+    return Markup(" ".join(parts))
+
+
+def fonts(default: str, svg: bool = False, *, lang: Language = ENGLISH) -> Markup:
+    """CSS font families for text the page's :lang() rules do not reach (running headers, SVG charts).
+
+    ``default`` (the template's own list) for a language without a CJK face; else Inter for Latin
+    letters and digits, then the language's CJK face, so Chinese takes its own glyph forms. In
+    ``svg``, names unquoted: WeasyPrint's SVG renderer does not read quoted names in a list.
+    """
+    if lang.cjk_font is None:
+        return Markup(default)
+    if svg:
+        return Markup(f"Inter, {lang.cjk_font}, sans-serif")
+    return Markup(f'"Inter", "{lang.cjk_font}", sans-serif')
+
+
+def _css_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace("\n", "\\A ")
+    return f'"{escaped}"'
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "amount": amount,
+    "percent": percent,
+    "outcome_symbol": outcome_symbol,
+    "outcome_word": outcome_word,
+    "outcome_class": outcome_class,
+    "date": date,
+    "window": window,
+    "timing": timing,
+    "verdict": verdict,
+    "metric_name": metric_name,
+    "move": move,
+    "deviations": deviations,
+    "tick": tick,
+    "label": label,
+    "period": period,
+    "season_label": season_label,
+    "company_name": company_name,
+    "currency": currency,
+    "field_name": field_name,
+    "headline_result": headline_result,
+    "pad": pad,
+}
+
+
+def filters_for(lang: Language) -> dict[str, Callable[..., Any]]:
+    """FILTERS with the reader's language bound to every filter that takes one."""
+    return {name: partial(f, lang=lang) if "lang" in inspect.signature(f).parameters else f
+            for name, f in FILTERS.items()}

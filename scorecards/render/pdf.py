@@ -1,0 +1,344 @@
+"""PDF rendering with WeasyPrint, in a pool of long-lived worker processes.
+
+WeasyPrint is imported only here (through scorecards/weasy.py), and only by the
+fork server the workers are forked from (or when rendering in-process), so
+commands that render nothing never pay for it. Each worker keeps its own font
+configuration. WeasyPrint may read only files inside the allowed asset folders:
+nothing else on disk and nothing from the network.
+"""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import sys
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from scorecards.build.writer import write_atomic
+from scorecards.errors import BuildError
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    slug: str
+    html: str
+    target: Path
+    variant: str | None = None  # "pdf/a-3u", "pdf/ua-1"
+    tags: bool = True
+
+
+_state: dict[str, object] = {}
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
+
+    class RestrictedFetcher(URLFetcher):
+        """Allows file: URLs inside the asset folders; refuses everything else."""
+
+        def __init__(self, roots: list[Path]):
+            super().__init__(allowed_protocols={"file"})
+            self.roots = [r.resolve() for r in roots]
+
+        def fetch(self, url: str, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme != "file":
+                raise ValueError(f"refused to fetch {url}: only bundled assets may be used")
+            path = Path(unquote(parsed.path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                raise ValueError(f"refused to read {path}: outside the templates' assets folder")
+            return super().fetch(url, headers)
+
+    return RestrictedFetcher
+
+
+def init_worker(roots: list[Path], base_url: str) -> None:
+    """Load WeasyPrint once per process."""
+    import logging
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    from scorecards.render.weasy import load_weasyprint
+
+    weasyprint = load_weasyprint()
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    _state["weasyprint"] = weasyprint
+    _state["fonts"] = FontConfiguration()
+    _state["fetcher"] = _fetcher_class()(roots)
+    _state["base_url"] = base_url
+
+
+def render_pdf(job: PdfJob) -> tuple[str, str | None]:
+    """Render one PDF; returns (slug, error message or None)."""
+    weasyprint = _state["weasyprint"]
+    try:
+        document = weasyprint.HTML(string=job.html, base_url=_state["base_url"],  # type: ignore[attr-defined]
+                                   url_fetcher=_state["fetcher"])
+        data = document.write_pdf(font_config=_state["fonts"], pdf_variant=job.variant, pdf_tags=job.tags,
+                                  uncompressed_pdf=False)
+        write_atomic(job.target, data)
+        if os.environ.get("SCORECARD_MEMORY_TRACE"):
+            _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.slug)
+    except BuildError as exc:
+        return job.slug, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a renderer failure is reported per company, never a traceback
+        return job.slug, f"{job.target}: PDF rendering failed: {type(exc).__name__}: {exc}"
+    return job.slug, None
+
+
+def _trace_memory(path: str, slug: str) -> None:
+    """Append this worker's resident memory (kB) after a job: the benchmark checks it stays flat."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        rss = next((line.split()[1] for line in status if line.startswith("VmRSS:")), "0")
+    with open(path, "a", encoding="ascii") as trace:
+        trace.write(f"{os.getpid()} {slug} {rss}\n")
+
+
+def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
+    """One PDF rendered in this process, as bytes (the book's contents page; see ``Workers.call_async``)."""
+    if _state.get("base_url") != base_url:
+        init_worker(roots, base_url)
+    weasyprint = _state["weasyprint"]
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_state["fetcher"])  # type: ignore[attr-defined]
+    return document.write_pdf(font_config=_state["fonts"])
+
+
+# WeasyPrint's workers grow by about 0.14 MB per document (native memory, never given back; measured with
+# WeasyPrint 70): after this many jobs each, the pool's workers are replaced by fresh ones forked from the fork
+# server, so that a worker's memory stays bounded however large the season.
+JOBS_PER_WORKER = 150
+
+
+class Workers:
+    """A pool of long-lived rendering processes, started at once so their imports overlap the main process's work.
+
+    Jobs are submitted as soon as their HTML exists; ``results()`` waits for all of them.
+    With ``workers == 1`` everything runs in this process, without a pool.
+    """
+
+    def __init__(self, roots: list[Path], base_url: str, workers: int | None = None,
+                 jobs_per_worker: int = JOBS_PER_WORKER):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.roots, self.base_url = roots, base_url
+        self.jobs_per_worker = jobs_per_worker
+        self.pool: ProcessPoolExecutor | None = None
+        self.singles: list[ProcessPoolExecutor] = []
+        self.forked: list = []  # (name, process, pipe) of submit_forked jobs
+        self.futures: list = []
+        self.done: list = []
+        self.starting: _Starting | None = None
+        self.retired: list[tuple[ProcessPoolExecutor, _Starting]] = []  # pools being replaced, until they have ended
+        self.submitted = 0  # jobs handed to the current pool
+        if self.workers > 1:
+            self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        """A pool whose workers start now, from a thread (each start waits until the fork server has imported
+        WeasyPrint): WeasyPrint loads while this process reads the YAML files."""
+        pool = ProcessPoolExecutor(self.workers, mp_context=_workers_context(), initializer=init_worker,
+                                   initargs=(self.roots, self.base_url))
+        self.starting = _Starting(pool, self.workers)
+        self.submitted = 0
+        return pool
+
+    def _renew(self) -> None:
+        """Fresh workers: the new pool starts, then the old one finishes its jobs (this waits) and ends."""
+        assert self.pool is not None and self.starting is not None
+        retired = (self.pool, self.starting)
+        self.retired.append(retired)  # until it has ended: an interrupt meanwhile leaves it to close()
+        self.pool = self._new_pool()
+        retired[1].join()
+        retired[0].shutdown(wait=True)
+        self.retired.remove(retired)
+
+    def submit_alone(self, function, *args) -> None:
+        """Run a big job (the season summary) in a process of its own, so the pool's workers stay small."""
+        if self.pool is None:
+            return self.submit(function, *args)
+        single = ProcessPoolExecutor(1, mp_context=_workers_context(), initializer=init_worker,
+                                     initargs=(self.roots, self.base_url))
+        self.futures.append(single.submit(function, *args))
+        self.singles.append(single)
+
+    def submit_forked(self, name: str, function, *args) -> None:
+        """Run ``function(*args)`` in a process forked now, which inherits the arguments instead of receiving
+        them pickled (the season's exports take every scorecard: pickling 500 costs more than a second).
+        It returns (name, error or None) like the other jobs. Where fork is unavailable, a pool job."""
+        if self.pool is None or sys.platform != "linux":
+            return self.submit(function, *args)
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_run_forked, args=(send, name, function, args), daemon=True)
+        process.start()
+        send.close()
+        self.forked.append((name, process, receive))
+
+    def submit(self, function, *args) -> None:
+        if self.pool is None:
+            if function is render_pdf and "weasyprint" not in _state:
+                init_worker(self.roots, self.base_url)
+            self.done.append(function(*args))
+        else:
+            self.futures.append(self._pool_submit(function, *args))
+
+    def call_async(self, function, *args) -> Future:
+        """Run one job and return its future: in a pool worker, where WeasyPrint is loaded already (the book's
+        contents page: this process need not import WeasyPrint, ~0.5 s), or here, at once, without a pool."""
+        if self.pool is None:
+            future: Future = Future()
+            try:
+                future.set_result(function(*args))
+            except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+                future.set_exception(exc)
+            return future
+        return self._pool_submit(function, *args)
+
+    def _pool_submit(self, function, *args):
+        assert self.pool is not None
+        if self.submitted >= self.jobs_per_worker * self.workers:
+            self._renew()
+        self.submitted += 1
+        assert self.starting is not None
+        return self.starting.submit(function, *args)
+
+    def results(self) -> list:
+        """Every job's result, in submission order (the warm-up tasks left out)."""
+        out = list(self.done)
+        for future in self.futures:
+            result = future.result()
+            if result is not None:
+                out.append(result)
+        for name, process, receive in self.forked:
+            try:
+                out.append(receive.recv())
+            except EOFError:  # the process died without a word (killed, out of memory)
+                process.join()
+                out.append((name, f"{name}: the process writing them stopped (exit code {process.exitcode})"))
+            receive.close()
+            process.join()
+        self.futures, self.done, self.forked = [], [], []
+        return out
+
+    def close(self) -> None:
+        """End every process of the pool, also after an interrupt (the old pool of a renewal among them: left
+        running, its workers would keep the build from ending)."""
+        for _, starting in self.retired:
+            starting.join()
+        if self.starting is not None:
+            self.starting.join()
+        for _, process, receive in self.forked:  # only when the build stopped early
+            process.terminate()
+            process.join()
+            receive.close()
+        self.forked = []
+        for single in self.singles:
+            single.shutdown(cancel_futures=True)
+        self.singles = []
+        for pool, _ in self.retired:
+            pool.shutdown(cancel_futures=True)
+        self.retired = []
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+class _Starting:
+    """A pool's workers being started from a thread. Starting one waits until the fork server has imported WeasyPrint
+    (~0.5 s into a build), and so would handing the pool a job: a job handed in meanwhile waits here, and the thread
+    hands it on once the workers are started, so that the build goes on (it reads the other companies' kept
+    scorecards while the fork server is still importing WeasyPrint)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int):
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.waiting: list[tuple[Future, object, tuple]] = []  # (its future here, function, arguments)
+        self.started = False
+        self.thread = threading.Thread(target=self._start, args=(workers,), daemon=True)
+        self.thread.start()
+
+    def submit(self, function, *args) -> Future:
+        with self.lock:
+            if not self.started:
+                future: Future = Future()
+                self.waiting.append((future, function, args))
+                return future
+        return self.pool.submit(function, *args)
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def _start(self, workers: int) -> None:
+        try:
+            for _ in range(workers):
+                self.pool.submit(_ready)
+        except Exception:  # noqa: BLE001, S110 - a pool that cannot start fails the jobs below, which report it
+            pass
+        while True:
+            with self.lock:
+                waiting, self.waiting = self.waiting, []
+                if not waiting:
+                    self.started = True
+                    return
+            for future, function, args in waiting:
+                try:
+                    _pass_on(self.pool.submit(function, *args), future)
+                except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+                    future.set_exception(exc)
+
+
+def _pass_on(source: Future, target: Future) -> None:
+    """``target`` ends as ``source`` does."""
+    def done(finished: Future) -> None:
+        if finished.cancelled():
+            target.cancel()
+        elif finished.exception() is not None:
+            target.set_exception(finished.exception())
+        else:
+            target.set_result(finished.result())
+
+    source.add_done_callback(done)
+
+
+def _workers_context():
+    """Where it exists, a fork server that imports WeasyPrint once (~0.3 s of CPU, see scorecards/weasy.py) and forks
+    each worker from itself, so that no worker imports it again and none carries a copy of this process's memory."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["weasyprint"])
+    return context
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, before the build's own imports and reading of the inputs, so that its import
+    of WeasyPrint (~0.3 s) is done sooner: the first workers are ready ~0.2 s earlier after a small change."""
+    if _workers_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _ready() -> None:
+    return None
+
+
+def _run_forked(send, name: str, function, args) -> None:
+    gc.disable()  # a short job making ~10^6 objects it keeps to the end (the workbook's cells): collecting is waste
+    try:
+        result = function(*args)
+    except BaseException as exc:  # noqa: BLE001 - reported as the job's error, never a traceback
+        result = (name, f"{type(exc).__name__}: {exc}")
+    send.send(result)
+    send.close()
+
+
+def harfbuzz_subset_available() -> bool:
+    """WeasyPrint subsets fonts fast with libharfbuzz-subset; without it, many times slower."""
+    import ctypes.util
+
+    return ctypes.util.find_library("harfbuzz-subset") is not None

@@ -1,0 +1,122 @@
+"""Render: scorecards to HTML with Jinja2 (autoescape and StrictUndefined on)."""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, meta
+
+from scorecards.i18n import ENGLISH, Language
+from scorecards.model.scorecard import Scorecard, headline_eps, headline_revenue
+from scorecards.render import charts
+from scorecards.render.filters import filters_for, fonts, page_counter
+from scorecards.settings import Settings
+
+
+def make_env(settings: Settings, language: Language = ENGLISH) -> Environment:
+    """The templates in one language: its catalogue installed for ``_()``/``ngettext()``, its filters bound.
+
+    Compiled templates are kept in build/.cache/jinja (Jinja's own cache, keyed by each template's source), so a
+    build does not compile them again."""
+    env = Environment(
+        loader=FileSystemLoader(str(settings.templates)),
+        bytecode_cache=_bytecode_cache(settings.build / ".cache" / "jinja" / _options()),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(filters_for(language))
+    env.globals.update(settings=settings, charts=charts, headline_eps=headline_eps, headline_revenue=headline_revenue,
+                       language=language, page_counter=partial(page_counter, lang=language),
+                       fonts=partial(fonts, lang=language))
+    return env
+
+
+@lru_cache(maxsize=1)
+def _options() -> str:
+    """Jinja's cache knows each template's source and Jinja's version, not this environment's options: they are in
+    this file, so its hash names the cache's folder."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Compiled templates kept between builds; one that cannot be written (a full disk) costs time, nothing else:
+    the build reports the problem where it writes its outputs."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@lru_cache(maxsize=8)
+def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache | None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _BytecodeCache(str(folder))
+
+
+_references: dict[str, list[str]] = {}  # a template's source -> the templates it names (parsing costs ~20 ms)
+
+
+def template_files(env: Environment, name: str) -> list[str]:
+    """Every template ``name`` uses (extends, includes, imports), itself first."""
+    seen: list[str] = []
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        source, _, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
+        if source not in _references:
+            _references[source] = [ref for ref in meta.find_referenced_templates(env.parse(source)) if ref]
+        pending.extend(_references[source])
+    return seen
+
+
+def templates_digest(env: Environment, name: str) -> str:
+    """A content hash over ``name`` and every template it uses."""
+    digest = hashlib.sha256()
+    for ref in sorted(template_files(env, name)):
+        source, _, _ = env.loader.get_source(env, ref)  # type: ignore[union-attr]
+        digest.update(ref.encode() + b"\0" + source.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def render_company(env: Environment, card: Scorecard) -> str:
+    return env.get_template("company.html").render(card=card)
+
+
+def render_season(env: Environment, seasons: tuple, cards: list[Scorecard], *, for_pdf: bool = False) -> str:
+    """The season summary; ``for_pdf`` leaves out links to the HTML pages (a PDF stands on its own)."""
+    dates = [c.data_date for c in cards if c.data_date]
+    return env.get_template("season.html").render(seasons=seasons, cards=cards, for_pdf=for_pdf,
+                                                  data_date=max(dates) if dates else None)
+
+
+def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str:
+    return env.get_template("book.html").render(seasons=seasons, entries=entries)
+
+
+def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]],
+                 languages: dict[str, list[Any]] | None = None, season: dict[str, Any] | None = None) -> str:
+    """The index; ``languages`` lists, per company slug, the languages whose scorecard is current (build.LanguageLink);
+    without it every company links its scorecard in the default language. ``season``: the season's current
+    outputs (build._season_links), linked above the companies."""
+    return env.get_template("index.html").render(cards=cards, failed=failed, languages=languages or {},
+                                                 season=season or {"summaries": [], "data": []})
+
+
+def asset_roots(settings: Settings) -> list[Path]:
+    """The only folders WeasyPrint may read from."""
+    return [(settings.templates / "assets").resolve()]

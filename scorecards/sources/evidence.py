@@ -1,0 +1,403 @@
+"""What the other inputs say about a company: its SEC filing, consensus files and call transcripts.
+
+They sit beside the company files (``inputs/`` by default)::
+
+    inputs/sec/CIK0001318605.json            SEC companyfacts, found by company.cik (or company.companyfacts)
+    inputs/consensus/*.csv                   consensus estimates, one provider-neutral layout (consensus.py)
+    inputs/transcripts/<slug>-<period>.txt   call transcripts in speaker turns (transcripts.py)
+
+``gather`` runs after a company file has validated and before its scorecard is computed:
+
+- a figure written ``actual: filing`` is taken from the filing, which is added to the sources
+  and cited; a typed figure the filing also gives is checked against it, and a difference
+  beyond rounding at the precision typed is a warning naming both values;
+- a consensus the file leaves out is taken from the consensus files, cited with the provider,
+  the date and the number of estimates; one it gives is checked against them;
+- every quote is checked against the call's transcript, and the topics of the call counted.
+
+``Evidence.apply`` then marks on the computed scorecard what compute cannot know: verified
+quotes, topic counts and standardised surprises.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from scorecards.errors import FilingError, Problem
+from scorecards.load.validate import metric_for
+from scorecards.load.yaml import Document, Loc
+from scorecards.model.amounts import Amount
+from scorecards.model.metrics import REGISTRY, Basis, same_at_precision
+from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn
+from scorecards.model.scorecard import Figure, Scorecard, TopicCount
+from scorecards.settings import Settings
+from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder, standardised_surprise
+from scorecards.sources.sec import (
+    CONCEPTS,
+    CompanyFacts,
+    Missing,
+    Resolved,
+    Span,
+    cik_file_name,
+    describe,
+    load_companyfacts,
+    period_span,
+    resolve,
+)
+from scorecards.sources.transcripts import check_quote, count_topics, read_transcript, transcript_path
+
+SEC_FOLDER = "sec"
+CONSENSUS_FOLDER = "consensus"
+TRANSCRIPTS_FOLDER = "transcripts"
+
+
+@dataclass
+class Evidence:
+    """A company file with its figures filled in from the other inputs, and what they showed."""
+
+    card: ScorecardIn
+    problems: list[Problem]
+    digest: str = ""                                                   # of every other input used
+    files: list[Path] = field(default_factory=list)                    # the filing and transcripts read
+    verified: set[tuple[int, int]] = field(default_factory=set)        # (quarter, quote) found in the transcript
+    topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
+    transcripts: dict[int, str] = field(default_factory=dict)          # quarter -> transcript path
+    spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
+
+    def apply(self, scorecard: Scorecard) -> Scorecard:
+        quarters = []
+        for qi, q in enumerate(scorecard.quarters):
+            quotes = tuple(replace(x, verified=True) if (qi, k) in self.verified else x for k, x in enumerate(q.quotes))
+            figures = tuple(self._standardised(qi, f) for f in q.figures)
+            swapped = {id(old): new for old, new in zip(q.figures, figures) if old is not new}
+
+            def same(figs: tuple[Figure, ...]) -> tuple[Figure, ...]:  # the verdict names the figures shown
+                return tuple(swapped.get(id(f), f) for f in figs)
+
+            v = q.verdict
+            verdict = replace(v, beat=same(v.beat), inline=same(v.inline), miss=same(v.miss), above=same(v.above),
+                              below=same(v.below))
+            quarters.append(replace(q, figures=figures, quotes=quotes, verdict=verdict, topics=self.topics.get(qi, ()),
+                                    transcript=self.transcripts.get(qi)))
+        return replace(scorecard, quarters=tuple(quarters))
+
+    def _standardised(self, qi: int, fig: Figure) -> Figure:
+        estimate = self.spreads.get((qi, fig.metric.key))
+        if estimate is None or estimate.std_dev is None or fig.actual is None or fig.consensus is None:
+            return fig
+        value = standardised_surprise(fig.actual.number, estimate.mean.value, estimate.std_dev.value)
+        return fig if value is None else replace(fig, standardised_surprise=value)
+
+
+def gather(doc: Document, card: ScorecardIn, path: Path, settings: Settings,
+           book: ConsensusBook | None = None) -> Evidence:
+    """Fill in and check one validated company file from the inputs beside it."""
+    folder = path.parent
+    gatherer = _Gatherer(doc, card, folder, path.stem, settings)
+    gatherer.filings()
+    gatherer.consensus(book if book is not None else read_folder(folder / CONSENSUS_FOLDER))
+    gatherer.transcripts()
+    return gatherer.evidence()
+
+
+ABOUT = Decimal("0.10")  # '~200B' agrees with a figure within 10% of it
+
+
+def agrees(typed: Amount, exact: Decimal) -> bool:
+    """Whether a typed figure agrees with an exact one at the precision it was typed in ('>72B' and '~200B' too)."""
+    if typed.qualifier == "~":
+        return abs(exact - typed.value) <= abs(exact) * ABOUT
+    if typed.qualifier == ">":
+        return exact > typed.value
+    if typed.qualifier == "<":
+        return exact < typed.value
+    return same_at_precision(typed.value, exact, typed.exponent)
+
+
+def _grouped(value: Decimal) -> str:
+    return f"{value:,f}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "provider"
+
+
+class _Gatherer:
+    def __init__(self, doc: Document, card: ScorecardIn, folder: Path, slug: str, settings: Settings):
+        self.doc = doc
+        self.card = card
+        self.folder = folder
+        self.slug = slug
+        self.settings = settings
+        self.quarters: list[QuarterIn] = list(card.quarters)
+        self.sources: dict[str, SourceIn] = dict(card.sources)
+        self.problems: list[Problem] = []
+        self.digests: list[str] = []
+        self.consensus_uses: dict[str, list[tuple[Estimate, str]]] = {}
+        self.result = Evidence(card, self.problems)
+
+    # --- bookkeeping ---
+
+    def error(self, loc: Loc, message: str, hint: str = "") -> None:
+        self.problems.append(self.doc.problem(loc, message, hint))
+
+    def warn(self, loc: Loc, message: str, hint: str = "") -> None:
+        self.problems.append(replace(self.doc.problem(loc, message, hint), warning=True))
+
+    def update_figure(self, qi: int, key: str, changes: dict[str, Any]) -> None:
+        quarter = self.quarters[qi]
+        results = dict(quarter.results)
+        results[key] = results[key].model_copy(update=changes)
+        self.quarters[qi] = quarter.model_copy(update={"results": results})
+
+    def update_guide(self, qi: int, gi: int, changes: dict[str, Any]) -> None:
+        quarter = self.quarters[qi]
+        guidance = list(quarter.guidance)
+        guidance[gi] = guidance[gi].model_copy(update=changes)
+        self.quarters[qi] = quarter.model_copy(update={"guidance": guidance})
+
+    def add_source(self, preferred: str, source: SourceIn) -> str:
+        sid, n = preferred, 1
+        while sid in self.sources and self.sources[sid] != source:
+            n += 1
+            sid = f"{preferred}-{n}"
+        self.sources[sid] = source
+        return sid
+
+    def evidence(self) -> Evidence:
+        for sid, uses in self.consensus_uses.items():
+            self.sources[sid] = _consensus_source(uses)
+        digest = hashlib.sha256("\n".join(self.digests).encode()).hexdigest() if self.digests else ""
+        card = self.card.model_copy(update={"sources": self.sources, "quarters": self.quarters})
+        result = self.result
+        result.card, result.problems, result.digest = card, sorted(self.problems), digest
+        return result
+
+    def _used(self, path: Path) -> None:
+        """A file the scorecard takes from: part of its digest, and of what an earlier build's copy rests on."""
+        self.digests.append(f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+        self.result.files.append(path)
+
+    # --- filings ---
+
+    def _facts_location(self) -> tuple[Path | None, Loc]:
+        company = self.card.company
+        if company.companyfacts:
+            return self.folder / company.companyfacts, ("company", "companyfacts")
+        if company.cik is not None:
+            return self.folder / SEC_FOLDER / cik_file_name(company.cik), ("company", "cik")
+        return None, ("company",)
+
+    def filings(self) -> None:
+        company = self.card.company
+        taking = [(qi, key) for qi, q in enumerate(self.quarters) for key, fig in q.results.items()
+                  if fig.actual == FROM_FILING]
+        for qi, q in enumerate(self.quarters):
+            for si, segment in enumerate(q.segments):
+                for key, fig in segment.results.items():
+                    if fig.actual == FROM_FILING:
+                        self.error(("quarters", qi, "segments", si, "results", key, "actual"),
+                                   "a segment's figures are not in the company's filing facts", "type the figure")
+        path, loc = self._facts_location()
+        if path is None:
+            for qi, key in taking:
+                self.error(("quarters", qi, "results", key, "actual"), "no filing to take the figure from",
+                           "set company.cik and run `scorecard fetch-sec " + company.ticker + "`, or set company.companyfacts")
+            return
+        if not path.exists():
+            hint = f"run `scorecard fetch-sec {company.cik or company.ticker}`" if company.cik else "check the path"
+            if company.companyfacts or taking:
+                self.error(loc, f"no companyfacts file {path}", hint)
+            return  # a CIK without a downloaded file: nothing to check against yet
+        try:
+            facts = load_companyfacts(path)
+        except FilingError as exc:
+            self.error(loc, str(exc), "download it again with `scorecard fetch-sec`")
+            return
+        if company.cik is not None and facts.cik != company.cik:
+            self.error(loc, f"{path} holds the facts of CIK {facts.cik} ({facts.name}), not of CIK {company.cik}",
+                       "check company.cik and company.companyfacts")
+            return
+        self._used(path)
+        for qi, quarter in enumerate(list(self.quarters)):
+            try:
+                span = period_span(quarter.period, company.fiscal_year_end, company.fiscal_year_named_by,
+                                   end=quarter.period_end)
+            except FilingError:
+                continue  # validation has reported the period
+            for key, fig in quarter.results.items():
+                metric = metric_for(key, fig)
+                if metric is None:
+                    continue
+                loc = ("quarters", qi, "results", key, "actual")
+                if fig.actual == FROM_FILING:
+                    self._take(qi, key, fig, quarter, span, facts, metric.label, metric.basis)
+                elif isinstance(fig.actual, Amount) and key in CONCEPTS and metric.basis is Basis.REPORTED:
+                    found = resolve(facts, key, span, company.currency)
+                    if isinstance(found, Resolved) and not agrees(fig.actual, found.value):
+                        self.warn(loc, f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
+                                  "correct the figure, or write `actual: filing` to take the filing's")
+
+    def _take(self, qi: int, key: str, fig: FigureIn, quarter: QuarterIn, span: Span, facts: CompanyFacts, label: str,
+              basis: Basis) -> None:
+        loc = ("quarters", qi, "results", key, "actual")
+        if key not in CONCEPTS:
+            self.error(loc, f"{label} is not among the figures taken from filings",
+                       "filings give " + ", ".join(CONCEPTS) + "; type this one")
+            return
+        if basis is not Basis.REPORTED:
+            self.error(loc, f"{label} is declared {basis.value}, but filings give GAAP/IFRS figures", "remove `basis`")
+            return
+        found = resolve(facts, key, span, self.card.company.currency)
+        if isinstance(found, Missing):
+            self.error(loc, f"the filing gives no {label.lower() if label[1:2].islower() else label} for "
+                            f"{quarter.period} ({span.start} to {span.end}): {found.reason}", "type the figure")
+            return
+        fact = found.fact
+        sid = self.add_source(f"sec-{fact.accession}", SourceIn(
+            publisher="SEC EDGAR", title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
+            date=fact.filed, url=found.url))
+        changes: dict[str, Any] = {"actual": found.amount(), "source": sid}
+        if fig.consensus is not None and fig.consensus_source is None:
+            changes["consensus_source"] = fig.source or quarter.source  # the consensus keeps its own citation
+        words = describe(found)
+        if words:
+            words = words[0].upper() + words[1:] + "."
+            changes["note"] = f"{fig.note} {words}" if fig.note else words
+        self.update_figure(qi, key, changes)
+
+    # --- consensus ---
+
+    def consensus(self, book: ConsensusBook) -> None:
+        company = self.card.company
+        self.problems.extend(book.problems_for(company.ticker))
+        if any(e.ticker == company.ticker.upper() for e in book.estimates):
+            self.digests.append("consensus:" + book.digest(company.ticker))
+        for qi, quarter in enumerate(list(self.quarters)):
+            for key, fig in quarter.results.items():
+                loc = ("quarters", qi, "results", key)
+                estimate = self._estimate(book, quarter, quarter.period, key, fig.consensus, loc)
+                if estimate is None:
+                    continue
+                if fig.consensus is None:
+                    self.update_figure(qi, key, {"consensus": estimate.mean,
+                                                 "consensus_source": self._cite(estimate)})
+                if estimate.std_dev is not None:
+                    self.spreads[(qi, key)] = estimate
+            for gi, guide in enumerate(quarter.guidance):
+                loc = ("quarters", qi, "guidance", gi)
+                estimate = self._estimate(book, quarter, guide.period, guide.metric, guide.consensus, loc)
+                if estimate is not None and guide.consensus is None:
+                    self.update_guide(qi, gi, {"consensus": estimate.mean, "consensus_source": self._cite(estimate)})
+
+    @property
+    def spreads(self) -> dict[tuple[int, str], Estimate]:
+        return self.result.spreads
+
+    def _estimate(self, book: ConsensusBook, quarter: QuarterIn, period: str, key: str, typed: Amount | None,
+                  loc: Loc) -> Estimate | None:
+        """The estimate to use or to agree with; None (after warning, if they differ) otherwise."""
+        company = self.card.company
+        estimate, after = book.choose(company.ticker, period, key, quarter.reported)
+        if estimate is None:
+            if after and typed is None:
+                first = min(after, key=lambda e: e.as_of)
+                self.warn(loc, f"the consensus files have {key} for {period} only from after the report "
+                               f"({first.where}, as of {first.as_of}); not used",
+                          "a consensus is the estimate before the report")
+            return None
+        if estimate.mean.currency and estimate.mean.currency != company.currency:
+            self.problems.append(Problem(estimate.path, estimate.line, 0, "mean",
+                                         f"amount in {estimate.mean.currency}, but {company.ticker} reports in "
+                                         f"{company.currency}", "write the estimate in the reporting currency"))
+            return None
+        if typed is not None and not same_at_precision(typed.value, estimate.mean.value,
+                                                       max(typed.exponent, estimate.mean.exponent)):
+            self.warn(loc + ("consensus",), f"{typed.written} differs from the consensus file: {estimate.provider}'s "
+                                            f"mean is {estimate.mean.written} as of {estimate.as_of} ({estimate.where})",
+                      "correct one of them, or leave the consensus out here to take the file's")
+            return None
+        return estimate
+
+    def _cite(self, estimate: Estimate) -> str:
+        sid = f"consensus-{_slug(estimate.provider)}-{estimate.as_of.isoformat()}"
+        while sid in self.card.sources:
+            sid += "-csv"
+        self.consensus_uses.setdefault(sid, []).append((estimate, estimate.metric))
+        return sid
+
+    # --- transcripts ---
+
+    def transcripts(self) -> None:
+        folder = self.folder / TRANSCRIPTS_FOLDER
+        if not folder.is_dir():
+            return
+        expected: set[str] = set()
+        for qi, quarter in enumerate(self.quarters):
+            path = transcript_path(folder, self.slug, quarter.period)
+            expected.add(path.name)
+            if not path.is_file():
+                continue
+            transcript, problems = read_transcript(path, str(path))
+            self.problems.extend(problems)
+            if transcript is None:
+                continue
+            self._used(path)
+            self.result.transcripts[qi] = str(path)
+            self.result.topics[qi] = count_topics(transcript, self.settings.topics)
+            for k, quote in enumerate(quarter.call.quotes if quarter.call else []):
+                check = check_quote(transcript, quote.text, quote.speaker)
+                loc = ("quarters", qi, "call", "quotes", k)
+                if not check.found:
+                    hint = (f"the closest passage reads “{check.nearest}”" if check.nearest
+                            else "check the wording against the transcript")
+                    self.warn(loc + ("text",), f"not found in the call transcript {path}", hint)
+                elif not check.speaker_ok:
+                    self.warn(loc + ("speaker",), f"in {path} this is said by {check.said_by}, not {quote.speaker}",
+                              "check the speaker")
+                else:
+                    self.result.verified.add((qi, k))
+        for other in sorted(folder.glob(f"{self.slug}-*.txt")):
+            rest = other.stem[len(self.slug) + 1:]
+            if other.name not in expected and re.match(r"^(q[1-4]|h[12]|fy)", rest, re.IGNORECASE):
+                names = ", ".join(sorted(expected)) or "none"
+                self.problems.append(Problem(str(other), 1, 0, "", f"matches no quarter of {self.slug}",
+                                             f"name a transcript after the company file and the period: {names}",
+                                             warning=True))
+
+
+def _filed_words(found: Resolved) -> str:
+    fact = found.fact
+    how = ", derived from year-to-date figures" if found.derived else ""
+    return f"{_grouped(found.value)} {found.unit} in {fact.form} {fact.accession} (filed {fact.filed}{how})"
+
+
+def _consensus_source(uses: list[tuple[Estimate, str]]) -> SourceIn:
+    first = uses[0][0]
+    counts = {key: e.estimates for e, key in uses}
+    title = f"Consensus: {first.provider}, as of {first.as_of.isoformat()}"
+    known = {n for n in counts.values() if n is not None}
+    if len(known) == 1 and all(n is not None for n in counts.values()):
+        n = known.pop()
+        title += f", {n} estimate{'s' if n != 1 else ''}"
+    elif known:
+        title += ": " + ", ".join(f"{_metric_words(key)} {n} estimate{'s' if n != 1 else ''}"
+                                  for key, n in counts.items() if n is not None)
+    files = sorted({e.path for e, _ in uses})
+    return SourceIn(publisher=first.provider, title=title, date=first.as_of, note="from " + ", ".join(files))
+
+
+def _metric_words(key: str) -> str:
+    metric = REGISTRY[key]
+    label = metric.label.replace(" (diluted)", "")
+    if label[1:2].islower():
+        label = label[0].lower() + label[1:]
+    return label + (" (adjusted)" if metric.basis is Basis.ADJUSTED else "")
