@@ -9,6 +9,7 @@ Measures, on a synthetic season made by bench/synth.py, in a scratch project:
 6. peak memory of each PDF worker, and whether it stays flat.
 It writes a report (default docs/benchmarks.md) and asserts nothing about timings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -156,8 +157,10 @@ def machine() -> str:
         pass
     import weasyprint
 
-    return (f"{os.cpu_count()} cores ({cpu}){mem}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}; WeasyPrint {weasyprint.__version__}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; WeasyPrint {weasyprint.__version__}"
+    )
 
 
 def flip_revenue(text: str) -> str:
@@ -166,7 +169,7 @@ def flip_revenue(text: str) -> str:
     assert found, "no revenue figure to edit"
     actual, consensus = Decimal(found[1]), Decimal(found[2])
     moved = consensus * (Decimal("0.9") if actual >= consensus else Decimal("1.1"))
-    return text[:found.start(1)] + f"{moved:.2f}" + text[found.end(1):]
+    return text[: found.start(1)] + f"{moved:.2f}" + text[found.end(1) :]
 
 
 def rename(text: str) -> str:
@@ -174,7 +177,7 @@ def rename(text: str) -> str:
     found = re.search(r"name: (.+) (Inc\.|Corp\.|Ltd\.)$", text, re.M)
     assert found, "no company name to edit"
     following = {"Inc.": "Corp.", "Corp.": "Ltd.", "Ltd.": "Inc."}[found[2]]
-    return text[:found.start(2)] + following + text[found.end(2):]
+    return text[: found.start(2)] + following + text[found.end(2) :]
 
 
 def edits(root: Path, victim: Path, edit, jobs: int, times: int = 3):
@@ -217,8 +220,12 @@ def outputs_made(result: subprocess.CompletedProcess) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=500)
-    parser.add_argument("--naive-sample", type=int, default=100,
-                        help="companies the naive approach is timed on (it is slow); scaled to N in the report")
+    parser.add_argument(
+        "--naive-sample",
+        type=int,
+        default=100,
+        help="companies the naive approach is timed on (it is slow); scaled to N in the report",
+    )
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
     jobs = os.cpu_count() or 1
@@ -261,27 +268,40 @@ def main() -> None:
     say()
     say(f"Measured by `make bench` (`python bench/run.py --companies {n}`) on {time.strftime('%Y-%m-%d')}.")
     say(f"Machine: {machine()}.")
-    say(f"Synthetic season: {n} companies from bench/synth.py (four quarters, two segments, guidance, KPIs, "
-        "quotes and notes each; two PDF pages per company), plus the season summary, exports and book.")
+    say(
+        f"Synthetic season: {n} companies from bench/synth.py (four quarters, two segments, guidance, KPIs, "
+        "quotes and notes each; two PDF pages per company), plus the season summary, exports and book."
+    )
     say()
     say("| Measure | Result | Target |")
     say("| --- | --- | --- |")
     say(f"| 1. Cold full build (`make`) | {cold:.1f} s, {cold / n * 1000:.0f} ms per scorecard | — |")
-    say(f"| 2. Renderer's limit (WeasyPrint alone, {jobs} processes, same {len(htmls)} HTML files) | {limit:.1f} s; "
-        f"build / limit = **{cold / limit:.2f}×** | ≤ 1.15× |")
+    say(
+        f"| 2. Renderer's limit (WeasyPrint alone, {jobs} processes, same {len(htmls)} HTML files) | {limit:.1f} s; "
+        f"build / limit = **{cold / limit:.2f}×** | ≤ 1.15× |"
+    )
     sampled = "" if len(sample) == len(htmls) else f" (timed on {len(sample)} files, scaled to {len(htmls)})"
-    say(f"| 3. Naive: one `weasyprint` per file from make -j{jobs}{sampled} | {naive_time:.1f} s; "
-        f"naive / build = **{naive_time / cold:.1f}×** | ≥ 5× |")
+    say(
+        f"| 3. Naive: one `weasyprint` per file from make -j{jobs}{sampled} | {naive_time:.1f} s; "
+        f"naive / build = **{naive_time / cold:.1f}×** | ≥ 5× |"
+    )
     say(f"| 4a. `make` with nothing changed | {noop * 1000:.0f} ms | < 300 ms |")
-    say(f"| 4b. `make` after one YAML changed: a revenue figure, "
+    say(
+        f"| 4b. `make` after one YAML changed: a revenue figure, "
         f"beat to miss (median of three: "
         f"{', '.join(f'{t:.2f}' for t in ones)} s) | {one:.2f} s; the company's PDF written after {own_pdf:.2f} s, "
         f"the rest is the season's outputs ({outputs_made(one_result)}) | < 1.5 s + that company's "
-        f"render ({own:.2f} s alone, in a fresh font configuration) = {1.5 + own:.2f} s |")
-    say(f"| 4b′. … the company's name instead (median of three: {', '.join(f'{t:.2f}' for t in names)} s) | "
-        f"{statistics.median(names):.2f} s ({outputs_made(name_result)}) | the same |")
+        f"render ({own:.2f} s alone, in a fresh font configuration) = {1.5 + own:.2f} s |"
+    )
+    say(
+        f"| 4b′. … the company's name instead (median of three: {', '.join(f'{t:.2f}' for t in names)} s) | "
+        f"{statistics.median(names):.2f} s ({outputs_made(name_result)}) | the same |"
+    )
     say(f"| 4c. `make` after a template changed | {templ:.1f} s | — |")
-    say(f"| 5. One scorecard with Chinese text vs English only | {zh * 1000:.0f} ms vs {en * 1000:.0f} ms = **{zh / en:.2f}×** | ≤ 1.5× |")
+    say(
+        f"| 5. One scorecard with Chinese text vs English only | {zh * 1000:.0f} ms vs {en * 1000:.0f} ms "
+        f"= **{zh / en:.2f}×** | ≤ 1.5× |"
+    )
     if samples:
         peaks = {pid: max(v) for pid, v in samples.items()}
         quarter = max(1, len(ordered) // 4)
@@ -290,9 +310,11 @@ def main() -> None:
         if season_rss:
             where = "last, by one of these workers" if season_rss[1] else "once, in a process of its own"
             season_note = f"; after the season summary, rendered {where}: {season_rss[0] / 1024:.0f} MB"
-        say(f"| 6. Peak memory per PDF worker ({len(peaks)} worker processes, renewed every {JOBS_PER_WORKER} "
+        say(
+            f"| 6. Peak memory per PDF worker ({len(peaks)} worker processes, renewed every {JOBS_PER_WORKER} "
             f"jobs) | {', '.join(f'{p / 1024:.0f} MB' for p in peaks.values())}; highest in the last quarter of "
-            f"the jobs vs the first: **{flat:.2f}×**{season_note} | < 250 MB, flat |")
+            f"the jobs vs the first: **{flat:.2f}×**{season_note} | < 250 MB, flat |"
+        )
     else:
         say("| 6. Peak memory per PDF worker | not measured (no trace) | < 250 MB, flat |")
     say()

@@ -3,22 +3,57 @@
 Each company has four quarters, segments, guidance, KPIs, call quotes and
 notes, enough to fill about two pages, like a well-covered large company.
 """
+
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-SECTORS = ["Communication Services", "Consumer Discretionary", "Consumer Staples", "Energy", "Financials",
-           "Health Care", "Industrials", "Information Technology", "Materials", "Real Estate", "Utilities"]
-WORDS = ("demand margin backlog pricing capacity cloud data centre supply chain customers inventory guidance "
-         "orders shipments services platform software hardware energy storage subscriptions advertising").split()
+SECTORS = [
+    "Communication Services",
+    "Consumer Discretionary",
+    "Consumer Staples",
+    "Energy",
+    "Financials",
+    "Health Care",
+    "Industrials",
+    "Information Technology",
+    "Materials",
+    "Real Estate",
+    "Utilities",
+]
+WORDS = [
+    "demand",
+    "margin",
+    "backlog",
+    "pricing",
+    "capacity",
+    "cloud",
+    "data",
+    "centre",
+    "supply",
+    "chain",
+    "customers",
+    "inventory",
+    "guidance",
+    "orders",
+    "shipments",
+    "services",
+    "platform",
+    "software",
+    "hardware",
+    "energy",
+    "storage",
+    "subscriptions",
+    "advertising",
+]
 CHINESE = "公司表示人工智能需求強勁資本開支將繼續增加數據中心訂單創新高管理層對全年前景保持樂觀"
 
 
 def _sentence(rng: random.Random, words: int = 16, chinese: bool = False) -> str:
     if chinese:
         start = rng.randrange(0, len(CHINESE) - 20)
-        return CHINESE[start:start + 20] + "。" + " ".join(rng.choice(WORDS) for _ in range(words // 2)) + "."
+        return CHINESE[start : start + 20] + "。" + " ".join(rng.choice(WORDS) for _ in range(words // 2)) + "."
     text = " ".join(rng.choice(WORDS) for _ in range(words))
     return text[0].upper() + text[1:] + "."
 
@@ -52,8 +87,12 @@ def company_yaml(index: int, seed: int = 0, chinese: bool = False) -> str:
         "    date: 2026-02-06",
         "quarters:",
     ]
-    periods = [("Q4 FY2025", "2025-12-31", "2026-02-05"), ("Q3 FY2025", "2025-09-30", "2025-11-05"),
-               ("Q2 FY2025", "2025-06-30", "2025-08-05"), ("Q1 FY2025", "2025-03-31", "2025-05-05")]
+    periods = [
+        ("Q4 FY2025", "2025-12-31", "2026-02-05"),
+        ("Q3 FY2025", "2025-09-30", "2025-11-05"),
+        ("Q2 FY2025", "2025-06-30", "2025-08-05"),
+        ("Q1 FY2025", "2025-03-31", "2025-05-05"),
+    ]
     for qi, (period, end, reported) in enumerate(periods):
         scale = size * (1 - 0.03 * qi)
         eps = rng.uniform(0.2, 5)
@@ -99,9 +138,11 @@ def company_yaml(index: int, seed: int = 0, chinese: bool = False) -> str:
         ]
         lines += [f"        - {_sentence(rng, 14, chinese)}" for _ in range(3)]
         lines += ["      quotes:"]
-        lines += [f"        - {{speaker: Jane Doe, role: CEO, text: \"{_sentence(rng, 24, chinese)}\"}}" for _ in range(1)]
+        lines += [
+            f'        - {{speaker: Jane Doe, role: CEO, text: "{_sentence(rng, 24, chinese)}"}}' for _ in range(1)
+        ]
         lines += ["    notes:"]
-        lines += [f"      - {{text: \"{_sentence(rng, 16, chinese)}\", source: wire}}" for _ in range(2)]
+        lines += [f'      - {{text: "{_sentence(rng, 16, chinese)}", source: wire}}' for _ in range(2)]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 Errors become messages and exit codes here and only here.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,12 +64,22 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "formats", type=click.Choice(["html", "pdf"]), multiple=True,
-              help="Build only this format (repeatable); default both.")
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["html", "pdf"]),
+    multiple=True,
+    help="Build only this format (repeatable); default both.",
+)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="PDF worker processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild every company even if nothing changed.")
-@click.option("--locale", "locales", multiple=True, metavar="LANGUAGE",
-              help="Build in this language only (repeatable), e.g. zh-Hant; default: the languages setting.")
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    metavar="LANGUAGE",
+    help="Build in this language only (repeatable), e.g. zh-Hant; default: the languages setting.",
+)
 def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tuple[str, ...]) -> None:
     """Build build/<slug>.html and .pdf for every company, and build/index.html (other languages: build/<language>/)."""
     settings = load_settings()
@@ -79,7 +90,9 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     from scorecards.build.pipeline import FORMATS
     from scorecards.build.pipeline import build as run
 
-    report = run(settings, formats or FORMATS, jobs, force, languages=[t for l in locales for t in l.split()] or None)
+    report = run(
+        settings, formats or FORMATS, jobs, force, languages=[t for given in locales for t in given.split()] or None
+    )
     parts = [f"{len(report.built)} built", f"{len(report.fresh)} up to date"]
     if report.failed:
         parts.append(f"{len(report.failed)} failed ({', '.join(report.failed)})")
@@ -93,7 +106,7 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(ticker: str, slug: str | None, force: bool) -> None:
     """Start inputs/<slug>.yaml for a company, with every field explained."""
-    from scorecards.build.writer import write_atomic
+    from scorecards.files import write_atomic
 
     settings = load_settings()
     ticker = ticker.strip().upper()
@@ -116,7 +129,7 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from scorecards.build.writer import write_atomic
+    from scorecards.files import write_atomic
 
     write_atomic(output, text)
 
@@ -124,10 +137,20 @@ def schema(output: Path | None) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--period", required=True, help="The fiscal period: 'Q4 FY2021', 'H1 FY2026' or 'FY2025'.")
-@click.option("--fiscal-year-end", default="12-31", show_default=True, metavar="MM-DD",
-              help="Month and day the company's fiscal year ends, e.g. 06-30.")
-@click.option("--named-by", type=click.Choice(["end", "start"]), default="end", show_default=True,
-              help="Whether FY2025 is the fiscal year that ends in 2025 (most) or starts in it (Sony).")
+@click.option(
+    "--fiscal-year-end",
+    default="12-31",
+    show_default=True,
+    metavar="MM-DD",
+    help="Month and day the company's fiscal year ends, e.g. 06-30.",
+)
+@click.option(
+    "--named-by",
+    type=click.Choice(["end", "start"]),
+    default="end",
+    show_default=True,
+    help="Whether FY2025 is the fiscal year that ends in 2025 (most) or starts in it (Sony).",
+)
 @click.option("--currency", metavar="CODE", help="Take figures in this currency (default: USD where filed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def facts(file: Path, period: str, fiscal_year_end: str, named_by: str, currency: str | None, fmt: str) -> None:
@@ -137,8 +160,9 @@ def facts(file: Path, period: str, fiscal_year_end: str, named_by: str, currency
     from scorecards.sources.sec import as_json, as_table, dumps_exact, load_companyfacts, period_span, resolve_all
 
     if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", fiscal_year_end):
-        raise click.BadParameter(f"'{fiscal_year_end}' is not a month and day such as 12-31",
-                                 param_hint="--fiscal-year-end")
+        raise click.BadParameter(
+            f"'{fiscal_year_end}' is not a month and day such as 12-31", param_hint="--fiscal-year-end"
+        )
     company = load_companyfacts(file)
     span = period_span(period, fiscal_year_end, named_by)
     results = resolve_all(company, span, currency.upper() if currency else None)
@@ -167,8 +191,11 @@ def fetch_sec(companies: tuple[str, ...], force: bool) -> None:
             click.echo(f"error: {identifier}: {exc}", err=True)
             failed += 1
             continue
-        said = {"downloaded": "downloaded", "not modified": "unchanged at the SEC; kept",
-                "fresh": f"downloaded less than {settings.sec_refresh_hours:g} hours ago; kept (--force to download)"}
+        said = {
+            "downloaded": "downloaded",
+            "not modified": "unchanged at the SEC; kept",
+            "fresh": f"downloaded less than {settings.sec_refresh_hours:g} hours ago; kept (--force to download)",
+        }
         click.echo(f"{got.path}: {got.name}, CIK {got.cik}: {said[got.action]}")
         click.echo(f"  use it with `cik: {got.cik}` under company: in the company's file")
     sys.exit(1 if failed else 0)
@@ -196,8 +223,11 @@ def consensus(paths: tuple[Path, ...]) -> None:
     for ticker, rows in sorted(by_ticker.items()):
         periods = sorted({e.period for e in rows})
         click.echo(f"{ticker}: {len(rows)} estimate{'s' if len(rows) != 1 else ''} for {', '.join(periods)}")
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {len(book.estimates)} estimates, "
-               f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=bool(problems))
+    click.echo(
+        f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {len(book.estimates)} estimates, "
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''}",
+        err=bool(problems),
+    )
     sys.exit(1 if problems else 0)
 
 
@@ -222,14 +252,23 @@ def email() -> None:
     for warning in run.warnings:
         click.echo(warning, err=True)
     lines, to_send, sent = describe(settings.build / "outbox")
-    click.echo(f"{settings.build / 'outbox'}/: {len(run.messages)} message{'s' if len(run.messages) != 1 else ''} "
-               f"({len(run.written)} written, {len(run.removed)} removed); nothing was sent")
+    click.echo(
+        f"{settings.build / 'outbox'}/: {len(run.messages)} message{'s' if len(run.messages) != 1 else ''} "
+        f"({len(run.written)} written, {len(run.removed)} removed); nothing was sent"
+    )
     click.echo("\n".join(lines))
     if sender is None:
-        click.echo(f"no sender is configured ({ENV['sender']}): the messages have no From line yet; "
-                   "`make send` adds the one configured then", err=True)
-    click.echo(f"{to_send} to send, {sent} sent before: open the .eml files in a mail client to check them, "
-               "then run `make send`" if to_send else f"nothing new to send ({sent} sent before)")
+        click.echo(
+            f"no sender is configured ({ENV['sender']}): the messages have no From line yet; "
+            "`make send` adds the one configured then",
+            err=True,
+        )
+    click.echo(
+        f"{to_send} to send, {sent} sent before: open the .eml files in a mail client to check them, "
+        "then run `make send`"
+        if to_send
+        else f"nothing new to send ({sent} sent before)"
+    )
 
 
 @main.command()

@@ -3,6 +3,7 @@
 This module imports nothing else from the package, so every stage can raise
 these errors and only the CLI turns them into messages and exit codes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,6 +12,7 @@ Chinese writes large numbers in myriads, not thousands: a figure is shown in the
 unit it reaches, 萬/万 (10^4), 億/亿 (10^8) or 兆/万亿 (10^12), with every digit that was
 written kept (777.7M = 7.777億, 640.07M = 6.4007億, 3.714T = 3.714兆).
 """
+
 from __future__ import annotations
 
 import gettext
@@ -64,8 +65,9 @@ class Language:
     """A language to build in: its tag, its catalogue, and the digest of that catalogue."""
 
     tag: str
-    translations: gettext.NullTranslations = field(default_factory=gettext.NullTranslations, repr=False,
-                                                   compare=False, hash=False)
+    translations: gettext.NullTranslations = field(
+        default_factory=gettext.NullTranslations, repr=False, compare=False, hash=False
+    )
     digest: str = ""  # of the catalogue's bytes; part of every output's fingerprint
 
     @cached_property
@@ -121,8 +123,10 @@ def load_language(folder: Path, tag: str) -> Language:
     if not path.is_file():
         if tag == DEFAULT:
             return ENGLISH
-        raise SettingsError(f"no catalogue for language '{tag}': {path} does not exist (languages with a "
-                            f"catalogue: {', '.join(available(folder))}; see README, 'Languages')")
+        raise SettingsError(
+            f"no catalogue for language '{tag}': {path} does not exist (languages with a "
+            f"catalogue: {', '.join(available(folder))}; see README, 'Languages')"
+        )
     try:
         Locale.parse(tag.replace("-", "_"))
     except (ValueError, UnknownLocaleError):

@@ -2,6 +2,7 @@
 
 Every setting has a default, so a project with neither works.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -39,8 +40,14 @@ class EmailSettings(BaseModel):
 # The topic names are translated on the page (N_); other topics show as written.
 DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
     N_("AI"): ("AI", "artificial intelligence", "generative AI", "GenAI"),
-    N_("capex"): ("capex", "capital expenditure", "capital expenditures", "capital spending", "capital investment",
-                  "capital investments"),
+    N_("capex"): (
+        "capex",
+        "capital expenditure",
+        "capital expenditures",
+        "capital spending",
+        "capital investment",
+        "capital investments",
+    ),
     N_("data centre"): ("data center", "data centers", "data centre", "data centres", "datacenter", "datacenters"),
     N_("tariffs"): ("tariff", "tariffs"),
     N_("backlog"): ("backlog", "backlogs", "remaining performance obligations", "RPO"),
@@ -55,34 +62,48 @@ class Settings(BaseModel):
     templates: Path = Field(Path("templates"), description="Jinja2 templates, stylesheets and assets.")
     # excluded from the fingerprint: each output's fingerprint holds its own language and that language's catalogue
     languages: list[str] = Field(
-        default_factory=lambda: [DEFAULT_LANGUAGE], min_length=1, exclude=True,
+        default_factory=lambda: [DEFAULT_LANGUAGE],
+        min_length=1,
+        exclude=True,
         description="Languages to build, each with a catalogue in locale/ (en needs none); the first is the default, "
-                    "built into build/, the others into build/<language>/.")
+        "built into build/, the others into build/<language>/.",
+    )
     locale: Path = Field(Path("locale"), exclude=True, description="Folder of the translation catalogues.")
     page_size: Literal["A4", "Letter"] = "A4"
     author: str = Field("Equity research", description="Author written into each PDF's metadata.")
     inline_band: dict[str, str] = Field(
         default_factory=dict,
-        description="In-line bands by metric key or kind: '0.01' (absolute, in units) or '0.5%' (of consensus).")
+        description="In-line bands by metric key or kind: '0.01' (absolute, in units) or '0.5%' (of consensus).",
+    )
     workers: int | None = Field(None, ge=1, description="PDF worker processes; default: one per core.")
     pdf_variant: Literal["pdf/a-3u", "pdf/ua-1"] | None = Field(
-        None, description="Write PDF/A-3u (archiving) or PDF/UA-1 (screen readers); default: plain PDF.")
+        None, description="Write PDF/A-3u (archiving) or PDF/UA-1 (screen readers); default: plain PDF."
+    )
     pdf_tags: bool = Field(True, description="Tag the PDF (structure for screen readers); on by default.")
     book_max_companies: int = Field(
-        100, ge=1, description="Build season-book.pdf only up to this many companies: beyond it the pack is too "
-                               "large to email and costs more to assemble than the scorecards themselves.")
+        100,
+        ge=1,
+        description="Build season-book.pdf only up to this many companies: beyond it the pack is too "
+        "large to email and costs more to assemble than the scorecards themselves.",
+    )
     season_table_max_companies: int = Field(
-        100, ge=1, description="The season summary's PDF lists every company and every capital expenditure plan only "
-                               "up to this many companies; beyond it the PDF keeps the aggregates and charts, and the "
-                               "full tables are in season.html, season.xlsx and season.csv.")
+        100,
+        ge=1,
+        description="The season summary's PDF lists every company and every capital expenditure plan only "
+        "up to this many companies; beyond it the PDF keeps the aggregates and charts, and the "
+        "full tables are in season.html, season.xlsx and season.csv.",
+    )
     topics: dict[str, list[str]] = Field(
         default_factory=lambda: {topic: list(terms) for topic, terms in DEFAULT_TOPICS.items()},
-        description="Topics counted in call transcripts, each with the words and phrases that mention it.")
+        description="Topics counted in call transcripts, each with the words and phrases that mention it.",
+    )
     # excluded from the fingerprint: they change what is downloaded, not how a page looks
-    sec_user_agent: str | None = Field(None, exclude=True,
-                                       description="'Name email' the SEC requires; SCORECARD_SEC_USER_AGENT wins.")
-    sec_refresh_hours: float = Field(24, gt=0, exclude=True,
-                                     description="A downloaded companyfacts file younger than this is not asked for again.")
+    sec_user_agent: str | None = Field(
+        None, exclude=True, description="'Name email' the SEC requires; SCORECARD_SEC_USER_AGENT wins."
+    )
+    sec_refresh_hours: float = Field(
+        24, gt=0, exclude=True, description="A downloaded companyfacts file younger than this is not asked for again."
+    )
     source_path: str = Field("defaults", exclude=True)
     # excluded from the dump the build fingerprints, so changing a mail setting rebuilds no PDF
     email: EmailSettings = Field(default_factory=EmailSettings, exclude=True)

@@ -6,25 +6,28 @@ from scorecards.errors import AmountError
 from scorecards.model.amounts import Unit, parse_amount
 
 
-@pytest.mark.parametrize("text, value, unit, scale, places", [
-    ("777.7M", "777700000", Unit.PLAIN, "M", 1),
-    ("3.1B", "3100000000", Unit.PLAIN, "B", 1),
-    ("3.714T", "3714000000000", Unit.PLAIN, "T", 3),
-    ("515.0B", "515000000000", Unit.PLAIN, "B", 1),
-    ("0.30", "0.30", Unit.PLAIN, "", 2),
-    ("0.45", "0.45", Unit.PLAIN, "", 2),
-    ("35.9%", "35.9", Unit.PERCENT, "", 1),
-    ("-7.4pp", "-7.4", Unit.POINTS, "", 1),
-    ("−7.4 pp", "-7.4", Unit.POINTS, "", 1),
-    ("+10.5%", "10.5", Unit.PERCENT, "", 1),
-    ("1.2 bn", "1200000000", Unit.PLAIN, "B", 1),
-    ("1.2MM", "1200000", Unit.PLAIN, "M", 1),
-    ("1,234.5M", "1234500000", Unit.PLAIN, "M", 1),
-    ("2.5x", "2.5", Unit.MULTIPLE, "", 1),
-    ("-74bp", "-0.74", Unit.POINTS, "bp", 0),
-    ("12", "12", Unit.PLAIN, "", 0),
-    (".5", "0.5", Unit.PLAIN, "", 1),
-])
+@pytest.mark.parametrize(
+    "text, value, unit, scale, places",
+    [
+        ("777.7M", "777700000", Unit.PLAIN, "M", 1),
+        ("3.1B", "3100000000", Unit.PLAIN, "B", 1),
+        ("3.714T", "3714000000000", Unit.PLAIN, "T", 3),
+        ("515.0B", "515000000000", Unit.PLAIN, "B", 1),
+        ("0.30", "0.30", Unit.PLAIN, "", 2),
+        ("0.45", "0.45", Unit.PLAIN, "", 2),
+        ("35.9%", "35.9", Unit.PERCENT, "", 1),
+        ("-7.4pp", "-7.4", Unit.POINTS, "", 1),
+        ("−7.4 pp", "-7.4", Unit.POINTS, "", 1),
+        ("+10.5%", "10.5", Unit.PERCENT, "", 1),
+        ("1.2 bn", "1200000000", Unit.PLAIN, "B", 1),
+        ("1.2MM", "1200000", Unit.PLAIN, "M", 1),
+        ("1,234.5M", "1234500000", Unit.PLAIN, "M", 1),
+        ("2.5x", "2.5", Unit.MULTIPLE, "", 1),
+        ("-74bp", "-0.74", Unit.POINTS, "bp", 0),
+        ("12", "12", Unit.PLAIN, "", 0),
+        (".5", "0.5", Unit.PLAIN, "", 1),
+    ],
+)
 def test_reads_what_analysts_type(text, value, unit, scale, places):
     amount = parse_amount(text)
     assert amount.value == Decimal(value)
@@ -53,17 +56,20 @@ def test_currency_sign_is_read():
     assert parse_amount("-$2.4B").value == Decimal("-2.4E9")
 
 
-@pytest.mark.parametrize("text, message, hint", [
-    ("12,3B", "'12,3B' is ambiguous: a comma is not a decimal point here", "write 12.3B if you mean a decimal"),
-    ("1.2.3M", "'1.2.3M' has more than one decimal point", "1234.5M"),
-    ("1.2 gazillion", "'1.2 gazillion' has an unknown scale or unit 'gazillion'", "use K, M, B or T"),
-    (".nan", "'.nan' is not a finite number", "leave the field out"),
-    ("-.inf", "'-.inf' is not a finite number", ""),
-    ("abc", "cannot read 'abc' as an amount", "777.7M"),
-    ("", "empty amount", ""),
-    ("$35%", "'$35%' mixes a currency sign with '%'", "drop the currency sign"),
-    ("1 234M", "'1 234M' has a space inside the number", ""),
-])
+@pytest.mark.parametrize(
+    "text, message, hint",
+    [
+        ("12,3B", "'12,3B' is ambiguous: a comma is not a decimal point here", "write 12.3B if you mean a decimal"),
+        ("1.2.3M", "'1.2.3M' has more than one decimal point", "1234.5M"),
+        ("1.2 gazillion", "'1.2 gazillion' has an unknown scale or unit 'gazillion'", "use K, M, B or T"),
+        (".nan", "'.nan' is not a finite number", "leave the field out"),
+        ("-.inf", "'-.inf' is not a finite number", ""),
+        ("abc", "cannot read 'abc' as an amount", "777.7M"),
+        ("", "empty amount", ""),
+        ("$35%", "'$35%' mixes a currency sign with '%'", "drop the currency sign"),
+        ("1 234M", "'1 234M' has a space inside the number", ""),
+    ],
+)
 def test_rejects_with_a_hint(text, message, hint):
     with pytest.raises(AmountError) as caught:
         parse_amount(text)

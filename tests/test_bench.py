@@ -1,4 +1,5 @@
 """The benchmark's report file: a new measurement replaces the last one, and what was written around it stays."""
+
 import importlib.util
 
 from conftest import REPO

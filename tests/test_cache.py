@@ -1,4 +1,5 @@
 """Scorecards kept between builds (build/.cache/cards): used only when nothing they rest on has changed."""
+
 import json
 import os
 import pickle
@@ -126,8 +127,13 @@ def test_entries_of_companies_gone_are_dropped(tmp_path, inputs):
 
 
 def build(root):
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build", "--format", "html"], cwd=root,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build", "--format", "html"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -201,7 +207,7 @@ def test_a_kept_scorecard_found_damaged_when_taken_out_is_read_again(tmp_path, i
     data = entry.read_bytes()
     body = pickle.dumps((fresh.card, None), protocol=5)
     assert data.endswith(body)
-    entry.write_bytes(data[:-len(body)] + b"\x80" + b"\0" * (len(body) - 1))  # same length, not a pickle
+    entry.write_bytes(data[: -len(body)] + b"\x80" + b"\0" * (len(body) - 1))  # same length, not a pickle
     cache = cache_in(tmp_path)
     item = read_company(inputs / "exm.yaml", settings, cache=cache)
     assert item.kept is not None and item.doc is None
@@ -226,7 +232,10 @@ def test_the_changed_company_is_rendered_before_the_others_are_taken_out(tmp_pat
     events = []
     unpack, render_company = Kept.unpack, render.render_company
     monkeypatch.setattr(Kept, "unpack", lambda self: events.append(("unpack", self.ticker)) or unpack(self))
-    monkeypatch.setattr(render, "render_company", lambda env, card: events.append(("render", card.company.ticker))
-                        or render_company(env, card))
+    monkeypatch.setattr(
+        render,
+        "render_company",
+        lambda env, card: events.append(("render", card.company.ticker)) or render_company(env, card),
+    )
     assert build_module.build(load_settings(), formats=("html",), out=io.StringIO()).built == ["sony"]
     assert events == [("render", "SONY"), ("unpack", "BE")]  # sony read anew, then Bloom Energy's taken out

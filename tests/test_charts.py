@@ -1,4 +1,5 @@
 """Chart geometry on the company pages: labels keep clear of what is drawn."""
+
 import re
 
 from conftest import REPO
@@ -30,9 +31,10 @@ def test_guidance_chart_has_a_visible_title(in_repo, tmp_path):
 
     card = read_company(REPO / "inputs" / "amazon.yaml", Settings(inputs=REPO / "inputs")).card
     html = render_company(make_env(Settings(inputs=REPO / "inputs")), card)
-    chart = html[html.index('id="chart-guidance"'):]
-    chart = chart[:chart.index("</svg>")]
+    chart = html[html.index('id="chart-guidance"') :]
+    chart = chart[: chart.index("</svg>")]
     assert re.search(r'<text x="0" y="12" class="chart-title">Guidance against consensus</text>', chart)
-    stances = re.findall(r'<text x="680" y="\d+" text-anchor="end" class="value (?:good|bad|neutral|even)">([^<]+)</text>',
-                         chart)
+    stances = re.findall(
+        r'<text x="680" y="\d+" text-anchor="end" class="value (?:good|bad|neutral|even)">([^<]+)</text>', chart
+    )
     assert stances == ["▼ Below consensus", "△ Above consensus"]

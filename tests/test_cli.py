@@ -1,4 +1,5 @@
 """The command line, run as a user runs it: in a project folder, through `python -m scorecards`."""
+
 import json
 import shutil
 import subprocess
@@ -19,8 +20,9 @@ def project(tmp_path):
 
 
 def run(project, *args):
-    return subprocess.run([sys.executable, "-m", "scorecards", *args], cwd=project, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scorecards", *args], cwd=project, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_validate_good_files(project):
@@ -30,12 +32,13 @@ def test_validate_good_files(project):
 
 
 def test_validate_reports_located_errors_and_exits_1(project):
-    (project / "inputs" / "broken.yaml").write_text(
-        (REPO / "tests/inputs/bad/unknown-key.yaml").read_text())
+    (project / "inputs" / "broken.yaml").write_text((REPO / "tests/inputs/bad/unknown-key.yaml").read_text())
     result = run(project, "validate")
     assert result.returncode == 1
-    assert "inputs/broken.yaml:17:29: quarters[0].results.revenue.concensus: unknown key 'concensus' " \
-           "(did you mean 'consensus'?)" in result.stderr
+    assert (
+        "inputs/broken.yaml:17:29: quarters[0].results.revenue.concensus: unknown key 'concensus' "
+        "(did you mean 'consensus'?)" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -84,8 +87,10 @@ def test_build_with_a_broken_file_builds_the_rest_and_keeps_the_old_output(proje
     result = run(project, "build", "--format", "html")
     assert result.returncode == 1
     # inside { } YAML splits at the comma: the stray '0B' is reported where it stands, with a hint
-    assert ("inputs/sony.yaml:21:38: quarters[0].results.operating_income.0B: unknown key '0B' "
-            "(inside { } a comma separates entries: write 12.3B, or quote an amount with a comma)") in result.stderr
+    assert (
+        "inputs/sony.yaml:21:38: quarters[0].results.operating_income.0B: unknown key '0B' "
+        "(inside { } a comma separates entries: write 12.3B, or quote an amount with a comma)"
+    ) in result.stderr
     assert (project / "build" / "bloom-energy.html").exists()
     assert not (project / "build" / "sony.html").exists()
     assert (project / "build" / "stale" / "sony.html").exists()

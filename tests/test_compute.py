@@ -1,4 +1,5 @@
 """Derived figures and verdicts, computed from small YAML texts."""
+
 import textwrap
 from decimal import Decimal
 
@@ -63,8 +64,10 @@ def test_amazon_style_mixed_verdict_with_neutral_capex():
     """)
     q = c.latest
     assert [g.stance for g in q.guidance] == [Stance.NEGATIVE, Stance.POSITIVE, Stance.ABOVE]
-    assert verdict(q) == ("Beat on revenue; missed on EPS (GAAP); Q1 FY2026 guidance mixed "
-                          "(operating income below and revenue above); FY2026 capital expenditure guidance above consensus")
+    assert verdict(q) == (
+        "Beat on revenue; missed on EPS (GAAP); Q1 FY2026 guidance mixed "
+        "(operating income below and revenue above); FY2026 capital expenditure guidance above consensus"
+    )
 
 
 def test_in_line_at_written_precision():
@@ -99,7 +102,10 @@ def test_sign_flip_is_nm():
 
 
 def test_growth_computed_from_prior_year_is_flagged():
-    c = card("results:\n  revenue: {actual: 128B, prior_year: 100B}\n  operating_margin: {actual: 13.9%, prior_year: 11.5%}\n")
+    c = card(
+        "results:\n  revenue: {actual: 128B, prior_year: 100B}\n"
+        "  operating_margin: {actual: 13.9%, prior_year: 11.5%}\n"
+    )
     revenue, margin = c.latest.figures
     assert revenue.growth_computed and revenue.growth_yoy.amount.value == Decimal("28")
     assert amount(margin.change_yoy, signed=True) == "+2.4 pp"
@@ -135,6 +141,7 @@ def test_scorecard_is_immutable():
     import dataclasses
 
     import pytest
+
     c = card("results:\n  revenue: {actual: 1B}\n")
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.latest.figures[0].outcome = Outcome.BEAT  # type: ignore[misc]

@@ -1,4 +1,5 @@
 """Consensus files: the layout, located errors, which estimate is taken, standardised surprise, provenance."""
+
 import datetime as dt
 import shutil
 import subprocess
@@ -31,12 +32,15 @@ def messages(book):
     return [str(p) for _, p in book.row_problems] + [str(p) for _, p in book.file_problems]
 
 
-@pytest.mark.parametrize("actual, mean, std, expected", [
-    ("0.31", "0.28", "0.02", Decimal("1.5")),
-    ("0.25", "0.28", "0.02", Decimal("-1.5")),
-    ("0.28", "0.28", "0.02", Decimal("0")),
-    ("0.31", "0.28", "0", None),           # every estimate the same: no spread to measure by
-])
+@pytest.mark.parametrize(
+    "actual, mean, std, expected",
+    [
+        ("0.31", "0.28", "0.02", Decimal("1.5")),
+        ("0.25", "0.28", "0.02", Decimal("-1.5")),
+        ("0.28", "0.28", "0.02", Decimal("0")),
+        ("0.31", "0.28", "0", None),  # every estimate the same: no spread to measure by
+    ],
+)
 def test_standardised_surprise(actual, mean, std, expected):
     assert standardised_surprise(Decimal(actual), Decimal(mean), Decimal(std)) == expected
 
@@ -48,8 +52,11 @@ def test_deviations_filter():
 
 
 def test_rows_keep_amounts_exactly_and_map_eps_by_basis(tmp_path):
-    book, _ = book_of(tmp_path, HEADER + "exm,q4 fy2024,EPS,Non-GAAP,0.30,0.30,0.33,0.25,9,0.020,2025-02-05,FactSet\n"
-                                         "EXM,FY2025,revenue,,640.07M,,,,,,2025-02-05,LSEG I/B/E/S\n")
+    book, _ = book_of(
+        tmp_path,
+        HEADER + "exm,q4 fy2024,EPS,Non-GAAP,0.30,0.30,0.33,0.25,9,0.020,2025-02-05,FactSet\n"
+        "EXM,FY2025,revenue,,640.07M,,,,,,2025-02-05,LSEG I/B/E/S\n",
+    )
     assert messages(book) == []
     eps, revenue = book.estimates
     assert (eps.ticker, eps.period, eps.metric, eps.provider) == ("EXM", "Q4 FY2024", "eps_adjusted", "FactSet")
@@ -58,18 +65,21 @@ def test_rows_keep_amounts_exactly_and_map_eps_by_basis(tmp_path):
 
 
 def test_bad_rows_are_located_by_line_and_column(tmp_path):
-    book, path = book_of(tmp_path, HEADER
-                         + "EXM,Q4 FY2024,revenue,,12,3B,,,,8,,2025-02-05,X\n"
-                         + "EXM,Q4 2024,revenu,,145M,,,,8,,2025-02-05,X\n"
-                         + "EXM,Q4 FY2024,eps,,0.28,,,,eight,0.02,02/05/2025,X\n"
-                         + "EXM,Q4 FY2024,eps_adjusted,,0.28M,,,,9,-0.02,2025-02-05,X\n"
-                         + "EXM,Q4 FY2024,gross_margin,,61,,,,9,,2025-02-05,X\n"
-                         + "EXM,Q4 FY2024,revenue,,145M,150M,160M,155M,,,2025-02-05,X\n"
-                         + "EXM,Q4 FY2024,revenue,,145M,,,,,,,X\n"
-                         + "EXM,Q4 FY2024,revenue,,145M,,,,,,2025-02-05,X\n"
-                         + "EXM,Q4 FY2024,revenue,,146M,,,,,,2025-02-05,x\n")
+    book, path = book_of(
+        tmp_path,
+        HEADER
+        + "EXM,Q4 FY2024,revenue,,12,3B,,,,8,,2025-02-05,X\n"
+        + "EXM,Q4 2024,revenu,,145M,,,,8,,2025-02-05,X\n"
+        + "EXM,Q4 FY2024,eps,,0.28,,,,eight,0.02,02/05/2025,X\n"
+        + "EXM,Q4 FY2024,eps_adjusted,,0.28M,,,,9,-0.02,2025-02-05,X\n"
+        + "EXM,Q4 FY2024,gross_margin,,61,,,,9,,2025-02-05,X\n"
+        + "EXM,Q4 FY2024,revenue,,145M,150M,160M,155M,,,2025-02-05,X\n"
+        + "EXM,Q4 FY2024,revenue,,145M,,,,,,,X\n"
+        + "EXM,Q4 FY2024,revenue,,145M,,,,,,2025-02-05,X\n"
+        + "EXM,Q4 FY2024,revenue,,146M,,,,,,2025-02-05,x\n",
+    )
     assert messages(book) == [
-        f"{path}:2: 13 values in a row, but the header names 12 columns (quote values that contain a comma: \"12,300M\")",
+        f'{path}:2: 13 values in a row, but the header names 12 columns (quote values that contain a comma: "12,300M")',
         f"{path}:3: period: 'Q4 2024' is not a fiscal period (write it as in scorecards: Q4 FY2025, H1 FY2026, FY2026)",
         f"{path}:3: metric: unknown metric 'revenu' (did you mean 'revenue'?)",
         f"{path}:4: basis: EPS needs a basis (gaap or adjusted: consensus EPS is usually adjusted)",
@@ -87,17 +97,21 @@ def test_bad_rows_are_located_by_line_and_column(tmp_path):
 
 
 def test_header_problems_concern_the_companies_in_the_file(tmp_path):
-    book, path = book_of(tmp_path, "ticker,period,metric,mean,stdev,asof,provider,colour\n"
-                                   "EXM,Q4 FY2024,revenue,145M,2M,2025-02-05,X,red\n")
+    book, path = book_of(
+        tmp_path,
+        "ticker,period,metric,mean,stdev,asof,provider,colour\nEXM,Q4 FY2024,revenue,145M,2M,2025-02-05,X,red\n",
+    )
     assert [str(p) for p in book.problems_for("EXM")] == [
         f"{path}:1: colour: unknown column 'colour' (columns: ticker, period, metric, basis, mean, median, high, low, "
-        "estimates, std_dev, as_of, provider)"]
+        "estimates, std_dev, as_of, provider)"
+    ]
     assert book.problems_for("OTHER") == []
-    assert book.estimates[0].std_dev.written == "2M"      # 'stdev' and 'asof' are read as std_dev and as_of
+    assert book.estimates[0].std_dev.written == "2M"  # 'stdev' and 'asof' are read as std_dev and as_of
     book, path = book_of(tmp_path, "period,metric,mean,as_of,provider\nQ4 FY2024,revenue,1M,2025-02-05,X\n", "b.csv")
     assert [str(p) for p in book.problems_for("ANY")] == [
         f"{path}:1: ticker: missing required column 'ticker' (the header must name: ticker, period, metric, mean, "
-        "as_of, provider)"]
+        "as_of, provider)"
+    ]
 
 
 def test_a_file_that_is_not_utf8(tmp_path):
@@ -106,17 +120,21 @@ def test_a_file_that_is_not_utf8(tmp_path):
     book = ConsensusBook()
     read_file(path, book)
     assert [str(p) for p in book.problems_for("EXM")] == [
-        f"{path}:2: byte 0xe9 is not UTF-8 text (export the file as UTF-8 CSV)"]
+        f"{path}:2: byte 0xe9 is not UTF-8 text (export the file as UTF-8 CSV)"
+    ]
 
 
 def test_the_latest_estimate_before_the_report_is_taken(tmp_path):
-    book, _ = book_of(tmp_path, HEADER
-                      + "EXM,Q4 FY2024,revenue,,140M,,,,6,,2025-01-20,A\n"
-                      + "EXM,Q4 FY2024,revenue,,145M,,,,8,,2025-02-05,A\n"
-                      + "EXM,Q4 FY2024,revenue,,144M,,,,5,,2025-02-05,B\n"
-                      + "EXM,Q4 FY2024,revenue,,151M,,,,8,,2025-02-12,A\n")
+    book, _ = book_of(
+        tmp_path,
+        HEADER
+        + "EXM,Q4 FY2024,revenue,,140M,,,,6,,2025-01-20,A\n"
+        + "EXM,Q4 FY2024,revenue,,145M,,,,8,,2025-02-05,A\n"
+        + "EXM,Q4 FY2024,revenue,,144M,,,,5,,2025-02-05,B\n"
+        + "EXM,Q4 FY2024,revenue,,151M,,,,8,,2025-02-12,A\n",
+    )
     chosen, after = book.choose("EXM", "Q4 FY2024", "revenue", dt.date(2025, 2, 6))
-    assert (chosen.mean.written, chosen.provider) == ("145M", "A")   # latest; of two that day, more estimates
+    assert (chosen.mean.written, chosen.provider) == ("145M", "A")  # latest; of two that day, more estimates
     assert [e.mean.written for e in after] == ["151M"]
     chosen, _ = book.choose("EXM", "Q4 FY2024", "revenue", None)
     assert chosen.mean.written == "151M"
@@ -124,6 +142,7 @@ def test_the_latest_estimate_before_the_report_is_taken(tmp_path):
 
 
 # --- in a scorecard ---
+
 
 @pytest.fixture
 def project(tmp_path):
@@ -139,12 +158,13 @@ def test_an_omitted_consensus_comes_from_the_file_with_its_provenance(project):
     loaded = read_company(project / "exm.yaml", Settings())
     assert loaded.errors == []
     revenue = figure(loaded, "revenue")
-    assert revenue.consensus.amount.written == "145.2M"            # as of 5 Feb; the 12 Feb row is after the report
-    assert revenue.standardised_surprise == Decimal("2")             # (150M - 145.2M) / 2.4M
-    assert revenue in loaded.card.latest.verdict.beat               # the verdict names the figure shown
+    assert revenue.consensus.amount.written == "145.2M"  # as of 5 Feb; the 12 Feb row is after the report
+    assert revenue.standardised_surprise == Decimal("2")  # (150M - 145.2M) / 2.4M
+    assert revenue in loaded.card.latest.verdict.beat  # the verdict names the figure shown
     [source] = [c for c in loaded.card.citations if c.number in revenue.cites and c.publisher == "Example Research"]
-    assert source.title == "Consensus: Example Research, as of 2025-02-05: revenue 8 estimates, EPS (adjusted) " \
-                           "9 estimates"
+    assert (
+        source.title == "Consensus: Example Research, as of 2025-02-05: revenue 8 estimates, EPS (adjusted) 9 estimates"
+    )
     assert source.date == dt.date(2025, 2, 5)
     eps = figure(loaded, "eps_adjusted")
     assert eps.consensus.amount.written == "0.28" and eps.standardised_surprise == Decimal("1.5")
@@ -157,11 +177,13 @@ def test_a_typed_consensus_that_differs_from_the_file_is_a_warning(project):
     path.write_text(path.read_text().replace("consensus: 17.5M", "consensus: 17.9M"))
     loaded = read_company(path, Settings())
     [warning] = [p for p in loaded.problems if p.warning]
-    assert str(warning) == (f"{path}:24:53: warning: quarters[0].results.operating_income.consensus: 17.9M differs "
-                            "from the consensus file: Example Research's mean is 17.5M as of 2025-02-05 "
-                            f"({project}/consensus/exm.csv:4) (correct one of them, or leave the consensus out here "
-                            "to take the file's)")
-    assert figure(loaded, "operating_income").consensus.amount.written == "17.9M"   # the company file's is shown
+    assert str(warning) == (
+        f"{path}:24:53: warning: quarters[0].results.operating_income.consensus: 17.9M differs "
+        "from the consensus file: Example Research's mean is 17.5M as of 2025-02-05 "
+        f"({project}/consensus/exm.csv:4) (correct one of them, or leave the consensus out here "
+        "to take the file's)"
+    )
+    assert figure(loaded, "operating_income").consensus.amount.written == "17.9M"  # the company file's is shown
 
 
 def test_a_typed_consensus_that_agrees_at_its_precision_is_quiet(project):
@@ -176,9 +198,14 @@ def test_a_bad_row_for_the_company_stops_it_with_a_located_error(project):
     loaded = read_company(project / "exm.yaml", Settings())
     assert loaded.card is None
     assert [str(p) for p in loaded.errors] == [
-        f"{csv}:5: mean: cannot read '6l0M' as an amount (write e.g. 777.7M, 3.1B, 0.45, 35.9% or -7.4pp)"]
+        f"{csv}:5: mean: cannot read '6l0M' as an amount (write e.g. 777.7M, 3.1B, 0.45, 35.9% or -7.4pp)"
+    ]
     # a bad row for a company without a file here concerns nobody's scorecard
-    csv.write_text(csv.read_text().replace("6l0M", "610M").replace("OTHER,Q4 FY2024,revenue,,1.2B", "OTHER,Q4 FY2024,revenue,,1,2B"))
+    csv.write_text(
+        csv.read_text()
+        .replace("6l0M", "610M")
+        .replace("OTHER,Q4 FY2024,revenue,,1.2B", "OTHER,Q4 FY2024,revenue,,1,2B")
+    )
     assert read_company(project / "exm.yaml", Settings()).errors == []
 
 
@@ -194,8 +221,13 @@ def test_the_scorecard_page_shows_the_standardised_surprise_and_the_source(proje
 def test_consensus_command_checks_every_row(project):
     csv = project / "consensus" / "exm.csv"
     csv.write_text(csv.read_text().replace("OTHER,Q4 FY2024,revenue,,1.2B", "OTHER,Q4 FY2024,revenue,,1,2B"))
-    result = subprocess.run([sys.executable, "-m", "scorecards", "consensus"], cwd=project.parent,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "consensus"],
+        cwd=project.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "inputs/consensus/exm.csv:7: 13 values in a row, but the header names 12 columns" in result.stderr
     assert "EXM: 5 estimates for FY2025, Q4 FY2024" in result.stdout

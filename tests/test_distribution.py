@@ -1,4 +1,5 @@
 """distribution.yaml: read with positions, checked like the company files, every problem located."""
+
 import textwrap
 from pathlib import Path
 
@@ -32,7 +33,10 @@ def problems(tmp_path, cards, text):
 
 
 def test_lists_resolve_to_the_companies_they_ask_for(tmp_path, cards):
-    lists, warnings = load(tmp_path, cards, """
+    lists, warnings = load(
+        tmp_path,
+        cards,
+        """
         lists:
           everyone:
             recipients: [a@example.com, {name: Bea, email: b@example.com}]
@@ -49,11 +53,15 @@ def test_lists_resolve_to_the_companies_they_ask_for(tmp_path, cards):
             recipients: [e@example.com]
             season_summary: true
             pack: true
-        """)
+        """,
+    )
     assert warnings == []
     by_name = {m.name: m for m in lists}
     assert [c.company.ticker for c in by_name["everyone"].cards] == ["BE", "SONY"]  # by company name
-    assert [(r.name, r.email) for r in by_name["everyone"].recipients] == [(None, "a@example.com"), ("Bea", "b@example.com")]
+    assert [(r.name, r.email) for r in by_name["everyone"].recipients] == [
+        (None, "a@example.com"),
+        ("Bea", "b@example.com"),
+    ]
     assert [c.company.ticker for c in by_name["industrials"].cards] == ["BE"]
     assert by_name["industrials"].per_recipient is True and by_name["everyone"].per_recipient is None
     assert [c.company.ticker for c in by_name["sony"].cards] == ["SONY"]
@@ -64,7 +72,10 @@ def test_lists_resolve_to_the_companies_they_ask_for(tmp_path, cards):
 
 
 def test_every_problem_is_reported_at_once_and_located(tmp_path, cards):
-    found = problems(tmp_path, cards, """
+    found = problems(
+        tmp_path,
+        cards,
+        """
         lists:
           tech:
             recipients:
@@ -80,7 +91,8 @@ def test_every_problem_is_reported_at_once_and_located(tmp_path, cards):
           dupes:
             recipients: [z@example.com, Z@example.com]
             scorecards: everything
-        """)
+        """,
+    )
     assert found == [
         "distribution.yaml:4:28: lists.tech.recipients[0].email: 'ada@example' is not an e-mail address "
         "(write an address such as ada@example.com; a name goes in name:)",
@@ -97,7 +109,10 @@ def test_every_problem_is_reported_at_once_and_located(tmp_path, cards):
 
 
 def test_cross_checks_against_the_companies(tmp_path, cards):
-    found = problems(tmp_path, cards, """
+    found = problems(
+        tmp_path,
+        cards,
+        """
         lists:
           tech:
             recipients: [ada@example.com, bob@example.com, ADA@example.com]
@@ -107,7 +122,8 @@ def test_cross_checks_against_the_companies(tmp_path, cards):
           energy:
             recipients: [e@example.com]
             sectors: [Energy]
-        """)
+        """,
+    )
     assert found == [
         "distribution.yaml:3:52: lists.tech.recipients[2]: ADA@example.com is already on this list (line 3) "
         "(remove one of them)",
@@ -123,22 +139,29 @@ def test_cross_checks_against_the_companies(tmp_path, cards):
 
 
 def test_a_sector_without_companies_is_only_a_warning_when_the_list_gets_something_else(tmp_path, cards):
-    lists, warnings = load(tmp_path, cards, """
+    lists, warnings = load(
+        tmp_path,
+        cards,
+        """
         lists:
           mixed:
             recipients: [e@example.com]
             sectors: [Energy, Industrials]
-        """)
+        """,
+    )
     assert [c.company.ticker for c in lists[0].cards] == ["BE"]
     assert [p.message for p in warnings] == ["no company is in Energy"]
 
 
-@pytest.mark.parametrize("field, value", [
-    ("name", '"Ada\\nBcc: evil@example.com"'),
-    ("name", '"Ada\\r\\nBcc: evil@example.com"'),
-    ("subject", '"Scorecards\\nBcc: evil@example.com"'),
-    ("subject", "|\n      Scorecards\n      Bcc: evil@example.com"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", '"Ada\\nBcc: evil@example.com"'),
+        ("name", '"Ada\\r\\nBcc: evil@example.com"'),
+        ("subject", '"Scorecards\\nBcc: evil@example.com"'),
+        ("subject", "|\n      Scorecards\n      Bcc: evil@example.com"),
+    ],
+)
 def test_a_line_break_in_a_name_or_subject_is_refused_where_it_is_written(tmp_path, cards, field, value):
     recipient = f"{{name: {value}, email: ada@example.com}}" if field == "name" else "ada@example.com"
     subject = f"\n    subject: {value}" if field == "subject" else ""
@@ -154,7 +177,10 @@ def test_a_line_break_in_a_name_or_subject_is_refused_where_it_is_written(tmp_pa
 
 
 def test_yaml_problems_are_located_too(tmp_path, cards):
-    found = problems(tmp_path, cards, """
+    found = problems(
+        tmp_path,
+        cards,
+        """
         lists:
           tech:
             recipients: [a@example.com]
@@ -162,9 +188,12 @@ def test_yaml_problems_are_located_too(tmp_path, cards):
           tech:
             recipients: [b@example.com]
             scorecards: all
-        """)
-    assert found == ["distribution.yaml:5:3: lists.tech: duplicate key 'tech' (first written on line 2) "
-                     "(remove one of them; YAML would silently keep only the last)"]
+        """,
+    )
+    assert found == [
+        "distribution.yaml:5:3: lists.tech: duplicate key 'tech' (first written on line 2) "
+        "(remove one of them; YAML would silently keep only the last)"
+    ]
 
 
 def test_a_missing_file_says_where_to_write_it(tmp_path, cards):
@@ -185,7 +214,10 @@ def test_the_shipped_example_is_valid(in_repo):
 def test_a_list_can_name_its_language(tmp_path, cards):
     from scorecards.deliver.lists import languages_wanted
 
-    lists, _ = load(tmp_path, cards, """
+    lists, _ = load(
+        tmp_path,
+        cards,
+        """
         lists:
           hong-kong:
             recipients: [hk@example.com]
@@ -194,14 +226,21 @@ def test_a_list_can_name_its_language(tmp_path, cards):
           desk:
             recipients: [desk@example.com]
             pack: true
-        """)
+        """,
+    )
     assert [(m.name, m.language) for m in lists] == [("hong-kong", "zh-Hant"), ("desk", None)]
     assert languages_wanted(tmp_path / "distribution.yaml") == ["zh-Hant"]
-    assert problems(tmp_path, cards, """
+    assert problems(
+        tmp_path,
+        cards,
+        """
         lists:
           hong-kong:
             recipients: [hk@example.com]
             pack: true
             language: Chinese please
-        """) == ["distribution.yaml:5:15: lists.hong-kong.language: 'Chinese please' is not in the expected form "
-                 "(a language tag such as zh-Hant, zh-Hans or en)"]
+        """,
+    ) == [
+        "distribution.yaml:5:15: lists.hong-kong.language: 'Chinese please' is not in the expected form "
+        "(a language tag such as zh-Hant, zh-Hans or en)"
+    ]

@@ -1,4 +1,5 @@
 """The shipped example scorecards, as PDFs: the seeds' figures, with their sources, on one or two pages."""
+
 import re
 import shutil
 import subprocess
@@ -12,16 +13,67 @@ pytestmark = pytest.mark.slow
 
 # Figures from ../shared/DOMAIN.md (and the seed articles), as the scorecards must show them.
 KEY_FIGURES = {
-    "amazon": ["$213.39B", "$24.97B", "$1.95", "$1.97", "$35.58B", "35.03%", "33.98%", "$244B", "$200B",
-               "$128B", "$125B", "$173.5B", "$178.5B", "$22.18B", "Miss"],
-    "alphabet": ["$113.8B", "$97.23B", "$95.2B", "$63.1B", "$17.7B", "30.1%", "22.7%", "$35.9B", "31.6%",
-                 "$175B", "$185B", "$91.5B", "$27.9B"],
+    "amazon": [
+        "$213.39B",
+        "$24.97B",
+        "$1.95",
+        "$1.97",
+        "$35.58B",
+        "35.03%",
+        "33.98%",
+        "$244B",
+        "$200B",
+        "$128B",
+        "$125B",
+        "$173.5B",
+        "$178.5B",
+        "$22.18B",
+        "Miss",
+    ],
+    "alphabet": [
+        "$113.8B",
+        "$97.23B",
+        "$95.2B",
+        "$63.1B",
+        "$17.7B",
+        "30.1%",
+        "22.7%",
+        "$35.9B",
+        "31.6%",
+        "$175B",
+        "$185B",
+        "$91.5B",
+        "$27.9B",
+    ],
     "meta": ["$115B", "$135B", "16%"],
     "microsoft": ["$72B", "27%"],
-    "bloom-energy": ["$0.45", "$0.30", "$777.7M", "$640.07M", "$3.1B", "$3.3B", "$2.577B", "$1.33", "$1.48",
-                     "$1.12", "31.9%", "10.5%"],
-    "sitime": ["$1.53", "$1.21", "$113.3M", "$101.91M", "61.2%", "$326.7M", "$64.6M", "$101M", "$104M",
-               "$1.10", "$1.17"],
+    "bloom-energy": [
+        "$0.45",
+        "$0.30",
+        "$777.7M",
+        "$640.07M",
+        "$3.1B",
+        "$3.3B",
+        "$2.577B",
+        "$1.33",
+        "$1.48",
+        "$1.12",
+        "31.9%",
+        "10.5%",
+    ],
+    "sitime": [
+        "$1.53",
+        "$1.21",
+        "$113.3M",
+        "$101.91M",
+        "61.2%",
+        "$326.7M",
+        "$64.6M",
+        "$101M",
+        "$104M",
+        "$1.10",
+        "$1.17",
+    ],
     "sony": ["¥515.0B", "¥377.32B", "¥348.2B", "¥3.714T", "13.9%", "¥12.300T", "¥12.000T", "¥140.8B", "8.0M"],
     "coherent": ["$1.69B", "$1.29", "$1.22", "39%", "$1.7B", "$1.84B", "$1.28", "$1.48"],
 }
@@ -32,8 +84,9 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("examples")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "inputs", root / "inputs")
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     return root / "build"
 
@@ -61,7 +114,7 @@ def test_index_links_every_company(built):
 def test_index_links_the_season_outputs(built):
     """The front page leads to the season summary, the book and the data files, each of which exists."""
     index = (built / "index.html").read_text()
-    nav = index[index.index('<nav class="season-links"'):index.index("</nav>")]
+    nav = index[index.index('<nav class="season-links"') : index.index("</nav>")]
     hrefs = re.findall(r'href="([^"]+)"', nav)
     assert hrefs == ["season.html", "season.pdf", "season-book.pdf", "season.csv", "season.xlsx", "season.json"]
     assert all((built / href).is_file() for href in hrefs)
@@ -69,15 +122,30 @@ def test_index_links_the_season_outputs(built):
 
 # --- the season view, built with the examples -------------------------------------------------
 
+
 def pdf_text(path):
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
 
 def test_season_summary_pdf(built):
     text = pdf_text(built / "season.pdf")
-    for expected in ["Earnings season summary", "Q4 2025 SEASON: 8 COMPANIES", "EPS surprise % by company",
-                     "Revenue surprise % by company", "▲ +50.0%", "▼ −1.0%", "+20.1%", "Capital expenditure plans (USD)",
-                     "plan $200B", "prior year $128B", "+56.3%", "$175B", "$185B", "~$146.6B", "Information Technology"]:
+    for expected in [
+        "Earnings season summary",
+        "Q4 2025 SEASON: 8 COMPANIES",
+        "EPS surprise % by company",
+        "Revenue surprise % by company",
+        "▲ +50.0%",
+        "▼ −1.0%",
+        "+20.1%",
+        "Capital expenditure plans (USD)",
+        "plan $200B",
+        "prior year $128B",
+        "+56.3%",
+        "$175B",
+        "$185B",
+        "~$146.6B",
+        "Information Technology",
+    ]:
         assert expected in text, expected
 
 
@@ -96,7 +164,9 @@ def test_season_html_table_sorts_and_reads_without_script(built):
     assert 'class="companies sortable"' in html and "<script>" in html
     assert html.count('data-type="number"') == 6  # all but company, period
     # guidance in one cell per company, sortable by (items above − items below): Bloom 2 above, Amazon 1 below
-    rows = {m.group(1): m.group(2) for m in re.finditer(r'<span class="ticker">(\w+)</span>.*?</th>(.*?)</tr>', html, re.S)}
+    rows = {
+        m.group(1): m.group(2) for m in re.finditer(r'<span class="ticker">(\w+)</span>.*?</th>(.*?)</tr>', html, re.S)
+    }
     assert re.search(r'<td class="nowrap" data-sort="2"><span class="good">.*Above</span></td>', rows["BE"])
     assert re.search(r'<td class="nowrap" data-sort="-1"><span class="bad">.*Below</span></td>', rows["AMZN"])
     assert re.search(r'<td class="nowrap" data-sort="">—</td>', rows["SONY"])
@@ -122,9 +192,13 @@ def test_exports_agree_with_the_scorecards(built):
             assert Decimal(row.actual) == fig.actual.number if fig.actual else row.actual == ""
             if fig.consensus:
                 assert Decimal(row.consensus) == fig.consensus.number
-            assert row.outcome == ("" if fig.outcome.value == "none" else
-                                   {"beat": "Beat", "miss": "Miss", "inline": "In line", "above": "Above",
-                                    "below": "Below"}[fig.outcome.value])
+            assert row.outcome == (
+                ""
+                if fig.outcome.value == "none"
+                else {"beat": "Beat", "miss": "Miss", "inline": "In line", "above": "Above", "below": "Below"}[
+                    fig.outcome.value
+                ]
+            )
     # the display text in the data files is the text on the PDF page
     bloom = pdf_text(built / "bloom-energy.pdf")
     for text in frame[frame.ticker == "BE"].actual_text:
@@ -141,8 +215,13 @@ def test_exports_agree_with_the_scorecards(built):
     header = [cell.value for cell in ws[1]]
     actual = ws.cell(row=2, column=header.index("actual") + 1)
     assert isinstance(actual.value, (int, float)) and actual.number_format == "#,##0.####"
-    pcts = [row[0] for row in ws.iter_rows(min_row=2, min_col=header.index("surprise_pct") + 1,
-                                           max_col=header.index("surprise_pct") + 1) if row[0].value is not None]
+    pcts = [
+        row[0]
+        for row in ws.iter_rows(
+            min_row=2, min_col=header.index("surprise_pct") + 1, max_col=header.index("surprise_pct") + 1
+        )
+        if row[0].value is not None
+    ]
     assert pcts and all(cell.number_format == '0.0"%"' for cell in pcts)
     assert ws.cell(row=2, column=header.index("company") + 1).number_format == "General"
     data = json.loads((built / "season.json").read_text())
@@ -173,8 +252,12 @@ def test_book_links_stay_within_their_own_scorecard(built):
 def test_book_has_contents_and_every_company(built):
     reader = PdfReader(built / "season-book.pdf")
     top = [item.title for item in reader.outline if not isinstance(item, list)]
-    names = sorted(item.card.company.name for item in __import__("scorecards.build.pipeline", fromlist=["x"]).load_all(
-        __import__("scorecards.settings", fromlist=["x"]).Settings(inputs=REPO / "inputs")))
+    names = sorted(
+        item.card.company.name
+        for item in __import__("scorecards.build.pipeline", fromlist=["x"]).load_all(
+            __import__("scorecards.settings", fromlist=["x"]).Settings(inputs=REPO / "inputs")
+        )
+    )
     assert top == ["Contents", "Earnings season summary"] + sorted(names, key=str.lower)
     contents = reader.pages[0].extract_text()
     assert "Contents" in contents.title() and "Amazon.com, Inc." in contents

@@ -1,4 +1,5 @@
 """The data files' writers, on values chosen to break them (the examples' files are checked in test_examples.py)."""
+
 import io
 import tempfile
 import zipfile
@@ -21,15 +22,33 @@ from scorecards.render.exports import (
 # Cell values as _cell gives them, and a few no company file is likely to hold: XML's own characters, control
 # characters, text that looks like Excel's escape for one, edge spaces, CJK, a character outside the BMP cut in
 # half at Excel's limit, numbers big, small and negative.
-AWKWARD = ["A&B <c> \"d\"", "line\nbreak", "bell\x07", "_x0007_ literal", " lead", "trail ", "雲端收入", "",
-           None, 0.1 + 0.2, 1e20, -0.5, 7, 0, 123456789012345678, 1.5e-9, "+$2.03B", "=1+1",
-           "x" * (EXCEL_TEXT_MAX - 1) + "😀", "y" * (EXCEL_TEXT_MAX + 5)]
+AWKWARD = [
+    'A&B <c> "d"',
+    "line\nbreak",
+    "bell\x07",
+    "_x0007_ literal",
+    " lead",
+    "trail ",
+    "雲端收入",
+    "",
+    None,
+    0.1 + 0.2,
+    1e20,
+    -0.5,
+    7,
+    0,
+    123456789012345678,
+    1.5e-9,
+    "+$2.03B",
+    "=1+1",
+    "x" * (EXCEL_TEXT_MAX - 1) + "😀",
+    "y" * (EXCEL_TEXT_MAX + 5),
+]
 
 
 def _rows(count: int) -> list[tuple]:
     """``count`` rows as wide as the Figures sheet, every awkward value in every column somewhere."""
-    return [tuple(AWKWARD[(row * 7 + column) % len(AWKWARD)] for column in range(len(COLUMNS)))
-            for row in range(count)]
+    return [tuple(AWKWARD[(row * 7 + column) % len(AWKWARD)] for column in range(len(COLUMNS))) for row in range(count)]
 
 
 def _xlsxwriter_alone(rows: list[tuple], path=None) -> bytes:
@@ -37,8 +56,9 @@ def _xlsxwriter_alone(rows: list[tuple], path=None) -> bytes:
     XlsxWriter's constant-memory mode, which writes text as inline strings)."""
     buffer = io.BytesIO()
     options = {"constant_memory": True} if path else {"in_memory": True}
-    book = xlsxwriter.Workbook(path or buffer, {**options, "strings_to_numbers": False, "strings_to_formulas": False,
-                                                "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        path or buffer, {**options, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     formats = {name: book.add_format({"num_format": code}) for name, code in XLSX_FORMATS.items()}
     for cell_format in formats.values():
         cell_format._get_xf_index()  # numbered in this order, as to_xlsx does (the styles' numbers appear in the XML)
@@ -55,7 +75,7 @@ def _xlsxwriter_alone(rows: list[tuple], path=None) -> bytes:
 def _rows_xml(workbook: bytes, sheet: str) -> str:
     """The sheet's rows after the header row, as written."""
     xml = zipfile.ZipFile(io.BytesIO(workbook)).read(f"xl/worksheets/{sheet}.xml").decode()
-    return xml[xml.index('<row r="2"'):xml.index("</sheetData>")]
+    return xml[xml.index('<row r="2"') : xml.index("</sheetData>")]
 
 
 def test_figures_sheet_from_kept_rows_is_xlsxwriters_own():
@@ -64,8 +84,11 @@ def test_figures_sheet_from_kept_rows_is_xlsxwriters_own():
     strings: Excel's escapes for control characters, XML's own characters, edge spaces, text cut at Excel's limit),
     and read back every cell has the value, type and number format of XlsxWriter's ordinary cells."""
     rows = _rows(60)
-    parts = [Lines("", (), tuple(sheet_row(r) for r in rows[:25])), Lines("", (), ()),
-             Lines("", (), tuple(sheet_row(r) for r in rows[25:]))]
+    parts = [
+        Lines("", (), tuple(sheet_row(r) for r in rows[:25])),
+        Lines("", (), ()),
+        Lines("", (), tuple(sheet_row(r) for r in rows[25:])),
+    ]
     workbook = to_xlsx([], parts, None)
     with tempfile.TemporaryDirectory() as folder:
         assert _rows_xml(workbook, "sheet2") == _rows_xml(_xlsxwriter_alone(rows, Path(folder) / "t.xlsx"), "sheet1")
@@ -83,7 +106,7 @@ def test_figures_sheet_from_kept_rows_is_xlsxwriters_own():
                 compared += a.value is not None
     assert compared > 60 * 20
     texts = {cell.value for row in ours.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)}
-    assert {"A&B <c> \"d\"", "line\nbreak", " lead", "trail ", "雲端收入", "=1+1", "bell_x0007_"} <= texts
+    assert {'A&B <c> "d"', "line\nbreak", " lead", "trail ", "雲端收入", "=1+1", "bell_x0007_"} <= texts
     assert max(len(t.encode("utf-16-le")) // 2 for t in texts) == EXCEL_TEXT_MAX  # cut at Excel's limit
     assert "x" * (EXCEL_TEXT_MAX - 1) in texts  # ... and never half a character
     numbers = {cell.value for row in ours.iter_rows(min_row=2) for cell in row if cell.data_type == "n"}
@@ -107,10 +130,11 @@ def test_workbook_cells_keep_their_types():
     book.close()
     sheet = load_workbook(io.BytesIO(buffer.getvalue()))["T"]
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, max_col=7)] == [
-        ["text", None, None, 1.25, 7, True, "=1+1"], ["+$2.03B", None, None, -0.5, 0, False, "x"]]
-    assert sheet.cell(row=2, column=7).data_type == "s"   # text that looks like a formula stays text
+        ["text", None, None, 1.25, 7, True, "=1+1"],
+        ["+$2.03B", None, None, -0.5, 0, False, "x"],
+    ]
+    assert sheet.cell(row=2, column=7).data_type == "s"  # text that looks like a formula stays text
     assert sheet.cell(row=2, column=4).data_type == "n" and sheet.cell(row=2, column=6).data_type == "b"
-
 
 
 def test_money_columns_show_a_trillion_to_the_unit():

@@ -1,4 +1,5 @@
 """`scorecard fetch-sec`: a local HTTP server on 127.0.0.1 stands in for the SEC; nothing leaves the machine."""
+
 import email.utils
 import gzip
 import json
@@ -16,8 +17,12 @@ from scorecards.errors import FetchError
 from scorecards.sources.fetch import RateLimiter, fetch_companyfacts, user_agent
 
 FACTS = (Path(__file__).parent / "fixtures" / "inputs" / "sec" / "CIK0000000042.json").read_bytes()
-TICKERS = json.dumps({"0": {"cik_str": 42, "ticker": "EXM", "title": "Example Corp"},
-                      "1": {"cik_str": 7, "ticker": "BRK-B", "title": "Other Co"}}).encode()
+TICKERS = json.dumps(
+    {
+        "0": {"cik_str": 42, "ticker": "EXM", "title": "Example Corp"},
+        "1": {"cik_str": 7, "ticker": "BRK-B", "title": "Other Co"},
+    }
+).encode()
 AGENT = "Test Runner tests@example.com"
 
 pytestmark = pytest.mark.server
@@ -56,8 +61,11 @@ class FakeSec(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def sec(monkeypatch):
-    FakeSec.routes = {"/files/company_tickers.json": TICKERS, "/api/xbrl/companyfacts/CIK0000000042.json": FACTS,
-                      "/api/xbrl/companyfacts/CIK0000000007.json": b'{"not": "facts"}'}
+    FakeSec.routes = {
+        "/files/company_tickers.json": TICKERS,
+        "/api/xbrl/companyfacts/CIK0000000042.json": FACTS,
+        "/api/xbrl/companyfacts/CIK0000000007.json": b'{"not": "facts"}',
+    }
     FakeSec.requests = []
     FakeSec.modified = time.time() - 3600
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSec)
@@ -79,7 +87,7 @@ def test_by_ticker_downloads_the_list_of_tickers_then_the_facts(sec, tmp_path):
     got = fetch_companyfacts("exm", tmp_path, AGENT)
     assert (got.cik, got.name, got.action) == (42, "Example Corp", "downloaded")
     assert got.path == tmp_path / "CIK0000000042.json"
-    assert got.path.read_bytes() == FACTS                      # gzip undone, stored as the SEC sent it
+    assert got.path.read_bytes() == FACTS  # gzip undone, stored as the SEC sent it
     assert paths(sec) == ["/files/company_tickers.json", "/api/xbrl/companyfacts/CIK0000000042.json"]
     assert all(headers["User-Agent"] == AGENT for _, headers in sec.requests)
     assert (tmp_path / "company_tickers.json").exists()
@@ -97,13 +105,13 @@ def test_an_old_file_is_asked_for_if_modified_since_and_kept_when_unchanged(sec,
     target = tmp_path / "CIK0000000042.json"
     old = time.time() - 2 * 24 * 3600
     os.utime(target, (old, old))
-    sec.modified = old - 3600      # the SEC's copy is older than ours
+    sec.modified = old - 3600  # the SEC's copy is older than ours
     sec.requests.clear()
     got = fetch_companyfacts("42", tmp_path, AGENT)
     assert got.action == "not modified" and got.name == "Example Corp"
     [(path, headers)] = sec.requests
     assert email.utils.parsedate_to_datetime(headers["If-Modified-Since"]).timestamp() == pytest.approx(old, abs=1)
-    assert time.time() - target.stat().st_mtime < 60      # fresh again for another day
+    assert time.time() - target.stat().st_mtime < 60  # fresh again for another day
 
 
 def test_an_old_file_is_downloaded_again_when_the_sec_has_a_newer_one(sec, tmp_path):
@@ -121,7 +129,7 @@ def test_force_downloads_a_fresh_file(sec, tmp_path):
     fetch_companyfacts("42", tmp_path, AGENT)
     sec.requests.clear()
     assert fetch_companyfacts("CIK0000000042", tmp_path, AGENT, force=True).action == "downloaded"
-    assert paths(sec) == ["/api/xbrl/companyfacts/CIK0000000042.json"]    # a CIK needs no ticker list
+    assert paths(sec) == ["/api/xbrl/companyfacts/CIK0000000042.json"]  # a CIK needs no ticker list
 
 
 def test_an_unknown_ticker(sec, tmp_path):
@@ -173,14 +181,20 @@ def test_at_most_ten_requests_a_second():
         limiter.wait()
         starts.append(now[0])
     assert starts[-1] - starts[0] == pytest.approx(2.0)
-    assert all(b - a >= 0.1 - 1e-9 for a, b in zip(starts, starts[1:]))
+    assert all(b - a >= 0.1 - 1e-9 for a, b in zip(starts, starts[1:], strict=False))
     assert slept[0] == pytest.approx(0.1)
 
 
 def test_fetch_sec_command(sec, tmp_path):
     env = {**os.environ, "SCORECARD_SEC_USER_AGENT": AGENT}
-    result = subprocess.run([sys.executable, "-m", "scorecards", "fetch-sec", "EXM", "NOPE"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "fetch-sec", "EXM", "NOPE"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "inputs/sec/CIK0000000042.json: Example Corp, CIK 42: downloaded" in result.stdout
     assert "use it with `cik: 42` under company:" in result.stdout
@@ -191,8 +205,14 @@ def test_fetch_sec_command(sec, tmp_path):
 def test_fetch_sec_without_a_user_agent_says_how_to_set_one(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SCORECARD_SEC_USER_AGENT"}
     env["SCORECARD_SEC_DATA_URL"] = env["SCORECARD_SEC_WWW_URL"] = "http://127.0.0.1:9"
-    result = subprocess.run([sys.executable, "-m", "scorecards", "fetch-sec", "EXM"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "fetch-sec", "EXM"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "error: the SEC requires every request to say who is asking: set SCORECARD_SEC_USER_AGENT=" in result.stderr
     assert "Traceback" not in result.stderr

@@ -12,23 +12,26 @@ def v(text, kind=Kind.MONEY, currency="USD", derived=False):
     return Value(parse_amount(text), kind, currency, derived)
 
 
-@pytest.mark.parametrize("text, kind, currency, expected", [
-    ("213.39B", Kind.MONEY, "USD", "$213.39B"),
-    ("515.0B", Kind.MONEY, "JPY", "¥515.0B"),
-    ("3.714T", Kind.MONEY, "JPY", "¥3.714T"),
-    ("0.30", Kind.PER_SHARE, "USD", "$0.30"),
-    ("1234567", Kind.MONEY, "USD", "$1,234,567"),
-    ("35.9%", Kind.PERCENT, "USD", "35.9%"),
-    ("-7.4pp", Kind.PERCENT, "USD", "−7.4 pp"),
-    ("-74bp", Kind.PERCENT, "USD", "−74 bp"),
-    ("2.5x", Kind.MULTIPLE, "USD", "2.5×"),
-    ("8.0M", Kind.COUNT, "USD", "8.0M"),
-    ("~200B", Kind.MONEY, "USD", "~$200B"),
-    (">72B", Kind.MONEY, "USD", "> $72B"),
-    ("-2.4B", Kind.MONEY, "USD", "−$2.4B"),
-    ("1.2B", Kind.MONEY, "EUR", "€1.2B"),
-    ("1.2B", Kind.MONEY, "CHF", "CHF 1.2B"),
-])
+@pytest.mark.parametrize(
+    "text, kind, currency, expected",
+    [
+        ("213.39B", Kind.MONEY, "USD", "$213.39B"),
+        ("515.0B", Kind.MONEY, "JPY", "¥515.0B"),
+        ("3.714T", Kind.MONEY, "JPY", "¥3.714T"),
+        ("0.30", Kind.PER_SHARE, "USD", "$0.30"),
+        ("1234567", Kind.MONEY, "USD", "$1,234,567"),
+        ("35.9%", Kind.PERCENT, "USD", "35.9%"),
+        ("-7.4pp", Kind.PERCENT, "USD", "−7.4 pp"),
+        ("-74bp", Kind.PERCENT, "USD", "−74 bp"),
+        ("2.5x", Kind.MULTIPLE, "USD", "2.5×"),
+        ("8.0M", Kind.COUNT, "USD", "8.0M"),
+        ("~200B", Kind.MONEY, "USD", "~$200B"),
+        (">72B", Kind.MONEY, "USD", "> $72B"),
+        ("-2.4B", Kind.MONEY, "USD", "−$2.4B"),
+        ("1.2B", Kind.MONEY, "EUR", "€1.2B"),
+        ("1.2B", Kind.MONEY, "CHF", "CHF 1.2B"),
+    ],
+)
 def test_amount_is_shown_as_written(text, kind, currency, expected):
     assert amount(v(text, kind, currency)) == expected
 
@@ -57,16 +60,24 @@ def test_number_keeps_trailing_zeros():
     assert number(Decimal("-0.00"), 2) == "0.00"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("+10.5%", "up 10.5%"), ("<-10%", "down more than 10%"), ("~-4%", "down about 4%"),
-    (">10%", "up more than 10%"), ("-16%", "down 16%"), ("0%", "unchanged"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("+10.5%", "up 10.5%"),
+        ("<-10%", "down more than 10%"),
+        ("~-4%", "down about 4%"),
+        (">10%", "up more than 10%"),
+        ("-16%", "down 16%"),
+        ("0%", "unchanged"),
+    ],
+)
 def test_price_moves_in_words(text, expected):
     assert move(v(text, Kind.PERCENT)) == expected
 
 
 def test_dates_and_lists():
     import datetime as dt
+
     assert date(dt.date(2026, 2, 5)) == "5 Feb 2026"
     assert date(None, "undated") == "undated"
     assert join_words(["revenue"]) == "revenue"

@@ -1,4 +1,5 @@
 """Golden HTML for the example companies. Refresh only with `make update-golden`, then review the diff."""
+
 import os
 from pathlib import Path
 
@@ -53,8 +54,10 @@ def test_golden_html_in_each_language(tag, name, rendered_in):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(rendered_in[tag, name], "utf-8")
     assert golden.exists(), f"no golden file for {tag}/{name}: run `make update-golden` and review it"
-    assert rendered_in[tag, name] == golden.read_text("utf-8"), f"{tag}/{name}.html differs from {golden}; " \
+    assert rendered_in[tag, name] == golden.read_text("utf-8"), (
+        f"{tag}/{name}.html differs from {golden}; "
         "if the change is intended, run `make update-golden` and review the diff"
+    )
 
 
 def test_the_eight_example_companies_are_shipped():
@@ -67,5 +70,6 @@ def test_golden_html(name, rendered):
     if UPDATE:
         golden.write_text(rendered[name], "utf-8")
     assert golden.exists(), f"no golden file for {name}: run `make update-golden` and review it"
-    assert rendered[name] == golden.read_text("utf-8"), f"{name}.html differs from {golden}; " \
-        "if the change is intended, run `make update-golden` and review the diff"
+    assert rendered[name] == golden.read_text("utf-8"), (
+        f"{name}.html differs from {golden}; if the change is intended, run `make update-golden` and review the diff"
+    )

@@ -1,4 +1,5 @@
 """Hostile input, interrupted builds and reproducible files (issue 7)."""
+
 import os
 import shutil
 import signal
@@ -29,14 +30,16 @@ def project(tmp_path, *files):
 
 
 def build(root, *args, check=True):
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build", *args], cwd=root, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build", *args], cwd=root, capture_output=True, text=True, timeout=300
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
 
 
 # --- text from YAML is text ------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_markup_in_yaml_is_shown_as_text_and_nothing_is_fetched(tmp_path):
@@ -66,9 +69,17 @@ def test_long_names_other_scripts_and_emoji_keep_the_layout(tmp_path):
     assert len(reader.pages) <= 2
     if shutil.which("pdftotext") is None:
         pytest.skip("needs pdftotext (poppler-utils), which reads this font encoding correctly")
-    text = subprocess.run(["pdftotext", str(root / "build" / "scripts-and-sizes.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    for expected in ["Κόσμος Ολλανδικός", "山田太郎", "我々はAIに全力で投資する", "日本経済新聞", "NM", "$123,456,789,012.345"]:
+    text = subprocess.run(
+        ["pdftotext", str(root / "build" / "scripts-and-sizes.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in [
+        "Κόσμος Ολλανδικός",
+        "山田太郎",
+        "我々はAIに全力で投資する",
+        "日本経済新聞",
+        "NM",
+        "$123,456,789,012.345",
+    ]:
         assert expected in text, expected
     for page in reader.pages:  # nothing drawn outside the page
         box = page.mediabox
@@ -77,11 +88,16 @@ def test_long_names_other_scripts_and_emoji_keep_the_layout(tmp_path):
 
 # --- limits ------------------------------------------------------------------------------------
 
+
 def test_alias_bomb_is_refused_quickly():
-    bomb = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] +
-                     [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
-                      f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
-                      for i in range(8)])
+    bomb = "\n".join(
+        ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+        + [
+            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+            f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+            for i in range(8)
+        ]
+    )
     started = time.perf_counter()
     with pytest.raises(InputError) as caught:
         parse_yaml(bomb.encode(), "bomb.yaml")
@@ -121,12 +137,18 @@ def test_a_company_with_no_quarters_renders(tmp_path, in_repo):
 
 # --- interruptions, concurrency, unwritable folders --------------------------------------------
 
+
 @pytest.mark.slow
 def test_killed_builds_leave_nothing_half_written_and_the_next_build_repairs(tmp_path):
     root = project(tmp_path, *sorted(COMPANIES.glob("*.yaml")), REPO / "tests/inputs/history/acme.yaml")
     for delay in (0.3, 1.0, 1.8, 2.6):
-        process = subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=root,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scorecards", "build", "--force"],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -146,8 +168,16 @@ def test_killed_builds_leave_nothing_half_written_and_the_next_build_repairs(tmp
 @pytest.mark.slow
 def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path):
     root = project(tmp_path, *sorted(COMPANIES.glob("*.yaml")))
-    runs = [subprocess.Popen([sys.executable, "-m", "scorecards", "build", "--force"], cwd=root,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "scorecards", "build", "--force"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     for run in runs:
         _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err
@@ -166,6 +196,7 @@ def test_a_build_folder_that_cannot_be_written_is_one_line(tmp_path):
 
 
 # --- the same inputs give the same files ---------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_two_builds_in_separate_processes_give_identical_bytes(tmp_path):
@@ -202,8 +233,9 @@ def test_a_full_disk_is_a_one_line_error(tmp_path):
     (root / "build").mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("needs root to mount a tiny file system")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(root / "build")],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(root / "build")], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
@@ -225,25 +257,39 @@ def test_csv_cells_from_the_inputs_cannot_become_formulas(tmp_path):
     from scorecards.render.exports import card_lines
 
     text = (REPO / "tests/inputs/companies/sony.yaml").read_text()
-    text = (text.replace("name: Sony Group Corporation", "name: '=HYPERLINK(\"http://127.0.0.1:9/\", \"x\")'")
-                .replace("publisher: 美股IPO", "publisher: '@SUM(1+1)*cmd|'' /C calc''!A0'")
-                .replace("label: PS5 units", "label: '-2+3'")
-                .replace("net_income: {actual: 377.32B, consensus: 348.2B}",
-                         "net_income: {actual: 377.32B, consensus: 348.2B}\n      eps_gaap: {actual: 62.10, consensus: 60.00}"))
+    text = (
+        text.replace("name: Sony Group Corporation", 'name: \'=HYPERLINK("http://127.0.0.1:9/", "x")\'')
+        .replace("publisher: 美股IPO", "publisher: '@SUM(1+1)*cmd|'' /C calc''!A0'")
+        .replace("label: PS5 units", "label: '-2+3'")
+        .replace(
+            "net_income: {actual: 377.32B, consensus: 348.2B}",
+            "net_income: {actual: 377.32B, consensus: 348.2B}\n      eps_gaap: {actual: 62.10, consensus: 60.00}",
+        )
+    )
     (tmp_path / "sony.yaml").write_text(text)
     loaded = read_company(tmp_path / "sony.yaml", Settings(inputs=tmp_path))
     assert loaded.card is not None, loaded.problems
-    rows = list(csv.DictReader(io.StringIO("ticker,company,sector,season,period,period_end,reported,record,segment,"
-                                           "metric,label,basis,kind,unit,currency,actual,actual_text,consensus,"
-                                           "consensus_text,surprise,surprise_text,surprise_pct,outcome,low,high,"
-                                           "guidance_period,source\n" + card_lines(loaded.card).csv)))
-    assert {r["company"] for r in rows} == {"'=HYPERLINK(\"http://127.0.0.1:9/\", \"x\")"}
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                "ticker,company,sector,season,period,period_end,reported,record,segment,"
+                "metric,label,basis,kind,unit,currency,actual,actual_text,consensus,"
+                "consensus_text,surprise,surprise_text,surprise_pct,outcome,low,high,"
+                "guidance_period,source\n" + card_lines(loaded.card).csv
+            )
+        )
+    )
+    assert {r["company"] for r in rows} == {'\'=HYPERLINK("http://127.0.0.1:9/", "x")'}
     assert {r["source"] for r in rows} == {"'@SUM(1+1)*cmd|' /C calc'!A0, 索尼第三财季业绩超预期, 2026-02-05"}
     assert [r["label"] for r in rows if r["metric"] == "ps5_units"] == ["'-2+3"]
     eps = next(r for r in rows if r["metric"] == "eps_gaap")
-    assert eps["surprise_text"].startswith("+") and eps["surprise"] == "2.10"   # our figure, our number, untouched
-    assert all(not value.startswith(("=", "+", "-", "@")) for r in rows for key, value in r.items()
-               if key not in ("actual_text", "consensus_text", "surprise_text") and value)
+    assert eps["surprise_text"].startswith("+") and eps["surprise"] == "2.10"  # our figure, our number, untouched
+    assert all(
+        not value.startswith(("=", "+", "-", "@"))
+        for r in rows
+        for key, value in r.items()
+        if key not in ("actual_text", "consensus_text", "surprise_text") and value
+    )
 
 
 def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path):
@@ -267,5 +313,7 @@ def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path)
     assert not (settings.build / "season-book.pdf").exists()
     assert (settings.build / "stale" / "season-book.pdf").read_bytes() == b"%PDF-1.7 older"
     assert str(settings.build / "season-book.pdf") not in run.records  # not linked from the index either
-    assert run.report.messages == [f"season-book.pdf not built: no current b.pdf (see the errors above); moved the "
-                                   f"last book to {settings.build / 'stale' / 'season-book.pdf'}"]
+    assert run.report.messages == [
+        f"season-book.pdf not built: no current b.pdf (see the errors above); moved the "
+        f"last book to {settings.build / 'stale' / 'season-book.pdf'}"
+    ]

@@ -1,4 +1,5 @@
 """Languages: the catalogues are complete, and numbers, money and dates follow the reader's conventions."""
+
 import datetime as dt
 import shutil
 import subprocess
@@ -32,8 +33,13 @@ def extracted(tmp_path_factory):
     if not pybabel.exists():
         pytest.skip("needs pybabel (Babel's command line) beside the Python running the tests")
     target = tmp_path_factory.mktemp("pot") / "messages.pot"
-    result = subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "--no-location", "-o", str(target),
-                             "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "--no-location", "-o", str(target), "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     with target.open("rb") as f:
         return {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(f) if m.id}
@@ -49,7 +55,9 @@ def test_catalogue_is_complete_and_current(tag, extracted):
     cat = catalogue(tag)
     messages = [m for m in cat if m.id]
     ids = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in messages}
-    assert sorted(extracted - ids, key=str) == [], "in the templates or code but not in the catalogue: run `make translations`"
+    assert sorted(extracted - ids, key=str) == [], (
+        "in the templates or code but not in the catalogue: run `make translations`"
+    )
     assert sorted(ids - extracted, key=str) == [], "in the catalogue but used nowhere: run `make translations`"
     assert [m.id for m in messages if m.fuzzy] == [], "fuzzy: check the translation, then remove the fuzzy flag"
     untranslated = [m.id for m in messages if not (all(m.string) if isinstance(m.string, tuple) else m.string)]
@@ -111,27 +119,30 @@ def v(text, kind=Kind.MONEY, currency="USD", derived=False):
     return Value(parse_amount(text), kind, currency, derived)
 
 
-@pytest.mark.parametrize("text, kind, currency, hant, hans", [
-    ("213.39B", Kind.MONEY, "USD", "2,133.9億美元", "2,133.9亿美元"),
-    ("777.7M", Kind.MONEY, "USD", "7.777億美元", "7.777亿美元"),
-    ("640.07M", Kind.MONEY, "USD", "6.4007億美元", "6.4007亿美元"),
-    ("515.0B", Kind.MONEY, "JPY", "5,150億日圓", "5,150亿日元"),
-    ("3.714T", Kind.MONEY, "JPY", "3.714兆日圓", "3.714万亿日元"),
-    ("12.300T", Kind.MONEY, "JPY", "12.300兆日圓", "12.300万亿日元"),
-    ("6B", Kind.MONEY, "USD", "60億美元", "60亿美元"),
-    ("12K", Kind.COUNT, "USD", "1.2萬", "1.2万"),
-    ("8.0M", Kind.COUNT, "USD", "800萬", "800万"),
-    ("9999", Kind.MONEY, "USD", "9,999美元", "9,999美元"),
-    ("0.45", Kind.PER_SHARE, "USD", "0.45美元", "0.45美元"),
-    ("-2.4B", Kind.MONEY, "USD", "−24億美元", "−24亿美元"),
-    ("~200B", Kind.MONEY, "USD", "約2,000億美元", "约2,000亿美元"),
-    (">72B", Kind.MONEY, "USD", "逾720億美元", "超过720亿美元"),
-    ("35.9%", Kind.PERCENT, "USD", "35.9%", "35.9%"),
-    ("-7.4pp", Kind.PERCENT, "USD", "−7.4個百分點", "−7.4个百分点"),
-    ("-74bp", Kind.PERCENT, "USD", "−74個基點", "−74个基点"),
-    (">4x", Kind.MULTIPLE, "USD", "逾4倍", "超过4倍"),
-    ("1.2B", Kind.MONEY, "EUR", "12億歐元", "12亿欧元"),
-])
+@pytest.mark.parametrize(
+    "text, kind, currency, hant, hans",
+    [
+        ("213.39B", Kind.MONEY, "USD", "2,133.9億美元", "2,133.9亿美元"),
+        ("777.7M", Kind.MONEY, "USD", "7.777億美元", "7.777亿美元"),
+        ("640.07M", Kind.MONEY, "USD", "6.4007億美元", "6.4007亿美元"),
+        ("515.0B", Kind.MONEY, "JPY", "5,150億日圓", "5,150亿日元"),
+        ("3.714T", Kind.MONEY, "JPY", "3.714兆日圓", "3.714万亿日元"),
+        ("12.300T", Kind.MONEY, "JPY", "12.300兆日圓", "12.300万亿日元"),
+        ("6B", Kind.MONEY, "USD", "60億美元", "60亿美元"),
+        ("12K", Kind.COUNT, "USD", "1.2萬", "1.2万"),
+        ("8.0M", Kind.COUNT, "USD", "800萬", "800万"),
+        ("9999", Kind.MONEY, "USD", "9,999美元", "9,999美元"),
+        ("0.45", Kind.PER_SHARE, "USD", "0.45美元", "0.45美元"),
+        ("-2.4B", Kind.MONEY, "USD", "−24億美元", "−24亿美元"),
+        ("~200B", Kind.MONEY, "USD", "約2,000億美元", "约2,000亿美元"),
+        (">72B", Kind.MONEY, "USD", "逾720億美元", "超过720亿美元"),
+        ("35.9%", Kind.PERCENT, "USD", "35.9%", "35.9%"),
+        ("-7.4pp", Kind.PERCENT, "USD", "−7.4個百分點", "−7.4个百分点"),
+        ("-74bp", Kind.PERCENT, "USD", "−74個基點", "−74个基点"),
+        (">4x", Kind.MULTIPLE, "USD", "逾4倍", "超过4倍"),
+        ("1.2B", Kind.MONEY, "EUR", "12億歐元", "12亿欧元"),
+    ],
+)
 def test_chinese_amounts_in_myriads_with_every_written_digit(text, kind, currency, hant, hans):
     assert amount(v(text, kind, currency), lang=HANT) == hant
     assert amount(v(text, kind, currency), lang=HANS) == hans

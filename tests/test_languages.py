@@ -1,5 +1,6 @@
 """Scorecards in every language of the setting, as a reader gets them: PDF text (pdftotext: pypdf mis-reads some
 CJK text), fonts, the HTML's lang, the season summary and book per language, and the index's links."""
+
 import shutil
 import subprocess
 import sys
@@ -8,8 +9,10 @@ import pytest
 from conftest import REPO
 from pypdf import PdfReader
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +24,9 @@ def built(tmp_path_factory):
     for slug in ("amazon", "sony"):
         shutil.copy(REPO / "inputs" / f"{slug}.yaml", root / "inputs")
     (root / "scorecard.toml").write_text('languages = ["en", "zh-Hant", "zh-Hans"]\n')
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     return root / "build"
 
@@ -42,23 +46,89 @@ def fonts(path):
 
 
 EXPECTED = {
-    ("zh-Hant", "amazon"): ["亞馬遜", "AMZN", "2025財年第四季業績計分卡", "業績對比市場預期", "實際", "市場預期",
-                            "2,133.9億美元", "1.95美元", "1.97美元", "−0.02美元", "遜於預期", "每股盈利（公認會計準則）",
-                            "2026財年資本開支指引高於市場預期", "約1,466億美元", "2,000億美元", "資本開支",
-                            "股價盤後下跌逾10%", "−1.9個百分點", "資料來源及附註", "數據截至2026年2月15日",
-                            "第1頁，共2頁", "截至2025年12月31日止季度"],
-    ("zh-Hans", "amazon"): ["亚马逊", "2025财年第四财季业绩计分卡", "业绩对比市场预期", "2,133.9亿美元", "不及预期",
-                            "每股收益（公认会计准则）", "资本开支", "约1,466亿美元", "股价盘后下跌超过10%",
-                            "−1.9个百分点", "资料来源及说明", "数据截至2026年2月15日", "第1页，共2页"],
-    ("zh-Hant", "sony"): ["索尼", "SONY", "5,150億日圓", "3.714兆日圓", "3,773.2億日圓", "3,482億日圓", "12.300兆日圓",
-                          "國際財務報告準則", "上調", "淨利潤超出預期", "+2.4個百分點", "800萬"],
-    ("zh-Hans", "sony"): ["索尼", "5,150亿日元", "3.714万亿日元", "3,773.2亿日元", "国际财务报告准则", "上调",
-                          "净利润超出预期", "+2.4个百分点", "800万"],
+    ("zh-Hant", "amazon"): [
+        "亞馬遜",
+        "AMZN",
+        "2025財年第四季業績計分卡",
+        "業績對比市場預期",
+        "實際",
+        "市場預期",
+        "2,133.9億美元",
+        "1.95美元",
+        "1.97美元",
+        "−0.02美元",
+        "遜於預期",
+        "每股盈利（公認會計準則）",
+        "2026財年資本開支指引高於市場預期",
+        "約1,466億美元",
+        "2,000億美元",
+        "資本開支",
+        "股價盤後下跌逾10%",
+        "−1.9個百分點",
+        "資料來源及附註",
+        "數據截至2026年2月15日",
+        "第1頁，共2頁",
+        "截至2025年12月31日止季度",
+    ],
+    ("zh-Hans", "amazon"): [
+        "亚马逊",
+        "2025财年第四财季业绩计分卡",
+        "业绩对比市场预期",
+        "2,133.9亿美元",
+        "不及预期",
+        "每股收益（公认会计准则）",
+        "资本开支",
+        "约1,466亿美元",
+        "股价盘后下跌超过10%",
+        "−1.9个百分点",
+        "资料来源及说明",
+        "数据截至2026年2月15日",
+        "第1页，共2页",
+    ],
+    ("zh-Hant", "sony"): [
+        "索尼",
+        "SONY",
+        "5,150億日圓",
+        "3.714兆日圓",
+        "3,773.2億日圓",
+        "3,482億日圓",
+        "12.300兆日圓",
+        "國際財務報告準則",
+        "上調",
+        "淨利潤超出預期",
+        "+2.4個百分點",
+        "800萬",
+    ],
+    ("zh-Hans", "sony"): [
+        "索尼",
+        "5,150亿日元",
+        "3.714万亿日元",
+        "3,773.2亿日元",
+        "国际财务报告准则",
+        "上调",
+        "净利润超出预期",
+        "+2.4个百分点",
+        "800万",
+    ],
 }
 # Words of the English pages that must not be left in a Chinese one (the analyst's notes and quotes may be English).
-ENGLISH = ["Results against consensus", "Guidance", "Consensus", "Page 1 of", "Data as of", "Beat", "Miss",
-           "Sources and notes", "earnings scorecard", "Quarter ended", "Stock down", "Key indicators", "From the call",
-           "Where sources differ", "Reported"]
+ENGLISH = [
+    "Results against consensus",
+    "Guidance",
+    "Consensus",
+    "Page 1 of",
+    "Data as of",
+    "Beat",
+    "Miss",
+    "Sources and notes",
+    "earnings scorecard",
+    "Quarter ended",
+    "Stock down",
+    "Key indicators",
+    "From the call",
+    "Where sources differ",
+    "Reported",
+]
 
 
 @pytest.mark.parametrize("tag, slug", sorted(EXPECTED))

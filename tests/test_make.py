@@ -1,4 +1,5 @@
 """make as the user interface: set-up once, incremental builds, broken files, -j2."""
+
 import os
 import shutil
 import subprocess
@@ -26,14 +27,16 @@ def tree(tmp_path):
 
 
 def make(tree, *args):
-    result = subprocess.run(["make", f"VENV={VENV}", *args], cwd=tree, capture_output=True, text=True, timeout=300)
-    return result
+    return subprocess.run(["make", f"VENV={VENV}", *args], cwd=tree, capture_output=True, text=True, timeout=300)
 
 
 def rendered(result):
     """The companies a build rendered (the season summary is reported as 'season')."""
-    return sorted(line.split()[1] for line in result.stdout.splitlines()
-                  if line.strip().startswith("render ") and line.split()[1] != "season")
+    return sorted(
+        line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.strip().startswith("render ") and line.split()[1] != "season"
+    )
 
 
 def season_rendered(result):
@@ -105,8 +108,10 @@ def test_broken_file_is_reported_and_the_rest_is_built(tree):
     bad.write_text(bad.read_text().replace("currency: JPY", "currency: yen"))
     result = make(tree)
     assert result.returncode != 0
-    assert "inputs/sony.yaml:6:13: company.currency: 'yen' is not in the expected form " \
-           "(a three-letter ISO code such as USD or JPY)" in result.stderr
+    assert (
+        "inputs/sony.yaml:6:13: company.currency: 'yen' is not in the expected form "
+        "(a three-letter ISO code such as USD or JPY)" in result.stderr
+    )
     assert (tree / "build" / "bloom-energy.pdf").exists()
     assert not (tree / "build" / "sony.pdf").exists()
     again = make(tree)
@@ -121,6 +126,7 @@ def test_parallel_make_is_safe(tree):
 
 
 # --- languages -----------------------------------------------------------------------------------
+
 
 def test_locale_builds_that_language_alone_and_stays_incremental(tree):
     shutil.copytree(REPO / "locale", tree / "locale")
@@ -174,8 +180,11 @@ def _book_starts(tree):
     from pypdf import PdfReader
 
     reader = PdfReader(tree / "build" / "season-book.pdf")
-    starts = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
-              if not isinstance(item, list)}
+    starts = {
+        item.title: reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
     return starts, reader.pages[0].extract_text(), len(reader.pages)
 
 
@@ -189,8 +198,10 @@ def test_book_follows_a_company_that_grows_a_page(tree):
     before, _, _ = _book_starts(tree)
     pages = {p.stem: len(PdfReader(p).pages) for p in (tree / "build").glob("*.pdf") if p.stem != "season-book"}
     bloom = tree / "inputs" / "bloom-energy.yaml"
-    notes = "".join(f"      - Note {n}, a long line of commentary that the analyst kept, to fill the page with text.\n"
-                    for n in range(60))
+    notes = "".join(
+        f"      - Note {n}, a long line of commentary that the analyst kept, to fill the page with text.\n"
+        for n in range(60)
+    )
     text = bloom.read_text()
     assert "    call:\n" in text and "    notes:" not in text
     time.sleep(0.01)
@@ -206,9 +217,11 @@ def test_book_follows_a_company_that_grows_a_page(tree):
     assert after["Sony Group Corporation"] == 2 + season_pages + grown
     assert after["Sony Group Corporation"] == before["Sony Group Corporation"] + grown - pages["bloom-energy"]
     assert total == 1 + season_pages + grown + pages["sony"]
-    for name, start, count in (("Bloom Energy", after["Bloom Energy Corporation"], grown),
-                               ("Sony Group Corporation", after["Sony Group Corporation"], pages["sony"])):
-        line = contents[contents.index(name):].split("\n")
+    for name, start, count in (
+        ("Bloom Energy", after["Bloom Energy Corporation"], grown),
+        ("Sony Group Corporation", after["Sony Group Corporation"], pages["sony"]),
+    ):
+        line = contents[contents.index(name) :].split("\n")
         said = f"{start}–{start + count - 1}" if count > 1 else str(start)
         assert any(part.endswith(" " + said) or part == said for part in line[:3]), (name, said, line[:3])
     # an edit that keeps every page count: the contents laid out while the workers rendered is the one used
@@ -220,5 +233,6 @@ def test_book_follows_a_company_that_grows_a_page(tree):
     again, contents_again, total_again = _book_starts(tree)
     assert again == after and total_again == total
     bloom_pages = PdfReader(tree / "build" / "season-book.pdf").pages[
-        after["Bloom Energy Corporation"] - 1:after["Bloom Energy Corporation"] - 1 + grown]
+        after["Bloom Energy Corporation"] - 1 : after["Bloom Energy Corporation"] - 1 + grown
+    ]
     assert "Note fifty-nine" in "".join(page.extract_text() for page in bloom_pages)  # the new PDF, in its place

@@ -21,17 +21,20 @@ from scorecards.model.metrics import (
 HIGHER, LOWER, NEUTRAL = Direction.HIGHER, Direction.LOWER, Direction.NEUTRAL
 
 
-@pytest.mark.parametrize("name, actual, consensus, expected", [
-    ("plain beat", "0.45", "0.30", D("50")),
-    ("plain miss", "1.95", "1.97", (D("1.95") - D("1.97")) / D("1.97") * 100),
-    ("negative consensus, smaller loss", "-0.05", "-0.10", D("50")),
-    ("negative consensus, bigger loss", "-0.15", "-0.10", D("-50")),
-    ("zero consensus is NM", "0.10", "0", None),
-    ("signs differ: loss against expected profit is NM", "-0.05", "0.10", None),
-    ("signs differ: profit against expected loss is NM", "0.05", "-0.10", None),
-    ("zero actual against positive consensus", "0", "0.10", D("-100")),
-    ("zero actual against negative consensus", "0", "-0.10", D("100")),
-])
+@pytest.mark.parametrize(
+    "name, actual, consensus, expected",
+    [
+        ("plain beat", "0.45", "0.30", D("50")),
+        ("plain miss", "1.95", "1.97", (D("1.95") - D("1.97")) / D("1.97") * 100),
+        ("negative consensus, smaller loss", "-0.05", "-0.10", D("50")),
+        ("negative consensus, bigger loss", "-0.15", "-0.10", D("-50")),
+        ("zero consensus is NM", "0.10", "0", None),
+        ("signs differ: loss against expected profit is NM", "-0.05", "0.10", None),
+        ("signs differ: profit against expected loss is NM", "0.05", "-0.10", None),
+        ("zero actual against positive consensus", "0", "0.10", D("-100")),
+        ("zero actual against negative consensus", "0", "-0.10", D("100")),
+    ],
+)
 def test_surprise_pct(name, actual, consensus, expected):
     assert surprise_pct(D(actual), D(consensus)) == expected, name
 
@@ -40,18 +43,21 @@ def test_surprise_is_exact():
     assert surprise(D("777.7E6"), D("640.07E6")) == D("137.63E6")
 
 
-@pytest.mark.parametrize("name, actual, consensus, direction, exponent, expected", [
-    ("beat", "0.45", "0.30", HIGHER, -2, Outcome.BEAT),
-    ("miss by a cent", "1.95", "1.97", HIGHER, -2, Outcome.MISS),
-    ("equal", "1.22", "1.22", HIGHER, -2, Outcome.INLINE),
-    ("equal at the coarser precision", "213.39", "213.4", HIGHER, -1, Outcome.INLINE),
-    ("not equal at the finer precision", "213.39", "213.4", HIGHER, -2, Outcome.MISS),
-    ("cost below consensus beats", "90", "100", LOWER, 0, Outcome.BEAT),
-    ("cost above consensus misses", "110", "100", LOWER, 0, Outcome.MISS),
-    ("neutral above", "200", "146.6", NEUTRAL, 0, Outcome.ABOVE),
-    ("neutral below", "100", "146.6", NEUTRAL, -1, Outcome.BELOW),
-    ("negative values", "-0.05", "-0.10", HIGHER, -2, Outcome.BEAT),
-])
+@pytest.mark.parametrize(
+    "name, actual, consensus, direction, exponent, expected",
+    [
+        ("beat", "0.45", "0.30", HIGHER, -2, Outcome.BEAT),
+        ("miss by a cent", "1.95", "1.97", HIGHER, -2, Outcome.MISS),
+        ("equal", "1.22", "1.22", HIGHER, -2, Outcome.INLINE),
+        ("equal at the coarser precision", "213.39", "213.4", HIGHER, -1, Outcome.INLINE),
+        ("not equal at the finer precision", "213.39", "213.4", HIGHER, -2, Outcome.MISS),
+        ("cost below consensus beats", "90", "100", LOWER, 0, Outcome.BEAT),
+        ("cost above consensus misses", "110", "100", LOWER, 0, Outcome.MISS),
+        ("neutral above", "200", "146.6", NEUTRAL, 0, Outcome.ABOVE),
+        ("neutral below", "100", "146.6", NEUTRAL, -1, Outcome.BELOW),
+        ("negative values", "-0.05", "-0.10", HIGHER, -2, Outcome.BEAT),
+    ],
+)
 def test_outcome(name, actual, consensus, direction, exponent, expected):
     assert outcome(D(actual), D(consensus), direction, exponent) is expected, name
 
@@ -84,11 +90,14 @@ def test_revision_against_prior_guidance():
     assert revision(D("12.0E12"), D("12.0E12"), 11) is Revision.MAINTAINED
 
 
-@pytest.mark.parametrize("current, prior, expected", [
-    ("110", "100", D("10")),
-    ("90", "100", D("-10")),
-    ("5", "0", None),
-    ("5", "-2", None),
-])
+@pytest.mark.parametrize(
+    "current, prior, expected",
+    [
+        ("110", "100", D("10")),
+        ("90", "100", D("-10")),
+        ("5", "0", None),
+        ("5", "-2", None),
+    ],
+)
 def test_growth_pct(current, prior, expected):
     assert growth_pct(D(current), D(prior)) == expected

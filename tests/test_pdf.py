@@ -1,4 +1,5 @@
 """PDFs checked as a reader would: text, pages, metadata, bookmarks and fonts (never raw bytes)."""
+
 import shutil
 import subprocess
 import sys
@@ -19,8 +20,9 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", root / "inputs")
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     return root / "build"
 
@@ -31,17 +33,45 @@ def text_of(path):
 
 def test_pdf_shows_the_figures_as_written(built):
     text = text_of(built / "bloom-energy.pdf")
-    for expected in ["Bloom Energy Corporation", "Q4 FY2025", "$777.7M", "$640.07M", "+$137.63M", "+21.5%",
-                     "$0.45", "$0.30", "31.9%", "−7.4 pp", "$3.1B", "$3.3B", "$3.2B", "$1.405", "$2.577B",
-                     "Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus",
-                     "Stock up 10.5% after hours", "美股IPO", "Page 1 of 1", "Data as of 6 Feb 2026"]:
+    for expected in [
+        "Bloom Energy Corporation",
+        "Q4 FY2025",
+        "$777.7M",
+        "$640.07M",
+        "+$137.63M",
+        "+21.5%",
+        "$0.45",
+        "$0.30",
+        "31.9%",
+        "−7.4 pp",
+        "$3.1B",
+        "$3.3B",
+        "$3.2B",
+        "$1.405",
+        "$2.577B",
+        "Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus",
+        "Stock up 10.5% after hours",
+        "美股IPO",
+        "Page 1 of 1",
+        "Data as of 6 Feb 2026",
+    ]:
         assert expected in text, expected
 
 
 def test_yen_amounts_and_ifrs_basis(built):
     text = text_of(built / "sony.pdf")
-    for expected in ["¥3.714T", "¥515.0B", "¥377.32B", "¥348.2B", "+¥29.12B", "IFRS", "¥12.3T", "¥12.0T", "Raised",
-                     "8.0M"]:
+    for expected in [
+        "¥3.714T",
+        "¥515.0B",
+        "¥377.32B",
+        "¥348.2B",
+        "+¥29.12B",
+        "IFRS",
+        "¥12.3T",
+        "¥12.0T",
+        "Raised",
+        "8.0M",
+    ]:
         assert expected in text, expected
     assert "$" not in text
 
@@ -58,16 +88,23 @@ def test_metadata(built):
 def test_bookmarks(built):
     outline = PdfReader(built / "bloom-energy.pdf").outline
     titles = [outline[0].title] + [item.title for item in outline[1]]
-    assert titles == ["Bloom Energy Corporation", "Results against consensus", "Actual against consensus", "Guidance",
-                      "Key indicators", "From the call", "Sources and notes"]
+    assert titles == [
+        "Bloom Energy Corporation",
+        "Results against consensus",
+        "Actual against consensus",
+        "Guidance",
+        "Key indicators",
+        "From the call",
+        "Sources and notes",
+    ]
 
 
 def test_fonts_are_embedded(built):
     reader = PdfReader(built / "bloom-energy.pdf")
     names = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
+        for reference in page["/Resources"]["/Font"].values():
+            font = reference.get_object()
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
             names.add(str(font["/BaseFont"]).split("+")[-1])
@@ -93,8 +130,13 @@ def test_letter_page_size_setting(tmp_path):
     (tmp_path / "inputs").mkdir()
     shutil.copy(REPO / "tests/inputs/companies/bloom-energy.yaml", tmp_path / "inputs")
     (tmp_path / "scorecard.toml").write_text('page_size = "Letter"\n')
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build", "--format", "pdf"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build", "--format", "pdf"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     box = PdfReader(tmp_path / "build" / "bloom-energy.pdf").pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
@@ -108,8 +150,12 @@ def test_renderer_reads_only_bundled_assets(tmp_path):
     (assets / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     fetcher = _fetcher_class()([assets])
     assert fetcher.fetch((assets / "logo.svg").as_uri()).read().startswith(b"<svg")
-    for url in ["file:///etc/passwd", (assets / ".." / "secret").resolve().as_uri(), "http://127.0.0.1:9/x.css",
-                "https://example.com/x.png"]:
+    for url in [
+        "file:///etc/passwd",
+        (assets / ".." / "secret").resolve().as_uri(),
+        "http://127.0.0.1:9/x.css",
+        "https://example.com/x.png",
+    ]:
         with pytest.raises(ValueError):
             fetcher.fetch(url)
 
@@ -208,9 +254,11 @@ def test_the_build_process_never_imports_weasyprint(tmp_path):
     forks with WeasyPrint loaded: the build's own process does not pay the import (~0.5 s)."""
     shutil.copytree(REPO / "templates", tmp_path / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
-    script = ("import sys\nfrom scorecards.build.pipeline import build\nfrom scorecards.settings import Settings\n"
-              "report = build(Settings(), jobs=2)\n"
-              "print(sorted(report.built), 'weasyprint' in sys.modules)\n")
+    script = (
+        "import sys\nfrom scorecards.build.pipeline import build\nfrom scorecards.settings import Settings\n"
+        "report = build(Settings(), jobs=2)\n"
+        "print(sorted(report.built), 'weasyprint' in sys.modules)\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[-2] == "['bloom-energy', 'sony'] False"
@@ -225,14 +273,21 @@ def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
     shutil.copytree(REPO / "tests" / "inputs" / "companies", tmp_path / "inputs")
 
     def build(*flags):
-        result = subprocess.run([sys.executable, "-m", "scorecards", "build", "--jobs", "2", *flags], cwd=tmp_path,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "scorecards", "build", "--jobs", "2", *flags],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
     def stamps():
-        return {name: (tmp_path / "build" / name).stat().st_mtime_ns
-                for name in ("sony.pdf", "season.pdf", "season-book.pdf")}
+        return {
+            name: (tmp_path / "build" / name).stat().st_mtime_ns
+            for name in ("sony.pdf", "season.pdf", "season-book.pdf")
+        }
 
     build()
     before = stamps()

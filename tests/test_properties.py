@@ -1,4 +1,5 @@
 """Property-based tests: the amount parser, the metric functions and the loader never misbehave."""
+
 from decimal import Decimal
 
 from hypothesis import assume, given, settings
@@ -11,8 +12,9 @@ from scorecards.model.metrics import Direction, Kind, Outcome, outcome, surprise
 from scorecards.model.scorecard import Value
 from scorecards.render.filters import amount as show
 
-decimals = st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e6"), allow_nan=False, allow_infinity=False,
-                       places=3)
+decimals = st.decimals(
+    min_value=Decimal("-1e6"), max_value=Decimal("1e6"), allow_nan=False, allow_infinity=False, places=3
+)
 
 
 @given(st.text(max_size=30))
@@ -25,8 +27,10 @@ def test_amount_parser_reads_or_explains(text):
     assert parsed.mantissa.is_finite()
 
 
-@given(st.decimals(min_value=Decimal("-99999"), max_value=Decimal("99999"), allow_nan=False, places=2),
-       st.sampled_from(["", "K", "M", "B", "T"]))
+@given(
+    st.decimals(min_value=Decimal("-99999"), max_value=Decimal("99999"), allow_nan=False, places=2),
+    st.sampled_from(["", "K", "M", "B", "T"]),
+)
 def test_amounts_keep_their_digits(number, scale):
     text = f"{number}{scale}"
     parsed = parse_amount(text)
@@ -70,7 +74,9 @@ def test_loader_raises_only_its_own_error_on_any_bytes(raw):
 
 yaml_ish = st.recursive(
     st.one_of(st.none(), st.booleans(), st.text(max_size=8), st.integers(), st.floats(allow_nan=True)),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=12,
 )
 

@@ -1,4 +1,5 @@
 """The season view: grouping by calendar quarter, the aggregates (computed by hand here), capex, conversion."""
+
 import datetime as dt
 from decimal import Decimal as D
 from pathlib import Path
@@ -13,14 +14,17 @@ from scorecards.settings import Settings
 from scorecards.sources.fx import load_rates
 
 
-@pytest.mark.parametrize("period_end, expected", [
-    (dt.date(2025, 12, 31), "Q4 2025"),   # calendar year (Amazon), March year (Sony Q3), June year (Coherent Q2)
-    (dt.date(2025, 12, 27), "Q4 2025"),   # a 52/53-week quarter ending late December
-    (dt.date(2026, 1, 3), "Q4 2025"),     # ... or just after New Year
-    (dt.date(2026, 3, 31), "Q1 2026"),    # Sony's Q4 FY2025
-    (dt.date(2025, 9, 27), "Q3 2025"),
-    (dt.date(2025, 6, 30), "Q2 2025"),
-])
+@pytest.mark.parametrize(
+    "period_end, expected",
+    [
+        (dt.date(2025, 12, 31), "Q4 2025"),  # calendar year (Amazon), March year (Sony Q3), June year (Coherent Q2)
+        (dt.date(2025, 12, 27), "Q4 2025"),  # a 52/53-week quarter ending late December
+        (dt.date(2026, 1, 3), "Q4 2025"),  # ... or just after New Year
+        (dt.date(2026, 3, 31), "Q1 2026"),  # Sony's Q4 FY2025
+        (dt.date(2025, 9, 27), "Q3 2025"),
+        (dt.date(2025, 6, 30), "Q2 2025"),
+    ],
+)
 def test_calendar_quarter(period_end, expected):
     assert calendar_quarter(period_end).label == expected
 
@@ -35,7 +39,16 @@ def season():
 
 def test_every_example_is_in_the_q4_2025_season(season):
     assert season.label == "Q4 2025 season"
-    assert [r.card.company.ticker for r in season.rows] == ["GOOGL", "AMZN", "BE", "COHR", "META", "MSFT", "SITM", "SONY"]
+    assert [r.card.company.ticker for r in season.rows] == [
+        "GOOGL",
+        "AMZN",
+        "BE",
+        "COHR",
+        "META",
+        "MSFT",
+        "SITM",
+        "SONY",
+    ]
 
 
 def test_eps_and_revenue_splits_by_hand(season):
@@ -49,8 +62,16 @@ def test_eps_and_revenue_splits_by_hand(season):
 
 def test_surprise_aggregates_by_hand(season):
     o = season.overall
-    expected_eps = ((D("1.95") - D("1.97")) / D("1.97") + (D("0.45") - D("0.30")) / D("0.30")
-                    + (D("1.29") - D("1.22")) / D("1.22") + (D("1.53") - D("1.21")) / D("1.21")) * 100 / 4
+    expected_eps = (
+        (
+            (D("1.95") - D("1.97")) / D("1.97")
+            + (D("0.45") - D("0.30")) / D("0.30")
+            + (D("1.29") - D("1.22")) / D("1.22")
+            + (D("1.53") - D("1.21")) / D("1.21")
+        )
+        * 100
+        / 4
+    )
     assert abs(o.eps_surprise.value - expected_eps) < D("1e-20") and o.eps_surprise.n == 4
     expected_revenue = (D("777.7") + D("113.3") - D("640.07") - D("101.91")) / (D("640.07") + D("101.91")) * 100
     assert abs(o.revenue_surprise.value - expected_revenue) < D("1e-20")
@@ -70,8 +91,12 @@ def test_guidance_and_reactions_by_hand(season):
 
 def test_groups_by_sector(season):
     sectors = {g.name: g for g in season.sectors}
-    assert sorted(sectors) == ["Communication Services", "Consumer Discretionary", "Industrials",
-                               "Information Technology"]
+    assert sorted(sectors) == [
+        "Communication Services",
+        "Consumer Discretionary",
+        "Industrials",
+        "Information Technology",
+    ]
     it = sectors["Information Technology"]
     assert it.companies == 3 and (it.eps.above, it.eps.n) == (2, 2)
     assert sectors["Consumer Discretionary"].eps.below == 1
@@ -91,10 +116,14 @@ def test_yen_is_never_added_without_a_rate(tmp_path):
     for name in ("bloom-energy.yaml", "sony.yaml"):
         (tmp_path / name).write_text((REPO / "tests/inputs/companies" / name).read_text())
     sony = tmp_path / "sony.yaml"
-    sony.write_text(sony.read_text().replace("net_income: {actual: 377.32B, consensus: 348.2B}",
-                                             "net_income: {actual: 377.32B, consensus: 348.2B}\n"
-                                             "      eps_gaap: {actual: 62.10, consensus: 60.00}")
-                    .replace("revenue: {actual: 3.714T, growth_yoy: 0.5%}", "revenue: {actual: 3.714T, consensus: 3.6T}"))
+    sony.write_text(
+        sony.read_text()
+        .replace(
+            "net_income: {actual: 377.32B, consensus: 348.2B}",
+            "net_income: {actual: 377.32B, consensus: 348.2B}\n      eps_gaap: {actual: 62.10, consensus: 60.00}",
+        )
+        .replace("revenue: {actual: 3.714T, growth_yoy: 0.5%}", "revenue: {actual: 3.714T, consensus: 3.6T}")
+    )
     cards = [item.card for item in load_all(Settings(inputs=tmp_path))]
     (season,) = build_seasons(cards)
     assert season.overall.revenue_surprise.excluded == ("SONY",)
@@ -114,7 +143,8 @@ def test_rates_file_errors_are_located(tmp_path):
     with pytest.raises(InputError) as caught:
         load_rates(tmp_path)
     assert [str(p) for p in caught.value.problems] == [
-        f"{tmp_path}/fx.yaml:5:8: rates.JPY: '-1' is not a positive rate (write how many USD one JPY buys, e.g. 0.0065)",
+        f"{tmp_path}/fx.yaml:5:8: rates.JPY: '-1' is not a positive rate "
+        "(write how many USD one JPY buys, e.g. 0.0065)",
         f"{tmp_path}/fx.yaml:6:3: rates.yen: 'yen' is not a currency code (e.g. JPY)",
     ]
 
@@ -144,7 +174,7 @@ def _season_pages(settings: Settings, for_pdf: bool) -> str:
 def test_pdf_leaves_out_the_company_tables_past_the_setting(in_repo):
     """Past season_table_max_companies the PDF keeps aggregates and charts and says where the tables are;
     the HTML summary keeps every company."""
-    few = Settings(inputs=REPO / "inputs", season_table_max_companies=7)   # the examples are 8
+    few = Settings(inputs=REPO / "inputs", season_table_max_companies=7)  # the examples are 8
     pdf_html = _season_pages(few, for_pdf=True)
     assert 'class="companies' not in pdf_html and 'class="capex"' not in pdf_html
     assert pdf_html.count("This PDF lists companies one by one only up to 7") == 2  # under capex and every company
@@ -168,7 +198,7 @@ def test_negative_surprise_labels_keep_clear_of_the_company_labels():
 
     chart = surprise_bars([("AAA", Fig("-17.7")), ("BBB", Fig("21.2"))])
     most_negative = min(bar.x0 for bar in chart.bars)
-    assert most_negative - chart.label_x >= VALUE_LABEL_ROOM   # the room the label '▼ −17.7%' needs
+    assert most_negative - chart.label_x >= VALUE_LABEL_ROOM  # the room the label '▼ −17.7%' needs
     positive_only = surprise_bars([("AAA", Fig("3")), ("BBB", Fig("21.2"))])
     assert positive_only.axis.start == positive_only.label_x + 8  # no room taken when nothing is negative
 
@@ -186,11 +216,11 @@ def test_prior_year_label_steps_past_the_consensus_line():
         return CapexBar("GOOGL", None, None, None, None, None, 300.0, 200.0, x_consensus, None, None)
 
     assert bar(None).prior_label_x(label) == 205.0
-    assert bar(150.0).prior_label_x(label) == 205.0            # line left of the bar's end: nothing to cross
-    assert bar(240.0).prior_label_x(label) == 245.0            # line through the label: label moves past it
+    assert bar(150.0).prior_label_x(label) == 205.0  # line left of the bar's end: nothing to cross
+    assert bar(240.0).prior_label_x(label) == 245.0  # line through the label: label moves past it
     assert bar(205.0 + width + 4).prior_label_x(label) == 205.0 + width + 9
     assert bar(205.0 + width + 6).prior_label_x(label) == 205.0  # line clear of the label's end
-    assert text_width("上年") == 20.0 and text_width("ab") == 12.4   # CJK a full em each, Latin 0.62 em
+    assert text_width("上年") == 20.0 and text_width("ab") == 12.4  # CJK a full em each, Latin 0.62 em
 
 
 def test_season_capex_labels_clear_the_consensus_lines(in_repo):
@@ -200,13 +230,19 @@ def test_season_capex_labels_clear_the_consensus_lines(in_repo):
     from scorecards.render.charts import text_width
 
     html = _season_pages(Settings(inputs=REPO / "inputs"), for_pdf=True)
-    chart = html[html.index('id="chart-capex-1"'):]
-    chart = chart[:chart.index("</svg>")]
-    lines = [(float(x), int(y1), int(y2)) for x, y1, y2 in
-             re.findall(r'<line x1="([\d.]+)" x2="[\d.]+" y1="(\d+)" y2="(\d+)" class="expected"/>', chart)]
-    labels = [(float(x), int(y), text) for x, y, text in
-              re.findall(r'<text x="([\d.]+)" y="(\d+)" class="value muted">(prior year [^<]+)</text>', chart)]
-    assert len(lines) == 2 and len(labels) == 2        # GOOGL and AMZN have a consensus and a prior year
+    chart = html[html.index('id="chart-capex-1"') :]
+    chart = chart[: chart.index("</svg>")]
+    lines = [
+        (float(x), int(y1), int(y2))
+        for x, y1, y2 in re.findall(r'<line x1="([\d.]+)" x2="[\d.]+" y1="(\d+)" y2="(\d+)" class="expected"/>', chart)
+    ]
+    labels = [
+        (float(x), int(y), text)
+        for x, y, text in re.findall(
+            r'<text x="([\d.]+)" y="(\d+)" class="value muted">(prior year [^<]+)</text>', chart
+        )
+    ]
+    assert len(lines) == 2 and len(labels) == 2  # GOOGL and AMZN have a consensus and a prior year
     for x, y1, y2 in lines:
         for start, baseline, text in labels:
             if y1 <= baseline <= y2:

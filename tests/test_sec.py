@@ -1,6 +1,7 @@
 """Standard figures from SEC companyfacts: dates not fy/fp, originals over repeats, amendments,
 three-month against year-to-date durations, derived quarters, alternative concepts, currencies;
 `scorecard facts`; and figures taken from or checked against a filing in a scorecard."""
+
 import datetime as dt
 import json
 import shutil
@@ -31,8 +32,10 @@ from scorecards.sources.sec import (
 FIXTURES = Path(__file__).parent / "fixtures" / "inputs"
 EXAMPLE = FIXTURES / "sec" / "CIK0000000042.json"
 REAL = SHARED / "fixtures" / "sec"
-needs_real = pytest.mark.skipif(not (REAL / "tesla-companyfacts.json").exists(),
-                                reason="the real companyfacts files in ../shared/fixtures/sec are not here")
+needs_real = pytest.mark.skipif(
+    not (REAL / "tesla-companyfacts.json").exists(),
+    reason="the real companyfacts files in ../shared/fixtures/sec are not here",
+)
 D = Decimal
 
 
@@ -45,23 +48,41 @@ def companyfacts(facts, cik=7, name="Test Co"):
     data = {"cik": cik, "entityName": name, "facts": {}}
     for concept, units in facts.items():
         taxonomy, name_ = concept.split(":")
-        data["facts"].setdefault(taxonomy, {})[name_] = {"units": {
-            unit: [{"start": s, "end": e, "val": v, "accn": f"0000000007-{filed[2:4]}-{n:06d}", "fy": 2099, "fp": "FY",
-                    "form": form, "filed": filed} for n, (s, e, v, form, filed) in enumerate(rows)]
-            for unit, rows in units.items()}}
+        data["facts"].setdefault(taxonomy, {})[name_] = {
+            "units": {
+                unit: [
+                    {
+                        "start": s,
+                        "end": e,
+                        "val": v,
+                        "accn": f"0000000007-{filed[2:4]}-{n:06d}",
+                        "fy": 2099,
+                        "fp": "FY",
+                        "form": form,
+                        "filed": filed,
+                    }
+                    for n, (s, e, v, form, filed) in enumerate(rows)
+                ]
+                for unit, rows in units.items()
+            }
+        }
     return parse_companyfacts(json.dumps(data).encode(), "test.json")
 
 
 # --- periods ---
 
-@pytest.mark.parametrize("period, fye, named_by, start, end, previous", [
-    ("Q4 FY2021", "12-31", "end", "2021-10-01", "2021-12-31", "2021-09-30"),
-    ("Q1 FY2021", "12-31", "end", "2021-01-01", "2021-03-31", None),
-    ("FY2021", "12-31", "end", "2021-01-01", "2021-12-31", None),
-    ("H2 FY2021", "12-31", "end", "2021-07-01", "2021-12-31", "2021-06-30"),
-    ("Q2 FY2026", "06-30", "end", "2025-10-01", "2025-12-31", "2025-09-30"),   # Coherent
-    ("Q3 FY2025", "03-31", "start", "2025-10-01", "2025-12-31", "2025-09-30"),  # Sony: FY2025 ends March 2026
-])
+
+@pytest.mark.parametrize(
+    "period, fye, named_by, start, end, previous",
+    [
+        ("Q4 FY2021", "12-31", "end", "2021-10-01", "2021-12-31", "2021-09-30"),
+        ("Q1 FY2021", "12-31", "end", "2021-01-01", "2021-03-31", None),
+        ("FY2021", "12-31", "end", "2021-01-01", "2021-12-31", None),
+        ("H2 FY2021", "12-31", "end", "2021-07-01", "2021-12-31", "2021-06-30"),
+        ("Q2 FY2026", "06-30", "end", "2025-10-01", "2025-12-31", "2025-09-30"),  # Coherent
+        ("Q3 FY2025", "03-31", "start", "2025-10-01", "2025-12-31", "2025-09-30"),  # Sony: FY2025 ends March 2026
+    ],
+)
 def test_period_spans(period, fye, named_by, start, end, previous):
     span = period_span(period, fye, named_by)
     assert (str(span.start), str(span.end)) == (start, end)
@@ -75,9 +96,10 @@ def test_an_unknown_period_is_an_error_with_the_spelling_wanted():
 
 # --- the shipped example file ---
 
+
 def test_quarter_from_the_three_month_fact_not_the_year_to_date_one():
     got = figures(EXAMPLE, "Q3 FY2024")
-    assert got["revenue"].value == D(130000000)               # not the nine months' 350000000
+    assert got["revenue"].value == D(130000000)  # not the nine months' 350000000
     assert (got["revenue"].start, got["revenue"].end) == (dt.date(2024, 7, 1), dt.date(2024, 9, 30))
     assert not got["revenue"].derived
 
@@ -118,7 +140,7 @@ def test_a_fourth_quarter_filed_directly_is_not_derived():
 
 
 def test_cash_flows_filed_only_year_to_date_are_derived_for_every_later_quarter():
-    assert figures(EXAMPLE, "Q2 FY2024")["capex"].value == D(15000000)     # H1 25M - Q1 10M
+    assert figures(EXAMPLE, "Q2 FY2024")["capex"].value == D(15000000)  # H1 25M - Q1 10M
     assert figures(EXAMPLE, "Q3 FY2024")["operating_cash_flow"].value == D(40000000)  # 9M 90M - H1 50M
     q1 = figures(EXAMPLE, "Q1 FY2024")["capex"]
     assert q1.value == D(10000000) and not q1.derived
@@ -132,26 +154,45 @@ def test_per_share_figures_are_never_derived():
 
 def test_facts_are_chosen_by_their_dates_not_by_fy_and_fp():
     # every row says fy 2099, fp FY; only the dates say what each measures
-    facts = companyfacts({"us-gaap:Revenues": {"USD": [
-        ("2023-01-01", "2023-12-31", 900, "10-K", "2024-02-01"),
-        ("2023-10-01", "2023-12-31", 250, "10-K", "2024-02-01"),
-    ]}})
+    facts = companyfacts(
+        {
+            "us-gaap:Revenues": {
+                "USD": [
+                    ("2023-01-01", "2023-12-31", 900, "10-K", "2024-02-01"),
+                    ("2023-10-01", "2023-12-31", 250, "10-K", "2024-02-01"),
+                ]
+            }
+        }
+    )
     assert resolve(facts, "revenue", period_span("Q4 FY2023", "12-31")).value == 250
     assert resolve(facts, "revenue", period_span("FY2023", "12-31")).value == 900
 
 
 def test_period_ends_match_within_a_few_days_for_52_53_week_years():
-    facts = companyfacts({"us-gaap:Revenues": {"USD": [
-        ("2023-10-01", "2023-12-30", 300, "10-Q", "2024-01-30"),   # a Saturday, a day early
-        ("2023-07-02", "2023-09-30", 200, "10-Q", "2023-10-30"),   # a quarter earlier
-    ]}})
+    facts = companyfacts(
+        {
+            "us-gaap:Revenues": {
+                "USD": [
+                    ("2023-10-01", "2023-12-30", 300, "10-Q", "2024-01-30"),  # a Saturday, a day early
+                    ("2023-07-02", "2023-09-30", 200, "10-Q", "2023-10-30"),  # a quarter earlier
+                ]
+            }
+        }
+    )
     found = resolve(facts, "revenue", period_span("Q1 FY2024", "09-30"))
     assert found.value == 300 and found.end == dt.date(2023, 12, 30)
     assert isinstance(resolve(facts, "revenue", period_span("Q2 FY2024", "09-30")), Missing)
 
 
-@pytest.mark.parametrize("concept", ["us-gaap:Revenues", "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
-                                     "us-gaap:SalesRevenueNet", "ifrs-full:Revenue"])
+@pytest.mark.parametrize(
+    "concept",
+    [
+        "us-gaap:Revenues",
+        "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
+        "us-gaap:SalesRevenueNet",
+        "ifrs-full:Revenue",
+    ],
+)
 def test_revenue_under_its_usual_concepts(concept):
     facts = companyfacts({concept: {"USD": [("2023-01-01", "2023-12-31", 1234, "10-K", "2024-02-01")]}})
     found = resolve(facts, "revenue", period_span("FY2023", "12-31"))
@@ -159,20 +200,27 @@ def test_revenue_under_its_usual_concepts(concept):
 
 
 def test_the_first_concept_wins_where_several_are_filed():
-    facts = companyfacts({
-        "us-gaap:SalesRevenueNet": {"USD": [("2023-01-01", "2023-12-31", 1, "10-K", "2024-02-01")]},
-        "us-gaap:Revenues": {"USD": [("2023-01-01", "2023-12-31", 2, "10-K", "2024-02-01")]},
-    })
+    facts = companyfacts(
+        {
+            "us-gaap:SalesRevenueNet": {"USD": [("2023-01-01", "2023-12-31", 1, "10-K", "2024-02-01")]},
+            "us-gaap:Revenues": {"USD": [("2023-01-01", "2023-12-31", 2, "10-K", "2024-02-01")]},
+        }
+    )
     assert resolve(facts, "revenue", period_span("FY2023", "12-31")).concept == "us-gaap:Revenues"
 
 
 def test_ifrs_in_yen_with_per_share_units():
-    facts = companyfacts({
-        "ifrs-full:Revenue": {"JPY": [("2024-04-01", "2025-03-31", 12957064000000, "20-F", "2025-06-20")],
-                              "USD": [("2024-04-01", "2025-03-31", 86000000000, "20-F", "2025-06-20")]},
-        "ifrs-full:DilutedEarningsLossPerShare": {"JPY/shares": [("2024-04-01", "2025-03-31", 184.92, "20-F",
-                                                                  "2025-06-20")]},
-    })
+    facts = companyfacts(
+        {
+            "ifrs-full:Revenue": {
+                "JPY": [("2024-04-01", "2025-03-31", 12957064000000, "20-F", "2025-06-20")],
+                "USD": [("2024-04-01", "2025-03-31", 86000000000, "20-F", "2025-06-20")],
+            },
+            "ifrs-full:DilutedEarningsLossPerShare": {
+                "JPY/shares": [("2024-04-01", "2025-03-31", 184.92, "20-F", "2025-06-20")]
+            },
+        }
+    )
     span = period_span("FY2024", "03-31", "start")
     revenue = resolve(facts, "revenue", span, "JPY")
     assert revenue.value == D(12957064000000) and revenue.unit == "JPY"
@@ -191,8 +239,10 @@ def test_amounts_keep_the_filed_value_exactly():
 
 
 def test_edgar_address_of_a_filing():
-    assert filing_url(1318605, "0000950170-22-000796") == \
-        "https://www.sec.gov/Archives/edgar/data/1318605/000095017022000796/"
+    assert (
+        filing_url(1318605, "0000950170-22-000796")
+        == "https://www.sec.gov/Archives/edgar/data/1318605/000095017022000796/"
+    )
 
 
 def test_a_file_that_is_not_companyfacts_is_refused(tmp_path):
@@ -213,28 +263,41 @@ def test_json_writes_every_value_exactly():
 
 # --- the real files (Tesla to Q3 2022; LPA, an IFRS 20-F filer) ---
 
+
 @needs_real
 def test_tesla_q4_2021_matches_what_tesla_reported():
     got = figures(REAL / "tesla-companyfacts.json", "Q4 FY2021")
     # Tesla's Q4 2021 update: revenue $17,719M, operating income $2,613M, GAAP net income $2,321M,
     # operating cash flow $4,585M, capital expenditures $1,810M
-    expected = {"revenue": 17719, "operating_income": 2613, "net_income": 2321, "operating_cash_flow": 4585,
-                "capex": 1810}
+    expected = {
+        "revenue": 17719,
+        "operating_income": 2613,
+        "net_income": 2321,
+        "operating_cash_flow": 4585,
+        "capex": 1810,
+    }
     assert {k: got[k].value / 10**6 for k in expected} == expected
     revenue = got["revenue"]
     assert revenue.derived
-    assert (revenue.fact.value, revenue.fact.form, revenue.fact.accession) == (D(53823000000), "10-K", "0000950170-22-000796")
-    assert (revenue.less.fact.value, revenue.less.fact.form, revenue.less.fact.accession) == \
-        (D(36104000000), "10-Q", "0000950170-21-002253")
-    assert isinstance(got["eps_gaap"], Missing)   # no Q4 EPS is filed, and it is not derived
+    assert (revenue.fact.value, revenue.fact.form, revenue.fact.accession) == (
+        D(53823000000),
+        "10-K",
+        "0000950170-22-000796",
+    )
+    assert (revenue.less.fact.value, revenue.less.fact.form, revenue.less.fact.accession) == (
+        D(36104000000),
+        "10-Q",
+        "0000950170-21-002253",
+    )
+    assert isinstance(got["eps_gaap"], Missing)  # no Q4 EPS is filed, and it is not derived
 
 
 @needs_real
 def test_tesla_q3_2021_as_first_reported_before_the_2022_split():
     got = figures(REAL / "tesla-companyfacts.json", "Q3 FY2021")
     assert got["revenue"].value == D(13757000000) and not got["revenue"].derived  # not the 9 months' 36,104M
-    assert got["eps_gaap"].value == D("1.44")           # as reported in October 2021
-    assert got["eps_gaap"].pick.restated_in.value == D("0.48")   # the 2022 10-Q, after the 3-for-1 split
+    assert got["eps_gaap"].value == D("1.44")  # as reported in October 2021
+    assert got["eps_gaap"].pick.restated_in.value == D("0.48")  # the 2022 10-Q, after the 3-for-1 split
     assert got["eps_basic"].value == D("1.62")
     assert got["operating_cash_flow"].derived and got["operating_cash_flow"].value == D(6912000000 - 3765000000)
 
@@ -242,8 +305,8 @@ def test_tesla_q3_2021_as_first_reported_before_the_2022_split():
 @needs_real
 def test_tesla_q3_2022_cash_flows_derived_from_year_to_date():
     got = figures(REAL / "tesla-companyfacts.json", "Q3 FY2022")
-    assert got["operating_cash_flow"].value == D(5100000000)   # Tesla reported $5,100M
-    assert got["capex"].value == D(1803000000)                 # and $1,803M
+    assert got["operating_cash_flow"].value == D(5100000000)  # Tesla reported $5,100M
+    assert got["capex"].value == D(1803000000)  # and $1,803M
     assert got["eps_gaap"].value == D("0.95")
 
 
@@ -257,7 +320,7 @@ def test_tesla_q4_2020_revenue_filed_directly_in_the_10k():
 def test_lpa_ifrs_20f_with_a_negative_eps():
     got = figures(REAL / "lpa-companyfacts.json", "FY2024")
     assert got["revenue"].value == D(43862372) and got["revenue"].concept == "ifrs-full:Revenue"
-    assert got["net_income"].value == D(-29285428)     # attributable to owners of the parent
+    assert got["net_income"].value == D(-29285428)  # attributable to owners of the parent
     assert got["net_income"].concept == "ifrs-full:ProfitLossAttributableToOwnersOfParent"
     assert got["eps_gaap"].value == D("-0.94") and got["eps_gaap"].fact.form == "20-F"
     assert got["operating_income"].value == D(36606814)
@@ -268,17 +331,26 @@ def test_lpa_ifrs_20f_with_a_negative_eps():
 
 # --- the command ---
 
+
 def run(*args, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "scorecards", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scorecards", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_facts_json_is_keyed_by_metric_with_provenance():
     result = run("facts", str(EXAMPLE), "--period", "Q4 FY2024", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["revenue", "operating_income", "net_income", "eps_gaap", "eps_basic", "capex",
-                          "operating_cash_flow"]
+    assert list(data) == [
+        "revenue",
+        "operating_income",
+        "net_income",
+        "eps_gaap",
+        "eps_basic",
+        "capex",
+        "operating_cash_flow",
+    ]
     revenue = data["revenue"]
     assert revenue["value"] == 150000000 and revenue["unit"] == "USD" and revenue["derived"] is True
     assert (revenue["start"], revenue["end"]) == ("2024-10-01", "2024-12-31")
@@ -303,7 +375,7 @@ def test_facts_table_is_the_default(tmp_path):
 def test_facts_with_a_fiscal_year_end():
     result = run("facts", str(EXAMPLE), "--period", "FY2024", "--fiscal-year-end", "06-30", "--format", "json")
     assert result.returncode == 0
-    assert json.loads(result.stdout)["revenue"]["value"] is None   # July 2023 to June 2024 is not filed
+    assert json.loads(result.stdout)["revenue"]["value"] is None  # July 2023 to June 2024 is not filed
     bad = run("facts", str(EXAMPLE), "--period", "FY2024", "--fiscal-year-end", "13-01")
     assert bad.returncode == 2 and "not a month and day" in bad.stderr
 
@@ -317,6 +389,7 @@ def test_facts_on_the_real_tesla_file():
 
 
 # --- in a scorecard ---
+
 
 @pytest.fixture
 def project(tmp_path):
@@ -343,7 +416,7 @@ def test_actual_filing_takes_the_figure_and_cites_the_filing(project):
     assert citation.url == "https://www.sec.gov/Archives/edgar/data/42/000000004225000007/"
     income = next(f for f in q.figures if f.metric.key == "operating_income")
     assert income.actual.number == D(18000000) and "amended" in income.note
-    assert income.outcome.value == "beat"      # 18.00M against 17.5M: judged at the consensus's precision
+    assert income.outcome.value == "beat"  # 18.00M against 17.5M: judged at the consensus's precision
     # the typed consensus keeps citing the press release
     assert any(c.publisher == "Example Corp" and c.number in income.cites for c in loaded.card.citations)
 
@@ -353,18 +426,20 @@ def test_a_typed_figure_that_disagrees_with_the_filing_is_a_warning_naming_both(
     loaded = read_company(project / "exm.yaml", Settings())
     assert loaded.card is not None
     [warning] = [p for p in loaded.problems if p.warning]
-    assert str(warning).startswith(f"{project}/exm.yaml:25:34: warning: quarters[0].results.net_income.actual: "
-                                   "12.4M differs from the filing: 12,000,000 USD in 10-K 0000000042-25-000007")
+    assert str(warning).startswith(
+        f"{project}/exm.yaml:25:34: warning: quarters[0].results.net_income.actual: "
+        "12.4M differs from the filing: 12,000,000 USD in 10-K 0000000042-25-000007"
+    )
 
 
 def test_a_typed_figure_is_checked_at_the_precision_typed(project):
     edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12M}")
     assert read_company(project / "exm.yaml", Settings()).problems == []
-    edit(project / "exm.yaml", "{actual: 12M}", "{actual: ~13M}")   # 'about': within 10%
+    edit(project / "exm.yaml", "{actual: 12M}", "{actual: ~13M}")  # 'about': within 10%
     assert read_company(project / "exm.yaml", Settings()).problems == []
     edit(project / "exm.yaml", "{actual: ~13M}", "{actual: ~14M}")
     assert len(read_company(project / "exm.yaml", Settings()).problems) == 1
-    edit(project / "exm.yaml", "{actual: ~14M}", "{actual: \">11M\"}")
+    edit(project / "exm.yaml", "{actual: ~14M}", '{actual: ">11M"}')
     assert read_company(project / "exm.yaml", Settings()).problems == []
 
 
@@ -384,7 +459,8 @@ def test_actual_filing_without_a_filing_is_a_located_error(project):
     assert loaded.card is None
     assert [str(p) for p in loaded.errors][0] == (
         f"{project}/exm.yaml:22:34: quarters[0].results.revenue.actual: no filing to take the figure from "
-        "(set company.cik and run `scorecard fetch-sec EXM`, or set company.companyfacts)")
+        "(set company.cik and run `scorecard fetch-sec EXM`, or set company.companyfacts)"
+    )
 
 
 def test_a_cik_whose_file_is_not_downloaded(project):

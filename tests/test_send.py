@@ -3,6 +3,7 @@ implicit TLS, refusals, a connection dropped mid-batch, and the ledger that keep
 
 Nothing here reaches beyond the loopback interface.
 """
+
 import datetime as dt
 import ipaddress
 import json
@@ -41,19 +42,24 @@ lists:
     per_recipient: true
 """
 # be-desk--carol, be-desk--dave, everyone (ada, bob): three messages, four deliveries, sent in this order
-DELIVERIES = {("be-desk", "carol@example.com"), ("be-desk", "dave@example.com"), ("everyone", "ada@example.com"),
-              ("everyone", "bob@example.com")}
+DELIVERIES = {
+    ("be-desk", "carol@example.com"),
+    ("be-desk", "dave@example.com"),
+    ("everyone", "ada@example.com"),
+    ("everyone", "bob@example.com"),
+}
 
 
 # --- a real SMTP server ----------------------------------------------------------------------
+
 
 class Mailbox:
     """The test server's handler: what it accepted, and how it misbehaves when told to."""
 
     def __init__(self):
-        self.accepted = []          # (envelope sender, recipient, message bytes)
-        self.refuse = {}            # recipient -> the server's reply
-        self.drop_at = None         # hang up instead of answering this DATA (1-based)
+        self.accepted = []  # (envelope sender, recipient, message bytes)
+        self.refuse = {}  # recipient -> the server's reply
+        self.drop_at = None  # hang up instead of answering this DATA (1-based)
         self.data_count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -85,8 +91,10 @@ class LoopbackController(Controller):
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (USER.encode(),
-                                                                                            PASSWORD.encode())
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
 
@@ -101,25 +109,35 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "scorecards test server")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), False)
-            .sign(key, hashes.SHA256()))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return folder / "cert.pem", folder / "key.pem"
 
 
 @pytest.fixture
 def smtp_server(certificate):
-    """start(mode) -> (port, Mailbox): 'starttls' (required), 'tls' (implicit) or 'none'; with AUTH unless auth=False."""
+    """start(mode) -> (port, Mailbox): 'starttls' (required), 'tls' (implicit) or 'none'; with AUTH unless
+    auth=False."""
     started = []
 
     def start(mode="starttls", auth=True, **options):
@@ -146,14 +164,16 @@ def smtp_server(certificate):
 
 # --- a project with real PDFs ----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The two test companies built once, PDFs and all."""
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", root / "inputs")
-    result = subprocess.run([sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     return root
 
@@ -169,8 +189,12 @@ def project(built, tmp_path):
 
 
 def settings_of(root):
-    return Settings(inputs=root / "inputs", build=root / "build", templates=root / "templates",
-                    email=EmailSettings(distribution=root / "distribution.yaml"))
+    return Settings(
+        inputs=root / "inputs",
+        build=root / "build",
+        templates=root / "templates",
+        email=EmailSettings(distribution=root / "distribution.yaml"),
+    )
 
 
 def compose(root, sender=SENDER):
@@ -178,10 +202,17 @@ def compose(root, sender=SENDER):
 
 
 def environment(port, certificate, tmp_path, **changes):
-    env = {"SCORECARD_SMTP_HOST": "127.0.0.1", "SCORECARD_SMTP_PORT": str(port),
-           "SCORECARD_SMTP_SECURITY": "starttls", "SCORECARD_SMTP_USER": USER, "SCORECARD_SMTP_PASSWORD": PASSWORD,
-           "SCORECARD_SMTP_FROM": SENDER, "SCORECARD_SMTP_CA_FILE": str(certificate[0]),
-           "SCORECARD_SMTP_TIMEOUT": "10", "SCORECARD_SMTP_CONFIG": str(tmp_path / "no-such-smtp.toml")}
+    env = {
+        "SCORECARD_SMTP_HOST": "127.0.0.1",
+        "SCORECARD_SMTP_PORT": str(port),
+        "SCORECARD_SMTP_SECURITY": "starttls",
+        "SCORECARD_SMTP_USER": USER,
+        "SCORECARD_SMTP_PASSWORD": PASSWORD,
+        "SCORECARD_SMTP_FROM": SENDER,
+        "SCORECARD_SMTP_CA_FILE": str(certificate[0]),
+        "SCORECARD_SMTP_TIMEOUT": "10",
+        "SCORECARD_SMTP_CONFIG": str(tmp_path / "no-such-smtp.toml"),
+    }
     env.update(changes)
     return {k: v for k, v in env.items() if v is not None}
 
@@ -203,14 +234,22 @@ def parse(data):
 
 def cli(root, env, *args):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SCORECARD_")}
-    return subprocess.run([sys.executable, "-m", "scorecards", *args], cwd=root, capture_output=True, text=True,
-                          timeout=120, env=clean | env)
+    return subprocess.run(
+        [sys.executable, "-m", "scorecards", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean | env,
+    )
 
 
 # --- delivering --------------------------------------------------------------------------------
 
-def test_each_recipient_gets_each_message_once_and_exactly_what_the_outbox_holds(project, smtp_server, certificate,
-                                                                                  tmp_path):
+
+def test_each_recipient_gets_each_message_once_and_exactly_what_the_outbox_holds(
+    project, smtp_server, certificate, tmp_path
+):
     port, box = smtp_server("starttls")
     env = environment(port, certificate, tmp_path)
     report, lines = send(project, env)
@@ -226,9 +265,15 @@ def test_each_recipient_gets_each_message_once_and_exactly_what_the_outbox_holds
         assert msg.get_content_type() == "multipart/mixed"
         attachments = {a.get_filename(): a for a in msg.iter_attachments()}
         assert all(a.get_content_type() == "application/pdf" for a in attachments.values())
-        assert attachments["BE-Q4-FY2025-scorecard.pdf"].get_content() == (project / "build" / "bloom-energy.pdf").read_bytes()
+        assert (
+            attachments["BE-Q4-FY2025-scorecard.pdf"].get_content()
+            == (project / "build" / "bloom-energy.pdf").read_bytes()
+        )
         if msg["X-Scorecard-Key"] == "everyone":
-            assert attachments["SONY-Q3-FY2025-scorecard.pdf"].get_content() == (project / "build" / "sony.pdf").read_bytes()
+            assert (
+                attachments["SONY-Q3-FY2025-scorecard.pdf"].get_content()
+                == (project / "build" / "sony.pdf").read_bytes()
+            )
             assert msg["Subject"] == "Earnings scorecards, Q4 2025 season: 2 companies (BE, SONY)"
             assert [a.addr_spec for a in msg["To"].addresses] == ["ada@example.com", "bob@example.com"]
         else:
@@ -244,13 +289,17 @@ def test_each_recipient_gets_each_message_once_and_exactly_what_the_outbox_holds
     everyone = held["everyone", "ada@example.com"]
     assert entry["message_id"] == everyone.message_id and entry["content"] == everyone.content
     assert dt.datetime.fromisoformat(entry["sent_at"]).tzinfo is not None
-    assert len(lines) == 4 and lines[0].startswith("  sent     be-desk--carol@example.com.eml to carol@example.com: 250")
+    assert len(lines) == 4 and lines[0].startswith(
+        "  sent     be-desk--carol@example.com.eml to carol@example.com: 250"
+    )
 
     again, lines = send(project, env)
     assert again.ok and again.sent == [] and again.already == 4 and lines == []
     assert len(box.accepted) == 4
-    assert account(again)[-1] == ("3 messages for 4 recipients: 0 sent now, 4 sent before. Nothing to send "
-                                  "(`scorecard send --resend` sends everything again)")
+    assert account(again)[-1] == (
+        "3 messages for 4 recipients: 0 sent now, 4 sent before. Nothing to send "
+        "(`scorecard send --resend` sends everything again)"
+    )
 
 
 def test_a_changed_scorecard_goes_again_only_in_the_messages_that_carry_it(project, smtp_server, certificate, tmp_path):
@@ -265,29 +314,35 @@ def test_a_changed_scorecard_goes_again_only_in_the_messages_that_carry_it(proje
     assert any(line.startswith("  everyone.eml: ") and line.endswith("to send to 2 of 2, changed]") for line in lines)
     report, _ = send(project, env)
     assert report.ok and report.already == 2
-    assert Counter(box.received()) == Counter(DELIVERIES) + Counter({("everyone", "ada@example.com"): 1,
-                                                                     ("everyone", "bob@example.com"): 1})
+    assert Counter(box.received()) == Counter(DELIVERIES) + Counter(
+        {("everyone", "ada@example.com"): 1, ("everyone", "bob@example.com"): 1}
+    )
     resent, _ = send(project, env, resend=True)
     assert resent.ok and len(resent.sent) == 4 and len(box.accepted) == 10
 
 
-def test_a_connection_dropped_mid_batch_is_finished_by_the_next_send_without_duplicates(project, smtp_server,
-                                                                                        certificate, tmp_path):
+def test_a_connection_dropped_mid_batch_is_finished_by_the_next_send_without_duplicates(
+    project, smtp_server, certificate, tmp_path
+):
     port, box = smtp_server("starttls")
     env = environment(port, certificate, tmp_path)
     box.drop_at = 2  # the server hangs up on the second message (dave's) without taking it
     first = cli(project, env, "send")
     assert first.returncode == 1, first.stderr
     assert "Traceback" not in first.stderr
-    assert first.stdout.splitlines() == ["  sent     be-desk--carol@example.com.eml to carol@example.com: "
-                                         "250 2.0.0 Ok: queued as Q1"]
+    assert first.stdout.splitlines() == [
+        "  sent     be-desk--carol@example.com.eml to carol@example.com: 250 2.0.0 Ok: queued as Q1"
+    ]
     assert first.stderr.splitlines() == [
         f"  STOPPED  the connection to 127.0.0.1:{port} dropped while sending to dave@example.com "
         "(be-desk--dave@example.com.eml) (Connection unexpectedly closed)",
         "3 messages for 4 recipients: 1 sent now, 0 sent before, 3 not tried. The 3 not sent stay in the outbox: "
-        "fix what is said above, then run `make send` again; it sends only those"]
+        "fix what is said above, then run `make send` again; it sends only those",
+    ]
     assert box.received() == [("be-desk", "carol@example.com")]
-    assert list(ledger(project)["sent"]) == ["be-desk"] and list(ledger(project)["sent"]["be-desk"]) == ["carol@example.com"]
+    assert list(ledger(project)["sent"]) == ["be-desk"] and list(ledger(project)["sent"]["be-desk"]) == [
+        "carol@example.com"
+    ]
 
     second = cli(project, env, "send")
     assert second.returncode == 0, second.stderr
@@ -297,24 +352,31 @@ def test_a_connection_dropped_mid_batch_is_finished_by_the_next_send_without_dup
     assert len(box.accepted) == 4
 
 
-def test_a_refused_recipient_is_reported_the_rest_are_sent_and_only_it_is_tried_again(project, smtp_server,
-                                                                                        certificate, tmp_path):
+def test_a_refused_recipient_is_reported_the_rest_are_sent_and_only_it_is_tried_again(
+    project, smtp_server, certificate, tmp_path
+):
     port, box = smtp_server("starttls")
-    box.refuse = {"bob@example.com": "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown",
-                  "dave@example.com": "450 4.2.1 Mailbox busy, try again later"}
+    box.refuse = {
+        "bob@example.com": "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown",
+        "dave@example.com": "450 4.2.1 Mailbox busy, try again later",
+    }
     env = environment(port, certificate, tmp_path)
     report, lines = send(project, env)
     assert not report.ok and len(report.sent) == 2
     assert [d.reply for d in report.refused] == [
         "bob@example.com (everyone.eml): refused: 550 5.1.1 <bob@example.com>: Recipient address rejected: User "
-        "unknown (fix the address in the distribution list, then `make email` and `make send`)"]
+        "unknown (fix the address in the distribution list, then `make email` and `make send`)"
+    ]
     assert [d.reply for d in report.deferred] == [
         "dave@example.com (be-desk--dave@example.com.eml): refused: 450 4.2.1 Mailbox busy, try again later "
-        "(try again later)"]
+        "(try again later)"
+    ]
     assert "  REFUSED  bob@example.com (everyone.eml): refused: 550" in "\n".join(lines)
     assert set(box.received()) == {("be-desk", "carol@example.com"), ("everyone", "ada@example.com")}
-    assert account(report)[-1].startswith("3 messages for 4 recipients: 2 sent now, 0 sent before, 1 refused, "
-                                          "1 deferred by the server. The 2 not sent stay in the outbox")
+    assert account(report)[-1].startswith(
+        "3 messages for 4 recipients: 2 sent now, 0 sent before, 1 refused, "
+        "1 deferred by the server. The 2 not sent stay in the outbox"
+    )
 
     box.refuse = {"bob@example.com": box.refuse["bob@example.com"]}
     again, _ = send(project, env)
@@ -328,7 +390,8 @@ def test_a_failed_login_says_what_to_fix_and_sends_nothing(project, smtp_server,
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"error: 127.0.0.1:{port} refused the login for 'analyst': 535 5.7.8 Authentication credentials invalid "
-        "(check SCORECARD_SMTP_USER and SCORECARD_SMTP_PASSWORD)"]
+        "(check SCORECARD_SMTP_USER and SCORECARD_SMTP_PASSWORD)"
+    ]
     assert box.accepted == [] and ledger(project) is None
 
 
@@ -336,8 +399,10 @@ def test_a_server_without_starttls_is_refused_when_starttls_is_required(project,
     port, box = smtp_server("none", auth=False)
     with pytest.raises(SendError) as caught:
         send(project, environment(port, certificate, tmp_path, SCORECARD_SMTP_USER=None, SCORECARD_SMTP_PASSWORD=None))
-    assert str(caught.value).startswith(f"127.0.0.1:{port} does not offer STARTTLS, and SCORECARD_SMTP_SECURITY "
-                                        "requires it: nothing was sent in the clear.")
+    assert str(caught.value).startswith(
+        f"127.0.0.1:{port} does not offer STARTTLS, and SCORECARD_SMTP_SECURITY "
+        "requires it: nothing was sent in the clear."
+    )
     assert box.accepted == []
 
 
@@ -357,8 +422,11 @@ def test_a_plain_connection_only_when_asked_for_by_name(project, smtp_server, ce
 
 def test_an_untrusted_certificate_is_refused(project, smtp_server, certificate, tmp_path):
     port, box = smtp_server("starttls")
-    with pytest.raises(SendError, match=r"the certificate of 127.0.0.1 could not be verified \(.*\): if the server "
-                                        r"uses a private certificate authority, set SCORECARD_SMTP_CA_FILE"):
+    with pytest.raises(
+        SendError,
+        match=r"the certificate of 127.0.0.1 could not be verified \(.*\): if the server "
+        r"uses a private certificate authority, set SCORECARD_SMTP_CA_FILE",
+    ):
         send(project, environment(port, certificate, tmp_path, SCORECARD_SMTP_CA_FILE=None))
     assert box.accepted == []
 
@@ -370,13 +438,16 @@ def test_a_message_over_the_servers_size_limit_is_refused_with_what_to_do(projec
     port, box = smtp_server("starttls", data_size_limit=limit)
     report, _ = send(project, environment(port, certificate, tmp_path))
     assert len(report.sent) == 2 and len(report.refused) == 2
-    assert (f"everyone.eml): the message is {sizes['everyone'] / 1e6:.1f} MB, and 127.0.0.1 takes at most "
-            f"{limit / 1e6:.1f} MB (lower max_message_mb") in report.refused[0].reply
+    assert (
+        f"everyone.eml): the message is {sizes['everyone'] / 1e6:.1f} MB, and 127.0.0.1 takes at most "
+        f"{limit / 1e6:.1f} MB (lower max_message_mb"
+    ) in report.refused[0].reply
     assert set(box.received()) == {("be-desk", "carol@example.com"), ("be-desk", "dave@example.com")}
 
 
-def test_the_sender_is_added_at_send_time_when_the_outbox_was_written_without_one(project, smtp_server, certificate,
-                                                                                   tmp_path):
+def test_the_sender_is_added_at_send_time_when_the_outbox_was_written_without_one(
+    project, smtp_server, certificate, tmp_path
+):
     compose(project, sender=None)
     held = {m.key: m for m in read_outbox(project / "build" / "outbox")}
     assert all(m.sender is None for m in held.values())
@@ -389,8 +460,11 @@ def test_the_sender_is_added_at_send_time_when_the_outbox_was_written_without_on
 
 def test_an_outbox_written_for_another_sender_is_not_sent(project, certificate, tmp_path):
     env = environment(1, certificate, tmp_path, SCORECARD_SMTP_FROM="other@example.com")
-    with pytest.raises(SendError, match=r"\.eml is from research@example.com, but the sender is now "
-                                        r"other@example.com \(SCORECARD_SMTP_FROM\): run `make email`"):
+    with pytest.raises(
+        SendError,
+        match=r"\.eml is from research@example.com, but the sender is now "
+        r"other@example.com \(SCORECARD_SMTP_FROM\): run `make email`",
+    ):
         send(project, env)
 
 
@@ -398,7 +472,8 @@ def test_a_name_that_looks_like_a_header_reaches_only_its_address(project, smtp_
     (project / "distribution.yaml").write_text(
         "lists:\n  tricky:\n    recipients:\n"
         "      - {name: 'Eve, Bcc: evil@example.com, \"Cc\" mallory@example.com', email: eve@example.com}\n"
-        "    tickers: [BE]\n")
+        "    tickers: [BE]\n"
+    )
     compose(project)
     port, box = smtp_server("starttls")
     assert send(project, environment(port, certificate, tmp_path))[0].ok
@@ -411,12 +486,14 @@ def test_a_name_that_looks_like_a_header_reaches_only_its_address(project, smtp_
 def test_a_line_break_in_the_yaml_stops_make_email_at_its_line(project):
     (project / "distribution.yaml").write_text(
         'lists:\n  tricky:\n    recipients:\n      - {name: "Eve\\r\\nBcc: evil@example.com", email: eve@example.com}\n'
-        "    tickers: [BE]\n")
+        "    tickers: [BE]\n"
+    )
     result = cli(project, {}, "email")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "error: distribution.yaml:4:16: lists.tricky.recipients[0].name: must be one line of text, without line breaks "
-        "or control characters (write it on one line; a header written across lines could add headers of its own)"]
+        "or control characters (write it on one line; a header written across lines could add headers of its own)"
+    ]
 
 
 def test_scorecard_email_from_the_command_line(project, tmp_path):
@@ -442,8 +519,11 @@ def test_scorecard_email_from_the_command_line(project, tmp_path):
 def test_an_empty_outbox_and_a_damaged_ledger_are_errors(project, certificate, tmp_path):
     env = environment(1, certificate, tmp_path)
     (project / "build" / "outbox" / LEDGER).write_text("{not json")
-    with pytest.raises(MailError, match="ledger .* is damaged .*: restore it from a backup; deleting it would make "
-                                        "`make send` send every message again"):
+    with pytest.raises(
+        MailError,
+        match="ledger .* is damaged .*: restore it from a backup; deleting it would make "
+        "`make send` send every message again",
+    ):
         send(project, env)
     for path in (project / "build" / "outbox").glob("*.eml"):
         path.unlink()
@@ -452,6 +532,7 @@ def test_an_empty_outbox_and_a_damaged_ledger_are_errors(project, certificate, t
 
 
 # --- settings ----------------------------------------------------------------------------------
+
 
 def test_config_defaults_and_the_environment_over_the_file(tmp_path):
     home = tmp_path / "home"
@@ -464,7 +545,12 @@ def test_config_defaults_and_the_environment_over_the_file(tmp_path):
     base = {"XDG_CONFIG_HOME": str(home)}
     loaded = load_config(base, project)
     assert (loaded.host, loaded.port, loaded.security, loaded.user, loaded.password) == (
-        "smtp.example.com", 587, "starttls", "me", "pw")
+        "smtp.example.com",
+        587,
+        "starttls",
+        "me",
+        "pw",
+    )
     assert loaded.sender.addr_spec == "research@example.com" and "pw" not in repr(loaded)
     assert loaded.name("host") == f"host in {config}"
     assert load_config(base | {"SCORECARD_SMTP_PORT": "465"}, project).security == "tls"
@@ -477,13 +563,22 @@ def test_config_defaults_and_the_environment_over_the_file(tmp_path):
     assert load_config({"SCORECARD_SMTP_CONFIG": str(elsewhere)}, project).host == "other.example.com"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"SCORECARD_SMTP_PORT": "smtp"}, "SCORECARD_SMTP_PORT: 'smtp' is not a port number (587 for STARTTLS, 465 for TLS)"),
-    ({"SCORECARD_SMTP_SECURITY": "ssl"}, "SCORECARD_SMTP_SECURITY: 'ssl' is not a connection security: use starttls"),
-    ({"SCORECARD_SMTP_FROM": "research"}, "SCORECARD_SMTP_FROM: 'research' is not one e-mail address"),
-    ({"SCORECARD_SMTP_FROM": "a@example.com, b@example.com"}, "is not one e-mail address"),
-    ({"SCORECARD_SMTP_TIMEOUT": "soon"}, "SCORECARD_SMTP_TIMEOUT: 'soon' is not a number of seconds"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            {"SCORECARD_SMTP_PORT": "smtp"},
+            "SCORECARD_SMTP_PORT: 'smtp' is not a port number (587 for STARTTLS, 465 for TLS)",
+        ),
+        (
+            {"SCORECARD_SMTP_SECURITY": "ssl"},
+            "SCORECARD_SMTP_SECURITY: 'ssl' is not a connection security: use starttls",
+        ),
+        ({"SCORECARD_SMTP_FROM": "research"}, "SCORECARD_SMTP_FROM: 'research' is not one e-mail address"),
+        ({"SCORECARD_SMTP_FROM": "a@example.com, b@example.com"}, "is not one e-mail address"),
+        ({"SCORECARD_SMTP_TIMEOUT": "soon"}, "SCORECARD_SMTP_TIMEOUT: 'soon' is not a number of seconds"),
+    ],
+)
 def test_config_mistakes_are_one_line_errors(tmp_path, env, message):
     with pytest.raises(SendError) as caught:
         load_config(env | {"SCORECARD_SMTP_CONFIG": str(tmp_path / "none.toml")}, tmp_path)
@@ -513,14 +608,28 @@ def test_what_is_missing_is_said_before_connecting(project, tmp_path):
     cases = [
         ({}, "no SMTP server: set SCORECARD_SMTP_HOST"),
         ({"SCORECARD_SMTP_HOST": "127.0.0.1"}, "no sender: set SCORECARD_SMTP_FROM"),
-        ({"SCORECARD_SMTP_HOST": "127.0.0.1", "SCORECARD_SMTP_FROM": SENDER, "SCORECARD_SMTP_USER": "me"},
-         "SCORECARD_SMTP_USER is set but no password"),
-        ({"SCORECARD_SMTP_HOST": "127.0.0.1", "SCORECARD_SMTP_FROM": SENDER,
-          "SCORECARD_SMTP_CA_FILE": str(tmp_path / "missing-ca.pem")},
-         "SCORECARD_SMTP_CA_FILE: .*missing-ca.pem does not exist"),
-        ({"SCORECARD_SMTP_HOST": "192.0.2.1", "SCORECARD_SMTP_FROM": SENDER, "SCORECARD_SMTP_USER": "me",
-          "SCORECARD_SMTP_PASSWORD": "pw", "SCORECARD_SMTP_SECURITY": "none"},
-         "refusing to send the password for me unencrypted to 192.0.2.1"),
+        (
+            {"SCORECARD_SMTP_HOST": "127.0.0.1", "SCORECARD_SMTP_FROM": SENDER, "SCORECARD_SMTP_USER": "me"},
+            "SCORECARD_SMTP_USER is set but no password",
+        ),
+        (
+            {
+                "SCORECARD_SMTP_HOST": "127.0.0.1",
+                "SCORECARD_SMTP_FROM": SENDER,
+                "SCORECARD_SMTP_CA_FILE": str(tmp_path / "missing-ca.pem"),
+            },
+            "SCORECARD_SMTP_CA_FILE: .*missing-ca.pem does not exist",
+        ),
+        (
+            {
+                "SCORECARD_SMTP_HOST": "192.0.2.1",
+                "SCORECARD_SMTP_FROM": SENDER,
+                "SCORECARD_SMTP_USER": "me",
+                "SCORECARD_SMTP_PASSWORD": "pw",
+                "SCORECARD_SMTP_SECURITY": "none",
+            },
+            "refusing to send the password for me unencrypted to 192.0.2.1",
+        ),
     ]
     for env, message in cases:
         with pytest.raises(SendError, match=message):

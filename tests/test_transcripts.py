@@ -1,4 +1,5 @@
 """Call transcripts: speaker turns, quotes checked against what was said, topics counted."""
+
 import shutil
 from pathlib import Path
 
@@ -37,36 +38,49 @@ def test_file_names_spell_the_period_in_lower_case_with_hyphens(tmp_path):
 
 def test_turns_by_speaker_and_role(call):
     assert [(t.speaker, t.role) for t in call.turns] == [
-        ("Operator", None), ("Jane Doe", "Chief Executive Officer"), ("John Roe", "Chief Financial Officer"),
-        ("Operator", None), ("Ann Analyst", "Example Research"), ("Jane Doe", "Chief Executive Officer")]
+        ("Operator", None),
+        ("Jane Doe", "Chief Executive Officer"),
+        ("John Roe", "Chief Financial Officer"),
+        ("Operator", None),
+        ("Ann Analyst", "Example Research"),
+        ("Jane Doe", "Chief Executive Officer"),
+    ]
     assert call.turns[1].line == 7
-    assert "earnings call, 6 February" not in call.text       # the header is not what was said
+    assert "earnings call, 6 February" not in call.text  # the header is not what was said
 
 
 def test_a_sentence_ending_in_a_colon_is_not_a_speaker():
-    call = parse_transcript("Jane Doe - CEO:\nWe see three drivers:\nprice, volume and mix.\nJohn O'Neil -- CFO:\nThanks.")
+    call = parse_transcript(
+        "Jane Doe - CEO:\nWe see three drivers:\nprice, volume and mix.\nJohn O'Neil -- CFO:\nThanks."
+    )
     assert [t.speaker for t in call.turns] == ["Jane Doe", "John O'Neil"]
     assert "We see three drivers:" in call.turns[0].text
 
 
-@pytest.mark.parametrize("quote", [
-    "Demand for our AI data center products has never been stronger.",
-    "demand for our AI data center products has never been stronger",          # first letter, end punctuation
-    "Demand  for our AI data\ncenter products has never been stronger.",       # spacing
-    "“Demand for our AI data center products has never been stronger.”",       # typographic quotes
-    "Demand for our AI data center products ... never been stronger.",         # words left out
-    "Most of it. AI is now our largest end market",
-])
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Demand for our AI data center products has never been stronger.",
+        "demand for our AI data center products has never been stronger",  # first letter, end punctuation
+        "Demand  for our AI data\ncenter products has never been stronger.",  # spacing
+        "“Demand for our AI data center products has never been stronger.”",  # typographic quotes
+        "Demand for our AI data center products ... never been stronger.",  # words left out
+        "Most of it. AI is now our largest end market",
+    ],
+)
 def test_quotes_that_were_said(call, quote):
     assert check_quote(call, quote, "Jane Doe").found
 
 
-@pytest.mark.parametrize("quote", [
-    "Demand for our AI data center products has never been higher.",           # a word changed
-    "demand for our ai data center products has never been stronger",          # case beyond the first letter
-    "We expect capital expenditure of about $80 million in 2025",              # a figure changed
-    "never been stronger ... Demand for our AI data center products",          # out of order
-])
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Demand for our AI data center products has never been higher.",  # a word changed
+        "demand for our ai data center products has never been stronger",  # case beyond the first letter
+        "We expect capital expenditure of about $80 million in 2025",  # a figure changed
+        "never been stronger ... Demand for our AI data center products",  # out of order
+    ],
+)
 def test_quotes_that_were_not_said(call, quote):
     assert not check_quote(call, quote, "Jane Doe").found
 
@@ -84,8 +98,9 @@ def test_a_quote_said_by_someone_else(call):
 
 
 def test_a_misquote_gets_the_closest_passage(call):
-    check = check_quote(call, "We expect capital expenditure of about $80 million in 2025, mostly for new test capacity.",
-                        "John Roe")
+    check = check_quote(
+        call, "We expect capital expenditure of about $80 million in 2025, mostly for new test capacity.", "John Roe"
+    )
     assert not check.found
     assert check.nearest == "We expect capital expenditure of about $75 million in 2025, mostly for new test capacity."
 
@@ -109,12 +124,17 @@ def test_companies_mentioning_a_topic_across_scorecards(tmp_path):
     [loaded] = load_all(settings)
     summary = companies_mentioning([loaded.card])
     assert [(t.topic, t.companies, t.mentions, t.transcripts) for t in summary] == [
-        ("AI", ("EXM",), 4, 1), ("capex", ("EXM",), 2, 1), ("data centre", ("EXM",), 2, 1),
-        ("tariffs", ("EXM",), 1, 1), ("backlog", ("EXM",), 2, 1)]
+        ("AI", ("EXM",), 4, 1),
+        ("capex", ("EXM",), 2, 1),
+        ("data centre", ("EXM",), 2, 1),
+        ("tariffs", ("EXM",), 1, 1),
+        ("backlog", ("EXM",), 2, 1),
+    ]
     assert companies_mentioning([]) == ()
 
 
 # --- in a scorecard ---
+
 
 @pytest.fixture
 def project(tmp_path):
@@ -139,7 +159,8 @@ def test_a_misquote_is_a_warning_at_the_quote(project):
     assert str(warning) == (
         f"{path}:35:48: warning: quarters[0].call.quotes[1].text: not found in the call transcript "
         f"{project}/transcripts/exm-q4-fy2024.txt (the closest passage reads “We expect capital expenditure of about "
-        "$75 million in 2025, mostly for new test capacity.”)")
+        "$75 million in 2025, mostly for new test capacity.”)"
+    )
     assert [quote.verified for quote in loaded.card.latest.quotes] == [True, False]
 
 
@@ -154,8 +175,10 @@ def test_a_quote_given_to_the_wrong_speaker_is_a_warning(project):
 def test_a_transcript_named_for_no_quarter_is_a_warning(project):
     (project / "transcripts" / "exm-q4-2024.txt").write_text("Jane Doe:\nHello.\n")
     [warning] = read_company(project / "exm.yaml", Settings()).problems
-    assert str(warning) == (f"{project}/transcripts/exm-q4-2024.txt:1: warning: matches no quarter of exm "
-                            "(name a transcript after the company file and the period: exm-q4-fy2024.txt)")
+    assert str(warning) == (
+        f"{project}/transcripts/exm-q4-2024.txt:1: warning: matches no quarter of exm "
+        "(name a transcript after the company file and the period: exm-q4-fy2024.txt)"
+    )
 
 
 def test_without_a_transcript_nothing_is_checked_or_shown(project):
@@ -174,8 +197,10 @@ def test_the_page_shows_topics_and_verified_quotes(project):
     settings = Settings(inputs=project, templates=REPO / "templates")
     [loaded] = load_all(settings)
     html = render_company(make_env(settings), loaded.card)
-    assert "<strong>Topics on the call:</strong> AI&nbsp;4 · capex&nbsp;2 · data centre&nbsp;2 · tariffs&nbsp;1 · " \
-           "backlog&nbsp;2" in html
+    assert (
+        "<strong>Topics on the call:</strong> AI&nbsp;4 · capex&nbsp;2 · data centre&nbsp;2 · tariffs&nbsp;1 · "
+        "backlog&nbsp;2" in html
+    )
     assert html.count("✓ verified against the call transcript") == 2
 
 
@@ -194,8 +219,13 @@ def test_the_build_renders_a_page_again_when_its_transcript_changes(tmp_path):
     shutil.copytree(REPO / "templates", tmp_path / "templates")
 
     def build():
-        result = subprocess.run([sys.executable, "-m", "scorecards", "build", "--format", "html"], cwd=tmp_path,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "scorecards", "build", "--format", "html"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout + result.stderr
 

@@ -1,4 +1,5 @@
 """The catalogue of broken files: each with the exact messages, lines and columns expected."""
+
 from pathlib import Path
 
 import pytest

@@ -1,5 +1,6 @@
 """WeasyPrint as the PDF workers use it (scorecards/weasy.py): SVG text chunks drawn whole where no letter is
 placed on its own, read back from the PDF as a reader gets it (pdftotext's word boxes)."""
+
 import re
 import shutil
 import subprocess
@@ -31,9 +32,14 @@ def words(pdf: bytes, tmp_path) -> dict[str, tuple[float, float]]:
     path = tmp_path / "labels.pdf"
     path.write_bytes(pdf)
     html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return {m["word"]: (float(m["x0"]), float(m["x1"]))
-            for m in re.finditer(r'<word xMin="(?P<x0>[\d.]+)" yMin="[\d.]+" xMax="(?P<x1>[\d.]+)" yMax="[\d.]+">'
-                                 r'(?P<word>[^<]+)</word>', html)}
+    return {
+        m["word"]: (float(m["x0"]), float(m["x1"]))
+        for m in re.finditer(
+            r'<word xMin="(?P<x0>[\d.]+)" yMin="[\d.]+" xMax="(?P<x1>[\d.]+)" yMax="[\d.]+">'
+            r"(?P<word>[^<]+)</word>",
+            html,
+        )
+    }
 
 
 def render(html: str) -> bytes:
@@ -89,10 +95,10 @@ def test_labels_drawn_whole_are_where_they_were_letter_by_letter(tmp_path, reque
     request.getfixturevalue("per_letter")
     letters = words(render(LABELS), tmp_path)
     assert set(whole) == set(letters) >= {"AVATAR", "WAVE−13.6%", "营收增长", "spaced", "xyz", "km", "Q4", "2025"}
-    assert whole["AVATAR"][0] == pytest.approx(20 * 0.75, abs=1)            # starts at its x
-    assert whole["WAVE−13.6%"][1] == pytest.approx(380 * 0.75, abs=1.5)     # ends at its x
+    assert whole["AVATAR"][0] == pytest.approx(20 * 0.75, abs=1)  # starts at its x
+    assert whole["WAVE−13.6%"][1] == pytest.approx(380 * 0.75, abs=1.5)  # ends at its x
     middle = sum(whole["营收增长"]) / 2
-    assert middle == pytest.approx(200 * 0.75, abs=1.5)                   # centred on its x
+    assert middle == pytest.approx(200 * 0.75, abs=1.5)  # centred on its x
     for word, (x0, x1) in letters.items():
         # as wide as letter by letter, but for the kerning between letters that the whole text gets ("AVATAR",
         # chosen for it, is 7% narrower)

@@ -121,7 +121,7 @@ class CardCache:
 
     def save(self, slugs: set[str]) -> None:
         """Write what was remembered, and drop the entries of companies no longer built (``slugs``: those that are)."""
-        from scorecards.build.writer import write_atomic
+        from scorecards.files import write_atomic
 
         for item, key, new in self._remembered:
             if item.card is None or not (new or item.lines is not None):

@@ -12,43 +12,7 @@ import tempfile
 from pathlib import Path
 
 from scorecards.errors import BuildError
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise BuildError(_explain(path, exc)) from None
-
-
-def write_if_changed(path: Path, data: bytes | str) -> bool:
-    """Write only when the content differs, so an unchanged file keeps its time stamp."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        if path.read_bytes() == payload:
-            return False
-    except OSError:
-        pass
-    write_atomic(path, payload)
-    return True
-
-
-def remove(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise BuildError(_explain(path, exc)) from None
+from scorecards.files import _explain, remove, write_atomic, write_if_changed
 
 
 def move_aside(path: Path, folder: Path) -> Path | None:
@@ -59,14 +23,6 @@ def move_aside(path: Path, folder: Path) -> Path | None:
     target = folder / path.name
     os.replace(path, target)
     return target
-
-
-def _explain(path: Path, exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"cannot write {path}: the disk is full"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write {path}: permission denied (is the build folder writable?)"
-    return f"cannot write {path}: {exc.strerror or exc}"
 
 
 class BuildLock:

@@ -4,6 +4,7 @@ Every derived figure (surprise, outcome, guidance stance, growth, tally,
 verdict) is worked out here once, so the company page, the index and any later
 summary see the same numbers. Nothing here builds display strings.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -56,6 +57,7 @@ from scorecards.settings import Settings
 
 # --- building ---------------------------------------------------------------------------------
 
+
 class _Citer:
     """Numbers sources in order of first use on the page."""
 
@@ -82,9 +84,17 @@ class _Citer:
 
 
 def build_scorecard(slug: str, card: ScorecardIn, settings: Settings) -> Scorecard:
-    company = Company(card.company.name, card.company.ticker, card.company.exchange, card.company.sector.value,
-                      card.company.industry, card.company.currency, card.company.fiscal_year_end,
-                      card.company.accounting, dict(card.company.names))
+    company = Company(
+        card.company.name,
+        card.company.ticker,
+        card.company.exchange,
+        card.company.sector.value,
+        card.company.industry,
+        card.company.currency,
+        card.company.fiscal_year_end,
+        card.company.accounting,
+        dict(card.company.names),
+    )
     cite = _Citer(dict(card.sources))
     quarters = tuple(_quarter(q, company, settings, cite) for q in card.quarters)
     dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
@@ -123,8 +133,9 @@ def _coarser_exponent(a: Amount, b: Amount) -> int:
     return max(a.exponent, b.exponent)
 
 
-def _alternatives(items: Iterable[AlternativeIn], primary: dict[str, Value | None], kind: Kind,
-                  company: Company, cite: _Citer) -> tuple[Alternative, ...]:
+def _alternatives(
+    items: Iterable[AlternativeIn], primary: dict[str, Value | None], kind: Kind, company: Company, cite: _Citer
+) -> tuple[Alternative, ...]:
     out: list[Alternative] = []
     for alt in items:
         for name in ("actual", "consensus", "prior_year", "value"):
@@ -138,8 +149,7 @@ def _alternatives(items: Iterable[AlternativeIn], primary: dict[str, Value | Non
     return tuple(out)
 
 
-def _figure(key: str, fig: FigureIn, default: str | None, company: Company, settings: Settings,
-            cite: _Citer) -> Figure:
+def _figure(key: str, fig: FigureIn, default: str | None, company: Company, settings: Settings, cite: _Citer) -> Figure:
     metric = metric_for(key, fig)
     assert metric is not None  # validation guarantees it
     actual = _value(fig.actual, metric.kind, company)
@@ -155,8 +165,9 @@ def _figure(key: str, fig: FigureIn, default: str | None, company: Company, sett
             pct = surprise_pct(actual.number, consensus.number)
             nm = pct is None
         exponent = _coarser_exponent(actual.amount, consensus.amount)
-        result = outcome(actual.number, consensus.number, metric.direction, exponent,
-                         settings.band_for(metric.key, metric.kind))
+        result = outcome(
+            actual.number, consensus.number, metric.direction, exponent, settings.band_for(metric.key, metric.kind)
+        )
     growth = _pct(fig.growth_yoy, company)
     computed = False
     if growth is None and actual is not None and prior_year is not None and metric.kind is not Kind.PERCENT:
@@ -168,19 +179,43 @@ def _figure(key: str, fig: FigureIn, default: str | None, company: Company, sett
     if change_yoy is None and actual is not None and prior_year is not None and metric.kind is Kind.PERCENT:
         change_yoy = _difference(actual, prior_year)
     cites = cite(fig.source or default, fig.consensus_source)
-    alternatives = _alternatives(fig.also, {"actual": actual, "consensus": consensus, "prior_year": prior_year},
-                                 metric.kind, company, cite)
-    return Figure(metric, _basis_label(metric, company), actual, consensus, surprise_value, pct, nm, result,
-                  prior_year, growth, computed, _pct(fig.growth_qoq, company), change_yoy,
-                  _pct(fig.change_qoq, company), cites, alternatives, fig.note)
+    alternatives = _alternatives(
+        fig.also, {"actual": actual, "consensus": consensus, "prior_year": prior_year}, metric.kind, company, cite
+    )
+    return Figure(
+        metric,
+        _basis_label(metric, company),
+        actual,
+        consensus,
+        surprise_value,
+        pct,
+        nm,
+        result,
+        prior_year,
+        growth,
+        computed,
+        _pct(fig.growth_qoq, company),
+        change_yoy,
+        _pct(fig.change_qoq, company),
+        cites,
+        alternatives,
+        fig.note,
+    )
 
 
 def _kpi(key: str, kpi: KpiIn, default: str | None, company: Company, cite: _Citer) -> Kpi:
     metric = kpi_metric(key, kpi)
     value = Value(kpi.value, metric.kind, company.currency)
-    return Kpi(metric, value, _pct(kpi.growth_yoy, company), _pct(kpi.growth_qoq, company),
-               _pct(kpi.change_yoy, company), cite(kpi.source or default),
-               _alternatives(kpi.also, {"value": value}, metric.kind, company, cite), kpi.note)
+    return Kpi(
+        metric,
+        value,
+        _pct(kpi.growth_yoy, company),
+        _pct(kpi.growth_qoq, company),
+        _pct(kpi.change_yoy, company),
+        cite(kpi.source or default),
+        _alternatives(kpi.also, {"value": value}, metric.kind, company, cite),
+        kpi.note,
+    )
 
 
 def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: Settings, cite: _Citer) -> Guide:
@@ -208,14 +243,18 @@ def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: S
         if kind is not Kind.PERCENT:
             versus_pct = surprise_pct(mid.number, consensus.number)
         written = [a for a in (guide.value, guide.low, guide.high) if a is not None]
-        exponent = max(max(a.exponent for a in written), consensus.amount.exponent)
-        judged = stance(mid.number, consensus.number, metric.direction, exponent,
-                        settings.band_for(metric.key, metric.kind))
+        exponent = max(*(a.exponent for a in written), consensus.amount.exponent)
+        judged = stance(
+            mid.number, consensus.number, metric.direction, exponent, settings.band_for(metric.key, metric.kind)
+        )
     prior_mid = middle(guide.prior, guide.prior_low, guide.prior_high)
     revised = Revision.NONE
     if mid is not None and prior_mid is not None:
-        written = [a for a in (guide.value, guide.low, guide.high, guide.prior, guide.prior_low, guide.prior_high)
-                   if a is not None]
+        written = [
+            a
+            for a in (guide.value, guide.low, guide.high, guide.prior, guide.prior_low, guide.prior_high)
+            if a is not None
+        ]
         revised = revision(mid.number, prior_mid.number, max(a.exponent for a in written))
     prior_year = val(guide.prior_year)
     change = None
@@ -224,20 +263,41 @@ def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: S
         if rate is not None:
             change = Value(Amount(rate, Unit.PERCENT), Kind.PERCENT, company.currency, derived=True)
     cites = cite(guide.source or default, guide.consensus_source)
-    alternatives = _alternatives(guide.also, {"value": mid, "consensus": consensus, "prior_year": prior_year},
-                                 kind, company, cite)
-    return Guide(metric, _basis_label(metric, company), guide.period, val(guide.value), val(guide.low),
-                 val(guide.high), mid, consensus, versus, versus_pct, judged, val(guide.prior),
-                 val(guide.prior_low), val(guide.prior_high), prior_mid, revised, prior_year, change, cites,
-                 alternatives, guide.note)
+    alternatives = _alternatives(
+        guide.also, {"value": mid, "consensus": consensus, "prior_year": prior_year}, kind, company, cite
+    )
+    return Guide(
+        metric,
+        _basis_label(metric, company),
+        guide.period,
+        val(guide.value),
+        val(guide.low),
+        val(guide.high),
+        mid,
+        consensus,
+        versus,
+        versus_pct,
+        judged,
+        val(guide.prior),
+        val(guide.prior_low),
+        val(guide.prior_high),
+        prior_mid,
+        revised,
+        prior_year,
+        change,
+        cites,
+        alternatives,
+        guide.note,
+    )
 
 
 def _tally(figures: Iterable[Figure]) -> Tally:
-    counts = {o: 0 for o in Outcome}
+    counts = dict.fromkeys(Outcome, 0)
     for fig in figures:
         counts[fig.outcome] += 1
-    return Tally(counts[Outcome.BEAT], counts[Outcome.INLINE], counts[Outcome.MISS], counts[Outcome.ABOVE],
-                 counts[Outcome.BELOW])
+    return Tally(
+        counts[Outcome.BEAT], counts[Outcome.INLINE], counts[Outcome.MISS], counts[Outcome.ABOVE], counts[Outcome.BELOW]
+    )
 
 
 def _verdict(figures: tuple[Figure, ...], guidance: tuple[Guide, ...]) -> Verdict:
@@ -253,29 +313,56 @@ def _verdict(figures: tuple[Figure, ...], guidance: tuple[Guide, ...]) -> Verdic
         if guide.stance is not Stance.NONE:
             periods.setdefault(guide.period, []).append(guide)
     calls = tuple(GuidanceCall(period, tuple(guides)) for period, guides in periods.items())
-    return Verdict(having(Outcome.BEAT), having(Outcome.INLINE), having(Outcome.MISS), having(Outcome.ABOVE),
-                   having(Outcome.BELOW), calls)
+    return Verdict(
+        having(Outcome.BEAT),
+        having(Outcome.INLINE),
+        having(Outcome.MISS),
+        having(Outcome.ABOVE),
+        having(Outcome.BELOW),
+        calls,
+    )
 
 
 def _quarter(q: QuarterIn, company: Company, settings: Settings, cite: _Citer) -> Quarter:
     default = q.source
     figures = tuple(_figure(k, f, default, company, settings, cite) for k, f in q.results.items())
     segments = tuple(
-        Segment(s.name,
-                tuple(_figure(k, f, s.source or default, company, settings, cite) for k, f in s.results.items()),
-                tuple(_kpi(k, v, s.source or default, company, cite) for k, v in s.kpis.items()))
-        for s in q.segments)
+        Segment(
+            s.name,
+            tuple(_figure(k, f, s.source or default, company, settings, cite) for k, f in s.results.items()),
+            tuple(_kpi(k, v, s.source or default, company, cite) for k, v in s.kpis.items()),
+        )
+        for s in q.segments
+    )
     guidance = tuple(_guide(g, default, company, settings, cite) for g in q.guidance)
     kpis = tuple(_kpi(k, v, default, company, cite) for k, v in q.kpis.items())
     reaction = None
     if q.reaction is not None:
-        reaction = Reaction(q.reaction.window, Value(q.reaction.change, Kind.PERCENT, company.currency),
-                            cite(q.reaction.source or default), q.reaction.note)
+        reaction = Reaction(
+            q.reaction.window,
+            Value(q.reaction.change, Kind.PERCENT, company.currency),
+            cite(q.reaction.source or default),
+            q.reaction.note,
+        )
     highlights: tuple[Highlight, ...] = ()
     quotes: tuple[Quote, ...] = ()
     if q.call is not None:
         highlights = tuple(Highlight(h.text, cite(h.source or default)) for h in q.call.highlights)
         quotes = tuple(Quote(x.speaker, x.role, x.text, cite(x.source or default)) for x in q.call.quotes)
     notes = tuple(Highlight(n.text, cite(n.source or default)) for n in q.notes)
-    return Quarter(q.period, q.period_end, q.reported, q.timing, figures, segments, guidance, kpis, reaction,
-                   highlights, quotes, notes, _tally(figures), _verdict(figures, guidance))
+    return Quarter(
+        q.period,
+        q.period_end,
+        q.reported,
+        q.timing,
+        figures,
+        segments,
+        guidance,
+        kpis,
+        reaction,
+        highlights,
+        quotes,
+        notes,
+        _tally(figures),
+        _verdict(figures, guidance),
+    )

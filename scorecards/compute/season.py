@@ -3,6 +3,7 @@
 Computed from the same Scorecard objects the company pages show, so every
 number agrees across the scorecards, the summary and the data exports.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -110,10 +111,10 @@ class Row:
 class CapexRow:
     card: Scorecard
     guide: Guide
-    plan: Value | None          # the point or midpoint, converted to the base currency where needed
+    plan: Value | None  # the point or midpoint, converted to the base currency where needed
     prior_year: Value | None
     consensus: Value | None
-    converted: bool             # amounts were converted at the given rate
+    converted: bool  # amounts were converted at the given rate
     rate: Decimal | None
 
 
@@ -167,7 +168,11 @@ def _revenue_aggregate(rows: list[Row], rates: Rates | None) -> Aggregate:
         fig = row.revenue
         if fig is None or fig.actual is None or fig.consensus is None:
             continue
-        rate = rates.rate(row.card.company.currency) if rates else (Decimal(1) if row.card.company.currency == base else None)
+        rate = (
+            rates.rate(row.card.company.currency)
+            if rates
+            else (Decimal(1) if row.card.company.currency == base else None)
+        )
         if rate is None:
             excluded.append(row.card.company.ticker)
             continue
@@ -180,19 +185,25 @@ def _revenue_aggregate(rows: list[Row], rates: Rates | None) -> Aggregate:
 
 def _group(name: str, rows: list[Row], rates: Rates | None) -> Group:
     eps = [r.eps for r in rows if r.eps is not None]
-    surprises = [Value(Amount(f.surprise_pct, Unit.PERCENT), Kind.PERCENT, "", derived=True)
-                 for f in eps if f.surprise_pct is not None]
+    surprises = [
+        Value(Amount(f.surprise_pct, Unit.PERCENT), Kind.PERCENT, "", derived=True)
+        for f in eps
+        if f.surprise_pct is not None
+    ]
     beats = [r.reaction for r in rows if r.eps is not None and r.eps.outcome is Outcome.BEAT and r.reaction]
     misses = [r.reaction for r in rows if r.eps is not None and r.eps.outcome is Outcome.MISS and r.reaction]
-    guidance = Split(sum(r.guidance.above for r in rows), sum(r.guidance.equal for r in rows),
-                     sum(r.guidance.below for r in rows))
+    guidance = Split(
+        sum(r.guidance.above for r in rows), sum(r.guidance.equal for r in rows), sum(r.guidance.below for r in rows)
+    )
     return Group(
-        name, len(rows),
+        name,
+        len(rows),
         _split(f.outcome for f in eps),
         _split(r.revenue.outcome for r in rows if r.revenue is not None),
         _mean(surprises),
         _revenue_aggregate(rows, rates),
-        guidance, sum(1 for r in rows if r.guidance.n),
+        guidance,
+        sum(1 for r in rows if r.guidance.n),
         _mean([v for v in beats if v is not None]),
         _mean([v for v in misses if v is not None]),
     )
@@ -210,9 +221,17 @@ def _capex(rows: list[Row], rates: Rates | None) -> tuple[CapexRow, ...]:
             if rate is None or rate == 1:
                 out.append(CapexRow(row.card, guide, guide.midpoint, guide.prior_year, guide.consensus, False, None))
                 continue
-            out.append(CapexRow(row.card, guide, _convert(guide.midpoint, rate, base),
-                                _convert(guide.prior_year, rate, base), _convert(guide.consensus, rate, base),
-                                True, rate))
+            out.append(
+                CapexRow(
+                    row.card,
+                    guide,
+                    _convert(guide.midpoint, rate, base),
+                    _convert(guide.prior_year, rate, base),
+                    _convert(guide.consensus, rate, base),
+                    True,
+                    rate,
+                )
+            )
     return tuple(out)
 
 
@@ -220,8 +239,12 @@ def _convert(value: Value | None, rate: Decimal, base: str) -> Value | None:
     if value is None:
         return None
     converted = value.amount.with_value(value.number * rate)
-    return Value(Amount(converted.mantissa, converted.unit, converted.scale, value.amount.qualifier, ""),
-                 value.kind, base, derived=True)
+    return Value(
+        Amount(converted.mantissa, converted.unit, converted.scale, value.amount.qualifier, ""),
+        value.kind,
+        base,
+        derived=True,
+    )
 
 
 def build_seasons(cards: Iterable[Scorecard], rates: Rates | None = None) -> tuple[Season, ...]:
@@ -235,8 +258,14 @@ def build_seasons(cards: Iterable[Scorecard], rates: Rates | None = None) -> tup
     for cq in sorted(by_quarter, reverse=True):
         rows = sorted(by_quarter[cq], key=lambda r: r.card.company.name.lower())
         sectors = sorted({r.card.company.sector for r in rows})
-        seasons.append(Season(
-            cq, tuple(rows), _group(N_("All companies"), rows, rates),
-            tuple(_group(s, [r for r in rows if r.card.company.sector == s], rates) for s in sectors),
-            _capex(rows, rates), rates))
+        seasons.append(
+            Season(
+                cq,
+                tuple(rows),
+                _group(N_("All companies"), rows, rates),
+                tuple(_group(s, [r for r in rows if r.card.company.sector == s], rates) for s in sectors),
+                _capex(rows, rates),
+                rates,
+            )
+        )
     return tuple(seasons)

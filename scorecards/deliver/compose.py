@@ -12,6 +12,7 @@ bytes. A message over the size limit is split into parts, "(1 of 2)"; an
 attachment that cannot fit in any message stops the command. Nothing is ever
 left out silently.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,8 @@ from scorecards.model.scorecard import Figure, Scorecard
 from scorecards.render.templates import make_env
 from scorecards.settings import Settings
 
-SEASON_PDF = "season.pdf"          # the season summary, built by `make`
-PACK_PDF = "season-book.pdf"       # every scorecard in one PDF, built by `make`
+SEASON_PDF = "season.pdf"  # the season summary, built by `make`
+PACK_PDF = "season-book.pdf"  # every scorecard in one PDF, built by `make`
 PLACEHOLDER_DATE = "Thu, 01 Jan 1970 00:00:00 +0000"
 BOUNDARY_PREFIX = "=_scorecards_"  # "=_" never occurs in quoted-printable or base64 text
 _SAFE_FILE_CHARS = re.compile(r"[^a-z0-9@._+-]")
@@ -61,10 +62,10 @@ def is_key_figure(fig: Figure) -> bool:
 
 @dataclass(frozen=True)
 class Attachment:
-    kind: str                          # "scorecard", "season" or "pack"
+    kind: str  # "scorecard", "season" or "pack"
     filename: str
     data: bytes = field(repr=False)
-    covers: tuple[Scorecard, ...]      # the companies it reports on
+    covers: tuple[Scorecard, ...]  # the companies it reports on
 
     @property
     def size(self) -> int:
@@ -99,8 +100,11 @@ def scorecard_filename(card: Scorecard, language: str = "") -> str:
 def season_filename(kind: str, season: CalendarQuarter | None, language: str = "") -> str:
     label = f"Q{season.quarter}-{season.year}-" if season else ""
     suffix = f"-{language}" if language else ""
-    return (f"Earnings-season-{label}summary{suffix}.pdf" if kind == "season"
-            else f"Earnings-scorecards-{label}season{suffix}.pdf")
+    return (
+        f"Earnings-season-{label}summary{suffix}.pdf"
+        if kind == "season"
+        else f"Earnings-scorecards-{label}season{suffix}.pdf"
+    )
 
 
 def mail_env(settings: Settings, language: Language = ENGLISH) -> Environment:
@@ -115,8 +119,14 @@ def mail_env(settings: Settings, language: Language = ENGLISH) -> Environment:
 class Composer:
     """Turns resolved distribution lists into messages; one instance per run."""
 
-    def __init__(self, settings: Settings, cards: list[Scorecard], outbox: Path, sender: Address | None,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone()):
+    def __init__(
+        self,
+        settings: Settings,
+        cards: list[Scorecard],
+        outbox: Path,
+        sender: Address | None,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
+    ):
         self.settings = settings
         self.cards = sorted(cards, key=lambda c: c.company.name.lower())
         self.outbox = outbox
@@ -124,8 +134,7 @@ class Composer:
         self.now = now
         self.envs: dict[str, Environment] = {}
         self.limit = settings.email.max_message_bytes
-        self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False,
-                                             keep_link_tags=False)
+        self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
         self.season = season_of(self.cards)
 
     # --- what each list gets ---------------------------------------------------------------
@@ -150,23 +159,37 @@ class Composer:
         folder = self.settings.output_folder(tag)
         suffix = "" if tag == self.settings.default_language else tag
         out: list[Attachment] = []
-        for wanted, kind, name, what in ((mlist.season_summary, "season", SEASON_PDF, "the season summary"),
-                                         (mlist.pack, "pack", PACK_PDF, "the whole pack")):
+        for wanted, kind, name, what in (
+            (mlist.season_summary, "season", SEASON_PDF, "the season summary"),
+            (mlist.pack, "pack", PACK_PDF, "the whole pack"),
+        ):
             if wanted:
-                out.append(Attachment(kind, season_filename(kind, self.season, suffix),
-                                      self._read(folder / name, mlist, what), tuple(self.cards)))
+                out.append(
+                    Attachment(
+                        kind,
+                        season_filename(kind, self.season, suffix),
+                        self._read(folder / name, mlist, what),
+                        tuple(self.cards),
+                    )
+                )
         for card in mlist.cards:
-            out.append(Attachment("scorecard", scorecard_filename(card, suffix),
-                                  self._read(folder / f"{card.slug}.pdf", mlist,
-                                             f"the {card.company.ticker} scorecard"), (card,)))
+            out.append(
+                Attachment(
+                    "scorecard",
+                    scorecard_filename(card, suffix),
+                    self._read(folder / f"{card.slug}.pdf", mlist, f"the {card.company.ticker} scorecard"),
+                    (card,),
+                )
+            )
         return tuple(out)
 
     def _read(self, path: Path, mlist: MailingList, what: str) -> bytes:
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            raise MailError(f"{mlist.where}: list '{mlist.name}' gets {what}, but {path} does not exist: "
-                            "run `make` to build it") from None
+            raise MailError(
+                f"{mlist.where}: list '{mlist.name}' gets {what}, but {path} does not exist: run `make` to build it"
+            ) from None
         except OSError as exc:
             raise MailError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -187,12 +210,15 @@ class Composer:
                 out.append(whole)
                 continue
             groups = self._split(mlist, audience, attachments, stem)
-            out.extend(self._message(mlist, audience, attachments, group, stem, Part(i, len(groups)))
-                       for i, group in enumerate(groups, 1))
+            out.extend(
+                self._message(mlist, audience, attachments, group, stem, Part(i, len(groups)))
+                for i, group in enumerate(groups, 1)
+            )
         return out
 
-    def _split(self, mlist: MailingList, audience: tuple[Recipient, ...], attachments: tuple[Attachment, ...],
-               stem: str) -> list[tuple[Attachment, ...]]:
+    def _split(
+        self, mlist: MailingList, audience: tuple[Recipient, ...], attachments: tuple[Attachment, ...], stem: str
+    ) -> list[tuple[Attachment, ...]]:
         """The attachments in order, in as few messages under the limit as filling each in turn gives."""
         probe = Part(99, 99)  # as long as any real part label, so a group that fits here fits for real
 
@@ -211,24 +237,44 @@ class Composer:
                     f"{mlist.where}: list '{mlist.name}': {attachment.filename} alone makes a message of "
                     f"{size / 1e6:.1f} MB, over the limit of {self.settings.email.max_message_mb:g} MB: raise "
                     "max_message_mb under [tool.scorecard.email] if your mail server takes larger messages, "
-                    "or send this list the scorecards instead")
+                    "or send this list the scorecards instead"
+                )
             if current:
                 groups.append(current)
             current = (attachment,)
         groups.append(current)
         return groups
 
-    def _message(self, mlist: MailingList, audience: tuple[Recipient, ...], everything: tuple[Attachment, ...],
-                 attachments: tuple[Attachment, ...], stem: str, part: Part | None) -> Composed:
+    def _message(
+        self,
+        mlist: MailingList,
+        audience: tuple[Recipient, ...],
+        everything: tuple[Attachment, ...],
+        attachments: tuple[Attachment, ...],
+        stem: str,
+        part: Part | None,
+    ) -> Composed:
         whole = self._covered(everything)
         scorecards = tuple(a.covers[0] for a in everything if a.kind == "scorecard")
-        subject_context = {"cards": whole, "scorecards": scorecards, "season_summary": mlist.season_summary,
-                           "pack": mlist.pack, "season": self.season, "override": mlist.subject}
+        subject_context = {
+            "cards": whole,
+            "scorecards": scorecards,
+            "season_summary": mlist.season_summary,
+            "pack": mlist.pack,
+            "season": self.season,
+            "override": mlist.subject,
+        }
         env = self.env(mlist)
         title = self._render(env, "email-subject.txt", **subject_context, part=None)
         subject = self._render(env, "email-subject.txt", **subject_context, part=part)
-        context = {"title": title, "subject": subject, "cards": self._covered(attachments), "attachments": attachments,
-                   "season": self.season, "part": part}
+        context = {
+            "title": title,
+            "subject": subject,
+            "cards": self._covered(attachments),
+            "attachments": attachments,
+            "season": self.season,
+            "part": part,
+        }
         text = self._render_body(env, "email.txt", context)
         html = self._inline(self._render_body(env, "email.html", context))
         key = mlist.name if part is None else f"{mlist.name} ({part.index} of {part.total})"
@@ -260,8 +306,9 @@ class Composer:
         for number, sub in enumerate(p for p in msg.walk() if p.is_multipart()):
             sub.set_boundary(f"{BOUNDARY_PREFIX}{fingerprint[:24]}_{number}")
         msg.replace_header("Date", self._date(filename, msg.as_bytes()))
-        return Composed(filename, key, mlist.name, audience, subject, tuple(a.filename for a in attachments),
-                        msg.as_bytes())
+        return Composed(
+            filename, key, mlist.name, audience, subject, tuple(a.filename for a in attachments), msg.as_bytes()
+        )
 
     def _date(self, filename: str, data: bytes) -> str:
         """The Date of the message already in the outbox when its content is unchanged; else now."""
@@ -301,8 +348,10 @@ def compose_all(composer: Composer, lists: Iterable[MailingList]) -> list[Compos
     names = Counter(m.filename for m in messages)
     clash = [name for name, count in names.items() if count > 1]
     if clash:
-        raise MailError(f"two messages would be written to build/outbox/{clash[0]}: give the lists distinct names, "
-                        "or the recipients distinct addresses")
+        raise MailError(
+            f"two messages would be written to build/outbox/{clash[0]}: give the lists distinct names, "
+            "or the recipients distinct addresses"
+        )
     return messages
 
 
@@ -321,9 +370,11 @@ def fill_outbox(settings: Settings, sender: Address | None) -> OutboxRun:
     loaded = load_all(settings)
     broken = [str(item.path) for item in loaded if item.card is None]
     if broken:
-        raise MailError(f"{', '.join(broken)} {'has' if len(broken) == 1 else 'have'} errors: fix "
-                        f"{'it' if len(broken) == 1 else 'them'} first (`scorecard validate`), so that no list "
-                        "silently goes without a company")
+        raise MailError(
+            f"{', '.join(broken)} {'has' if len(broken) == 1 else 'have'} errors: fix "
+            f"{'it' if len(broken) == 1 else 'them'} first (`scorecard validate`), so that no list "
+            "silently goes without a company"
+        )
     cards = cards_only(loaded)
     lists, warnings = load_distribution(settings.email.distribution, cards)
     outbox = settings.build / "outbox"

@@ -6,6 +6,7 @@ checked the same way: every problem at once, each located
 The result is a tuple of immutable ``MailingList`` objects, each resolved
 against the companies that were built.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,17 +28,21 @@ LIST_NAME_RE = r"^[a-z0-9][a-z0-9-]*$"
 TICKER_RE = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,9}$"
 LANGUAGE_RE = r"^[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_][A-Za-z]{2})?$"
 # An address as mail servers accept it everywhere: ASCII, one @, a dotted domain. No display name, no comments.
-ADDRESS_RE = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-              r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+ADDRESS_RE = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 def _one_line(text: str) -> str:
     """Text that becomes part of a mail header: one line, no control characters (no header injection)."""
     if _CONTROL.search(text):
-        raise PydanticCustomError("one_line", "must be one line of text, without line breaks or control characters",
-                                  {"hint": "write it on one line; a header written across lines could add headers "
-                                           "of its own"})
+        raise PydanticCustomError(
+            "one_line",
+            "must be one line of text, without line breaks or control characters",
+            {"hint": "write it on one line; a header written across lines could add headers of its own"},
+        )
     if not text.strip():
         raise PydanticCustomError("one_line", "must not be empty", {"hint": ""})
     return text.strip()
@@ -67,14 +72,17 @@ class ListIn(_Strict):
     scorecards: Literal["all"] | None = Field(None, description="'all': every company's scorecard.")
     sectors: list[Sector] = Field(default_factory=list, description="The scorecards of the companies in these sectors.")
     tickers: list[Annotated[str, Field(pattern=TICKER_RE)]] = Field(
-        default_factory=list, description="The scorecards of these companies.")
+        default_factory=list, description="The scorecards of these companies."
+    )
     season_summary: bool = Field(False, description="The season summary, build/season.pdf.")
     pack: bool = Field(False, description="The whole pack in one PDF, build/season-book.pdf.")
     per_recipient: bool | None = Field(None, description="One message per recipient (default: the setting).")
     subject: OneLine | None = Field(None, description="A subject of your own instead of the one made from the data.")
     language: Annotated[str, Field(pattern=LANGUAGE_RE)] | None = Field(
-        None, description="The language of the list's PDFs, subject and summary, e.g. zh-Hant (default: the default "
-                          "language, the first of the languages setting).")
+        None,
+        description="The language of the list's PDFs, subject and summary, e.g. zh-Hant (default: the default "
+        "language, the first of the languages setting).",
+    )
 
 
 class DistributionIn(_Strict):
@@ -93,13 +101,13 @@ class MailingList:
 
     name: str
     recipients: tuple[Recipient, ...]
-    cards: tuple[Scorecard, ...]          # whose scorecard PDFs are attached, by company name
+    cards: tuple[Scorecard, ...]  # whose scorecard PDFs are attached, by company name
     season_summary: bool
     pack: bool
     per_recipient: bool | None
     subject: str | None
-    where: str                            # 'distribution.yaml:3:3', for messages about this list
-    language: str | None = None           # None: the default language
+    where: str  # 'distribution.yaml:3:3', for messages about this list
+    language: str | None = None  # None: the default language
 
 
 def languages_wanted(path: Path) -> list[str]:
@@ -110,8 +118,9 @@ def languages_wanted(path: Path) -> list[str]:
     except (OSError, InputError):
         return []
     lists = doc.data.get("lists") if isinstance(doc.data, dict) else None
-    wanted = [item.get("language") for item in (lists.values() if isinstance(lists, dict) else ())
-              if isinstance(item, dict)]
+    wanted = [
+        item.get("language") for item in (lists.values() if isinstance(lists, dict) else ()) if isinstance(item, dict)
+    ]
     return list(dict.fromkeys(canonical_tag(t) for t in wanted if isinstance(t, str) and re.match(LANGUAGE_RE, t)))
 
 
@@ -123,14 +132,23 @@ def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[Mailing
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise MailError(f"{path} does not exist: write the distribution lists there (see README, "
-                        "'Distribution lists') or set email.distribution in [tool.scorecard]") from None
+        raise MailError(
+            f"{path} does not exist: write the distribution lists there (see README, "
+            "'Distribution lists') or set email.distribution in [tool.scorecard]"
+        ) from None
     except OSError as exc:
         raise MailError(f"cannot read {path}: {exc.strerror}") from None
     doc = parse_yaml(raw, str(path))
     if not isinstance(doc.data, dict):
-        raise InputError([doc.problem((), "expected a mapping with 'lists:' at the top",
-                                      "see the example distribution.yaml in the repository")])
+        raise InputError(
+            [
+                doc.problem(
+                    (),
+                    "expected a mapping with 'lists:' at the top",
+                    "see the example distribution.yaml in the repository",
+                )
+            ]
+        )
     try:
         model = DistributionIn.model_validate(doc.data)
     except ValidationError as exc:
@@ -147,7 +165,7 @@ def _cross_check_valid_lists(doc: Document, cards: list[Scorecard]) -> list[Prob
     """The checks against the companies, for the lists that are valid on their own, so every problem shows at once."""
     lists = doc.data.get("lists")
     out: list[Problem] = []
-    for name, raw in (lists.items() if isinstance(lists, dict) else ()):
+    for name, raw in lists.items() if isinstance(lists, dict) else ():
         try:
             item = ListIn.model_validate(raw)
         except ValidationError:
@@ -168,8 +186,15 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
     for si, sector in enumerate(item.sectors):
         in_sector = {c.company.ticker for c in cards if c.company.sector == sector.value}
         if not in_sector:
-            problems.append(_warning(doc.problem(base + ("sectors", si), f"no company is in {sector.value}",
-                                                 "the list gets nothing for this sector")))
+            problems.append(
+                _warning(
+                    doc.problem(
+                        base + ("sectors", si),
+                        f"no company is in {sector.value}",
+                        "the list gets nothing for this sector",
+                    )
+                )
+            )
         chosen.update(in_sector)
     for ti, ticker in enumerate(item.tickers):
         if ticker.upper() in by_ticker:
@@ -182,21 +207,45 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
         address = recipient.email.casefold()
         if address in seen:
             line, _ = doc.locate(base + ("recipients", seen[address]))
-            problems.append(doc.problem(base + ("recipients", ri), f"{recipient.email} is already on this list "
-                                        f"(line {line})", "remove one of them"))
+            problems.append(
+                doc.problem(
+                    base + ("recipients", ri),
+                    f"{recipient.email} is already on this list (line {line})",
+                    "remove one of them",
+                )
+            )
         seen.setdefault(address, ri)
     if not (item.scorecards or item.sectors or item.tickers or item.season_summary or item.pack):
-        problems.append(doc.problem(base, f"list '{name}' gets nothing",
-                                    "add scorecards: all, sectors, tickers, season_summary: true or pack: true",
-                                    key=True))
+        problems.append(
+            doc.problem(
+                base,
+                f"list '{name}' gets nothing",
+                "add scorecards: all, sectors, tickers, season_summary: true or pack: true",
+                key=True,
+            )
+        )
     elif not (chosen or item.season_summary or item.pack or item.tickers):
-        problems.append(doc.problem(base, f"list '{name}' gets nothing: no company matches it",
-                                    "check its sectors against the companies' sectors", key=True))
+        problems.append(
+            doc.problem(
+                base,
+                f"list '{name}' gets nothing: no company matches it",
+                "check its sectors against the companies' sectors",
+                key=True,
+            )
+        )
     line, col = doc.locate(base, key=True)
     ordered = sorted((c for c in cards if c.company.ticker in chosen), key=lambda c: c.company.name.lower())
-    return MailingList(name, tuple(Recipient(r.email, r.name) for r in item.recipients), tuple(ordered),
-                       item.season_summary, item.pack, item.per_recipient, item.subject,
-                       f"{doc.path}:{line}:{col}", canonical_tag(item.language) if item.language else None), problems
+    return MailingList(
+        name,
+        tuple(Recipient(r.email, r.name) for r in item.recipients),
+        tuple(ordered),
+        item.season_summary,
+        item.pack,
+        item.per_recipient,
+        item.subject,
+        f"{doc.path}:{line}:{col}",
+        canonical_tag(item.language) if item.language else None,
+    ), problems
 
 
 def _warning(problem: Problem) -> Problem:

@@ -6,6 +6,7 @@ recorded for that content yet. The ledger (``build/outbox/ledger.json``) is
 rewritten atomically after every message a server accepts, so an interrupted
 send loses nothing and a second one sends nothing twice.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,10 +18,10 @@ from email.headerregistry import Address
 from email.parser import BytesParser
 from pathlib import Path
 
-from scorecards.build.writer import remove, write_atomic, write_if_changed
 from scorecards.errors import MailError
+from scorecards.files import remove, write_atomic, write_if_changed
 
-KEY_HEADER = "X-Scorecard-Key"     # the list (and part) a message is for: the ledger's name for it
+KEY_HEADER = "X-Scorecard-Key"  # the list (and part) a message is for: the ledger's name for it
 LEDGER = "ledger.json"
 LEDGER_VERSION = 1
 
@@ -74,8 +75,10 @@ def read_message(path: Path) -> OutboxMessage:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     key = msg.get(KEY_HEADER)
     if not key:
-        raise MailError(f"{path} was not written by `scorecard email` (it has no {KEY_HEADER} header): "
-                        "remove it from the outbox, then run `make email`")
+        raise MailError(
+            f"{path} was not written by `scorecard email` (it has no {KEY_HEADER} header): "
+            "remove it from the outbox, then run `make email`"
+        )
     recipients: list[Address] = []
     for header in ("To", "Cc"):
         value = msg.get(header)
@@ -85,9 +88,18 @@ def read_message(path: Path) -> OutboxMessage:
         raise MailError(f"{path} has no recipients: run `make email` to write the outbox again")
     senders = msg.get("From").addresses if msg.get("From") is not None else ()
     attachments = tuple(part.get_filename() or "" for part in msg.iter_attachments())
-    return OutboxMessage(path, str(key), raw, _one_line(msg.get("Subject", "")), tuple(recipients),
-                         senders[0] if senders else None, str(msg.get("Message-ID", "")), str(msg.get("Date", "")),
-                         content_hash(raw), attachments)
+    return OutboxMessage(
+        path,
+        str(key),
+        raw,
+        _one_line(msg.get("Subject", "")),
+        tuple(recipients),
+        senders[0] if senders else None,
+        str(msg.get("Message-ID", "")),
+        str(msg.get("Date", "")),
+        content_hash(raw),
+        attachments,
+    )
 
 
 def read_outbox(folder: Path) -> list[OutboxMessage]:
@@ -136,7 +148,7 @@ class Ledger:
         self.entries: dict[str, dict[str, Entry]] = entries or {}
 
     @classmethod
-    def load(cls, path: Path) -> "Ledger":
+    def load(cls, path: Path) -> Ledger:
         """The ledger at ``path``; empty if there is none yet. A damaged ledger is an error, never ignored:
         ignoring it would send everything again."""
         try:
@@ -149,11 +161,15 @@ class Ledger:
             data = json.loads(text)
             if data.get("version") != LEDGER_VERSION:
                 raise ValueError(f"version {data.get('version')!r}, expected {LEDGER_VERSION}")
-            entries = {key: {rcpt: Entry(**fields) for rcpt, fields in by_rcpt.items()}
-                       for key, by_rcpt in data["sent"].items()}
+            entries = {
+                key: {rcpt: Entry(**fields) for rcpt, fields in by_rcpt.items()}
+                for key, by_rcpt in data["sent"].items()
+            }
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise MailError(f"the sent-mail ledger {path} is damaged ({exc}): restore it from a backup; deleting it "
-                            "would make `make send` send every message again") from None
+            raise MailError(
+                f"the sent-mail ledger {path} is damaged ({exc}): restore it from a backup; deleting it "
+                "would make `make send` send every message again"
+            ) from None
         return cls(path, entries)
 
     def sent(self, key: str, recipient: Address | str) -> Entry | None:
@@ -167,16 +183,28 @@ class Ledger:
         return "sent" if entry.content == message.content else "changed"
 
     def record(self, message: OutboxMessage, recipient: Address, server: str, reply: str) -> Entry:
-        entry = Entry(message.content, message.message_id, message.name, message.subject, recipient.addr_spec,
-                      dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), server, reply)
+        entry = Entry(
+            message.content,
+            message.message_id,
+            message.name,
+            message.subject,
+            recipient.addr_spec,
+            dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            server,
+            reply,
+        )
         self.entries.setdefault(message.key, {})[recipient_key(recipient)] = entry
         self.save()
         return entry
 
     def save(self) -> None:
-        data = {"version": LEDGER_VERSION,
-                "sent": {key: {rcpt: asdict(entry) for rcpt, entry in sorted(by_rcpt.items())}
-                         for key, by_rcpt in sorted(self.entries.items())}}
+        data = {
+            "version": LEDGER_VERSION,
+            "sent": {
+                key: {rcpt: asdict(entry) for rcpt, entry in sorted(by_rcpt.items())}
+                for key, by_rcpt in sorted(self.entries.items())
+            },
+        }
         write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -194,6 +222,8 @@ def describe(folder: Path) -> tuple[list[str], int, int]:
         else:
             state = f"to send to {waiting} of {len(states)}" + (", changed" if "changed" in states else "")
         pdfs = len(message.attachments)
-        lines.append(f"  {message.name}: {message.subject} [{pdfs} PDF{'s' if pdfs != 1 else ''}, "
-                     f"{len(message.raw) / 1e6:.1f} MB; {state}]")
+        lines.append(
+            f"  {message.name}: {message.subject} [{pdfs} PDF{'s' if pdfs != 1 else ''}, "
+            f"{len(message.raw) / 1e6:.1f} MB; {state}]"
+        )
     return lines, to_send, sent

@@ -15,6 +15,7 @@ second copy. (One case no SMTP client can rule out: the connection dropping
 after the server took a message but before it said so. That message counts as
 unsent and goes again.)
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -43,12 +44,26 @@ from scorecards.settings import Settings
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 CONFIG_ENV = "SCORECARD_SMTP_CONFIG"
-ENV = {"host": "SCORECARD_SMTP_HOST", "port": "SCORECARD_SMTP_PORT", "user": "SCORECARD_SMTP_USER",
-       "password": "SCORECARD_SMTP_PASSWORD", "sender": "SCORECARD_SMTP_FROM",
-       "security": "SCORECARD_SMTP_SECURITY", "ca_file": "SCORECARD_SMTP_CA_FILE",
-       "timeout": "SCORECARD_SMTP_TIMEOUT"}
-FILE_KEYS = {"host": "host", "port": "port", "user": "user", "password": "password", "sender": "from",
-             "security": "security", "ca_file": "ca_file", "timeout": "timeout"}
+ENV = {
+    "host": "SCORECARD_SMTP_HOST",
+    "port": "SCORECARD_SMTP_PORT",
+    "user": "SCORECARD_SMTP_USER",
+    "password": "SCORECARD_SMTP_PASSWORD",
+    "sender": "SCORECARD_SMTP_FROM",
+    "security": "SCORECARD_SMTP_SECURITY",
+    "ca_file": "SCORECARD_SMTP_CA_FILE",
+    "timeout": "SCORECARD_SMTP_TIMEOUT",
+}
+FILE_KEYS = {
+    "host": "host",
+    "port": "port",
+    "user": "user",
+    "password": "password",
+    "sender": "from",
+    "security": "security",
+    "ca_file": "ca_file",
+    "timeout": "timeout",
+}
 
 
 class SmtpFileIn(BaseModel):
@@ -114,8 +129,10 @@ def load_config(env: Mapping[str, str] | None = None, project: Path | None = Non
     if security is None:
         security = "tls" if port == 465 else "starttls"
     if security not in DEFAULT_PORTS:
-        raise SendError(f"{where['security']}: '{security}' is not a connection security: use starttls "
-                        "(port 587, the default), tls (implicit TLS, port 465) or none (a local test server only)")
+        raise SendError(
+            f"{where['security']}: '{security}' is not a connection security: use starttls "
+            "(port 587, the default), tls (implicit TLS, port 465) or none (a local test server only)"
+        )
     timeout = values.get("timeout", 30)
     try:
         timeout = float(timeout)  # type: ignore[arg-type]
@@ -125,17 +142,27 @@ def load_config(env: Mapping[str, str] | None = None, project: Path | None = Non
         raise SendError(f"{where['timeout']}: '{timeout}' is not a number of seconds") from None
     sender = parse_sender(str(values["sender"]), where["sender"]) if "sender" in values else None
     ca_file = Path(str(values["ca_file"])).expanduser() if "ca_file" in values else None
-    return SmtpConfig(str(values["host"]) if "host" in values else None, port or DEFAULT_PORTS[security],
-                      security, str(values["user"]) if "user" in values else None,  # type: ignore[arg-type]
-                      str(values["password"]) if "password" in values else None, sender, ca_file, timeout, where)
+    return SmtpConfig(
+        str(values["host"]) if "host" in values else None,
+        port or DEFAULT_PORTS[security],
+        security,
+        str(values["user"]) if "user" in values else None,  # type: ignore[arg-type]
+        str(values["password"]) if "password" in values else None,
+        sender,
+        ca_file,
+        timeout,
+        where,
+    )
 
 
 def _read_config_file(path: Path, project: Path) -> SmtpFileIn:
     if not path.exists():
         return SmtpFileIn()
     if path.resolve().is_relative_to(project.resolve()):
-        raise SendError(f"{path} is inside the project: move it out (default ~/.config/scorecards/smtp.toml, or "
-                        f"set {CONFIG_ENV}); SMTP settings and passwords must never be committed")
+        raise SendError(
+            f"{path} is inside the project: move it out (default ~/.config/scorecards/smtp.toml, or "
+            f"set {CONFIG_ENV}); SMTP settings and passwords must never be committed"
+        )
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -147,8 +174,11 @@ def _read_config_file(path: Path, project: Path) -> SmtpFileIn:
     except ValidationError as exc:
         first = exc.errors()[0]
         field_name = ".".join(str(p) for p in first["loc"])
-        message = "unknown key (known: " + ", ".join(FILE_KEYS.values()) + ")" if first["type"] == "extra_forbidden" \
+        message = (
+            "unknown key (known: " + ", ".join(FILE_KEYS.values()) + ")"
+            if first["type"] == "extra_forbidden"
             else first["msg"]
+        )
         raise SendError(f"{path}: {field_name}: {message}") from None
     if config.password is not None and stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise SendError(f"{path} holds a password but other users can read it: run `chmod 600 {path}`")
@@ -184,6 +214,7 @@ def parse_sender(text: str, where: str) -> Address:
 
 # --- sending ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Delivery:
     message: OutboxMessage
@@ -194,12 +225,12 @@ class Delivery:
 @dataclass
 class SendReport:
     messages: int = 0
-    already: int = 0                                              # recipients skipped: sent before, unchanged
+    already: int = 0  # recipients skipped: sent before, unchanged
     sent: list[Delivery] = field(default_factory=list)
-    refused: list[Delivery] = field(default_factory=list)         # the server said no for good (5xx)
-    deferred: list[Delivery] = field(default_factory=list)        # the server said not now (4xx)
+    refused: list[Delivery] = field(default_factory=list)  # the server said no for good (5xx)
+    deferred: list[Delivery] = field(default_factory=list)  # the server said not now (4xx)
     unsent: list[tuple[OutboxMessage, Address]] = field(default_factory=list)  # not tried: the run stopped
-    stopped: str | None = None                                    # why the run stopped early
+    stopped: str | None = None  # why the run stopped early
 
     @property
     def ok(self) -> bool:
@@ -216,8 +247,9 @@ class _Stop(Exception):
     """The rest of the batch cannot go: the connection dropped, or the server refused the sender."""
 
 
-def send_outbox(settings: Settings, config: SmtpConfig, resend: bool = False,
-                progress: Callable[[str], None] = lambda line: None) -> SendReport:
+def send_outbox(
+    settings: Settings, config: SmtpConfig, resend: bool = False, progress: Callable[[str], None] = lambda line: None
+) -> SendReport:
     """Send every message in the outbox to every recipient the ledger has no record of for that content.
 
     ``progress`` is told of each message the server accepts or refuses, as it happens.
@@ -232,9 +264,11 @@ def send_outbox(settings: Settings, config: SmtpConfig, resend: bool = False,
         assert config.sender is not None
         for message in messages:
             if message.sender is not None and recipient_key(message.sender) != recipient_key(config.sender):
-                raise SendError(f"{message.path} is from {message.sender.addr_spec}, but the sender is now "
-                                f"{config.sender.addr_spec} ({config.name('sender')}): run `make email` to write the "
-                                "outbox again, check it, then `make send`")
+                raise SendError(
+                    f"{message.path} is from {message.sender.addr_spec}, but the sender is now "
+                    f"{config.sender.addr_spec} ({config.name('sender')}): run `make email` to write the "
+                    "outbox again, check it, then `make send`"
+                )
         ledger = Ledger.load(outbox / LEDGER)
         report.messages = len(messages)
         todo = [(m, r) for m in messages for r in m.recipients if resend or ledger.status(m, r) != "sent"]
@@ -268,26 +302,38 @@ def send_outbox(settings: Settings, config: SmtpConfig, resend: bool = False,
 
 def _check_config(config: SmtpConfig) -> None:
     if not config.host:
-        raise SendError(f"no SMTP server: set {ENV['host']} (and the other SCORECARD_SMTP_* variables), or host in "
-                        "~/.config/scorecards/smtp.toml")
+        raise SendError(
+            f"no SMTP server: set {ENV['host']} (and the other SCORECARD_SMTP_* variables), or host in "
+            "~/.config/scorecards/smtp.toml"
+        )
     if config.sender is None:
-        raise SendError(f"no sender: set {ENV['sender']} to the address the scorecards come from, e.g. "
-                        "'Equity research <research@example.com>'")
+        raise SendError(
+            f"no sender: set {ENV['sender']} to the address the scorecards come from, e.g. "
+            "'Equity research <research@example.com>'"
+        )
     if config.ca_file is not None and not config.ca_file.is_file():
-        raise SendError(f"{config.name('ca_file')}: {config.ca_file} does not exist (it should name the PEM file of "
-                        "the certificate authority that signed the server's certificate)")
+        raise SendError(
+            f"{config.name('ca_file')}: {config.ca_file} does not exist (it should name the PEM file of "
+            "the certificate authority that signed the server's certificate)"
+        )
     if config.user and config.password is None:
-        raise SendError(f"{config.name('user')} is set but no password: set {ENV['password']}, or password in "
-                        "smtp.toml (readable by you only)")
+        raise SendError(
+            f"{config.name('user')} is set but no password: set {ENV['password']}, or password in "
+            "smtp.toml (readable by you only)"
+        )
     if config.security == "none" and config.user and not _is_loopback(config.host):
-        raise SendError(f"refusing to send the password for {config.user} unencrypted to {config.host}: "
-                        f"set {ENV['security']} to starttls or tls (none is for a local test server only)")
+        raise SendError(
+            f"refusing to send the password for {config.user} unencrypted to {config.host}: "
+            f"set {ENV['security']} to starttls or tls (none is for a local test server only)"
+        )
 
 
 def _is_loopback(host: str) -> bool:
     try:
-        return all(ipaddress.ip_address(info[4][0]).is_loopback
-                   for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP))
+        return all(
+            ipaddress.ip_address(info[4][0]).is_loopback
+            for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        )
     except (OSError, ValueError):
         return False
 
@@ -301,22 +347,27 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     try:
         context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
         if config.security == "tls":
-            smtp = smtplib.SMTP_SSL(config.host, config.port, local_hostname=local, timeout=config.timeout,
-                                    context=context)
+            smtp = smtplib.SMTP_SSL(
+                config.host, config.port, local_hostname=local, timeout=config.timeout, context=context
+            )
         else:
             smtp = smtplib.SMTP(config.host, config.port, local_hostname=local, timeout=config.timeout)
         smtp.ehlo()
         if config.security == "starttls":
             if not smtp.has_extn("starttls"):
-                raise SendError(f"{server} does not offer STARTTLS, and {config.name('security')} requires it: "
-                                "nothing was sent in the clear. Use the server's submission port (587), or "
-                                f"{ENV['security']}=tls for implicit TLS on port 465")
+                raise SendError(
+                    f"{server} does not offer STARTTLS, and {config.name('security')} requires it: "
+                    "nothing was sent in the clear. Use the server's submission port (587), or "
+                    f"{ENV['security']}=tls for implicit TLS on port 465"
+                )
             smtp.starttls(context=context)
             smtp.ehlo()
         if config.user:
             if not smtp.has_extn("auth"):
-                raise SendError(f"{server} offers no login (AUTH), but {config.name('user')} is set: unset it if "
-                                "the server needs no login, or check the server and port")
+                raise SendError(
+                    f"{server} offers no login (AUTH), but {config.name('user')} is set: unset it if "
+                    "the server needs no login, or check the server and port"
+                )
             smtp.login(config.user, config.password or "")
         return smtp
     except SendError:
@@ -324,28 +375,35 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
         raise
     except smtplib.SMTPAuthenticationError as exc:
         _close(smtp)
-        raise SendError(f"{server} refused the login for '{config.user}': {_reply(exc.smtp_code, exc.smtp_error)} "
-                        f"(check {config.name('user')} and {config.name('password')})") from None
+        raise SendError(
+            f"{server} refused the login for '{config.user}': {_reply(exc.smtp_code, exc.smtp_error)} "
+            f"(check {config.name('user')} and {config.name('password')})"
+        ) from None
     except smtplib.SMTPNotSupportedError as exc:
         _close(smtp)
         raise SendError(f"{server}: {exc}") from None
     except ssl.SSLCertVerificationError as exc:
         _close(smtp)
-        raise SendError(f"the certificate of {config.host} could not be verified ({exc.verify_message}): if the "
-                        f"server uses a private certificate authority, set {ENV['ca_file']} to its certificate"
-                        ) from None
+        raise SendError(
+            f"the certificate of {config.host} could not be verified ({exc.verify_message}): if the "
+            f"server uses a private certificate authority, set {ENV['ca_file']} to its certificate"
+        ) from None
     except ssl.SSLError as exc:
         _close(smtp)
-        raise SendError(f"TLS with {server} failed ({exc.reason or exc}): port 465 takes {ENV['security']}=tls, "
-                        "port 587 takes starttls") from None
+        raise SendError(
+            f"TLS with {server} failed ({exc.reason or exc}): port 465 takes {ENV['security']}=tls, "
+            "port 587 takes starttls"
+        ) from None
     except socket.gaierror:
         raise SendError(f"cannot find the SMTP server '{config.host}': check {config.name('host')}") from None
     except ConnectionRefusedError:
         raise SendError(f"nothing answers at {server}: check {config.name('host')} and {config.name('port')}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         _close(smtp)
-        raise SendError(f"{server} did not answer within {config.timeout:g} s: check the host and port; if the "
-                        f"port is 465, set {ENV['security']}=tls") from None
+        raise SendError(
+            f"{server} did not answer within {config.timeout:g} s: check the host and port; if the "
+            f"port is 465, set {ENV['security']}=tls"
+        ) from None
     except smtplib.SMTPResponseException as exc:
         _close(smtp)
         raise SendError(f"{server} answered {_reply(exc.smtp_code, exc.smtp_error)} before anything was sent") from None
@@ -378,20 +436,27 @@ def _deliver(smtp: smtplib.SMTP, config: SmtpConfig, message: OutboxMessage, rec
     try:
         limit = int(smtp.esmtp_features.get("size", "0") or 0)
         if limit and len(raw) > limit:
-            raise _Refused(552, f"{who}: the message is {len(raw) / 1e6:.1f} MB, and {config.host} takes at most "
-                           f"{limit / 1e6:.1f} MB", "lower max_message_mb under [tool.scorecard.email] below that, "
-                           "then run `make email`")
+            raise _Refused(
+                552,
+                f"{who}: the message is {len(raw) / 1e6:.1f} MB, and {config.host} takes at most {limit / 1e6:.1f} MB",
+                "lower max_message_mb under [tool.scorecard.email] below that, then run `make email`",
+            )
         options = [f"SIZE={len(raw)}"] if limit else []
         code, text = smtp.mail(config.sender.addr_spec, options)
         if code != 250:
             smtp.rset()
-            raise _Stop(f"{config.host} refused the sender {config.sender.addr_spec}: {_reply(code, text)} "
-                        f"(check {config.name('sender')}: the server may only let your account send as itself)")
+            raise _Stop(
+                f"{config.host} refused the sender {config.sender.addr_spec}: {_reply(code, text)} "
+                f"(check {config.name('sender')}: the server may only let your account send as itself)"
+            )
         code, text = smtp.rcpt(recipient.addr_spec)
         if code not in (250, 251):
             smtp.rset()
-            hint = "try again later" if 400 <= code < 500 else "fix the address in the distribution list, then " \
-                                                                "`make email` and `make send`"
+            hint = (
+                "try again later"
+                if 400 <= code < 500
+                else "fix the address in the distribution list, then `make email` and `make send`"
+            )
             raise _Refused(code, f"{who}: refused: {_reply(code, text)}", hint)
         code, text = smtp.data(raw)
         if code != 250:
@@ -400,8 +465,9 @@ def _deliver(smtp: smtplib.SMTP, config: SmtpConfig, message: OutboxMessage, rec
             raise _Refused(code, f"{who}: message refused: {_reply(code, text)}", hint)
         return _reply(code, text)
     except smtplib.SMTPServerDisconnected as exc:
-        raise _Stop(f"the connection to {config.server} dropped while sending to {who}"
-                    f"{f' ({exc})' if str(exc) else ''}") from None
+        raise _Stop(
+            f"the connection to {config.server} dropped while sending to {who}{f' ({exc})' if str(exc) else ''}"
+        ) from None
     except smtplib.SMTPResponseException as exc:  # e.g. DATA itself refused
         try:
             smtp.rset()
@@ -418,16 +484,23 @@ def account(report: SendReport) -> list[str]:
     pending = len(report.refused) + len(report.deferred) + len(report.unsent)
     total = report.already + len(report.sent) + pending
     parts = [f"{len(report.sent)} sent now", f"{report.already} sent before"]
-    for count, words in ((len(report.refused), "refused"), (len(report.deferred), "deferred by the server"),
-                         (len(report.unsent), "not tried")):
+    for count, words in (
+        (len(report.refused), "refused"),
+        (len(report.deferred), "deferred by the server"),
+        (len(report.unsent), "not tried"),
+    ):
         if count:
             parts.append(f"{count} {words}")
-    summary = (f"{report.messages} message{'s' if report.messages != 1 else ''} for {total} "
-               f"recipient{'s' if total != 1 else ''}: " + ", ".join(parts))
+    summary = (
+        f"{report.messages} message{'s' if report.messages != 1 else ''} for {total} "
+        f"recipient{'s' if total != 1 else ''}: " + ", ".join(parts)
+    )
     if not report.sent and not pending:
         summary += ". Nothing to send (`scorecard send --resend` sends everything again)"
     elif pending:
-        summary += (f". The {pending} not sent stay in the outbox: fix what is said above, then run `make send` "
-                    "again; it sends only those")
+        summary += (
+            f". The {pending} not sent stay in the outbox: fix what is said above, then run `make send` "
+            "again; it sends only those"
+        )
     lines.append(summary)
     return lines

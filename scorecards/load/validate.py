@@ -3,6 +3,7 @@
 Every problem in a file is reported at once, each located by line and column
 (``path:line:col: field.path: message (hint)``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,15 @@ def validate(doc: Document) -> ScorecardIn:
     """Check one document; raise InputError listing every problem."""
     if not isinstance(doc.data, dict):
         found = "a list" if isinstance(doc.data, list) else "a single value"
-        raise InputError([doc.problem((), f"expected a mapping with company, sources and quarters at the top, found {found}",
-                                      "start from `scorecard new TICKER`")])
+        raise InputError(
+            [
+                doc.problem(
+                    (),
+                    f"expected a mapping with company, sources and quarters at the top, found {found}",
+                    "start from `scorecard new TICKER`",
+                )
+            ]
+        )
     try:
         card = ScorecardIn.model_validate(doc.data)
     except ValidationError as exc:
@@ -64,12 +72,18 @@ def _semantic_of_valid_parts(doc: Document) -> Iterator[Problem]:
 
 # --- pydantic errors, in words a user can act on -------------------------------------------
 
+
 def _translate(doc: Document, error: dict[str, Any]) -> Problem:
     return translate(doc, error, ScorecardIn)
 
 
-def translate(doc: Document, error: dict[str, Any], root: type[BaseModel], hints: dict[str, str] | None = None,
-              forms: dict[str, str] | None = None) -> Problem:
+def translate(
+    doc: Document,
+    error: dict[str, Any],
+    root: type[BaseModel],
+    hints: dict[str, str] | None = None,
+    forms: dict[str, str] | None = None,
+) -> Problem:
     """One pydantic error on a YAML document as a located message a user can act on.
 
     ``root`` is the model of the whole document (for "did you mean" on unknown keys); ``hints`` and
@@ -100,11 +114,14 @@ def translate(doc: Document, error: dict[str, Any], root: type[BaseModel], hints
         expected = _choices(ctx.get("expected", ""))
         hint = did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected) if expected else "")
         return doc.problem(loc, f"'{value}' is not allowed here", hint)
-    if kind.startswith("date") or kind.startswith("datetime"):
+    if kind.startswith(("date", "datetime")):
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return doc.problem(loc, f"'{value}' is not a day of the calendar", "check the month and day")
-        return doc.problem(loc, f"'{value}' is not a date in the form YYYY-MM-DD",
-                           "write dates as YYYY-MM-DD, e.g. 2026-02-05; 02/05/2026 could be 2 May or 5 February")
+        return doc.problem(
+            loc,
+            f"'{value}' is not a date in the form YYYY-MM-DD",
+            "write dates as YYYY-MM-DD, e.g. 2026-02-05; 02/05/2026 could be 2 May or 5 February",
+        )
     if kind == "string_pattern_mismatch":
         name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
         form = (forms or {}).get(name, "in the expected form")
@@ -146,7 +163,7 @@ PATTERN_HINTS = {
     "period": "write a fiscal period as 'Q4 FY2025', 'H1 FY2026' or 'FY2026'",
     "ticker": "capital letters and digits, e.g. AMZN or 6758",
     "currency": "a three-letter ISO code such as USD or JPY",
-    "fiscal_year_end": "month and day in quotes, e.g. \"12-31\"",
+    "fiscal_year_end": 'month and day in quotes, e.g. "12-31"',
     "url": "a full address starting with https://",
 }
 
@@ -186,8 +203,10 @@ def _step(annotation: Any, part: Any) -> Any:
 
 # --- rules across fields ---------------------------------------------------------------------
 
-def _semantic(doc: Document, company: CompanyIn, sources: list[str],
-              quarters: list[tuple[int, QuarterIn]]) -> Iterator[Problem]:
+
+def _semantic(
+    doc: Document, company: CompanyIn, sources: list[str], quarters: list[tuple[int, QuarterIn]]
+) -> Iterator[Problem]:
     month, day = (int(x) for x in company.fiscal_year_end.split("-"))
     if (month, day) in {(2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31)}:
         yield doc.problem(("company", "fiscal_year_end"), f"'{company.fiscal_year_end}' is not a day of the year")
@@ -198,11 +217,16 @@ def _semantic(doc: Document, company: CompanyIn, sources: list[str],
         base: Loc = ("quarters", qi)
         yield from _check_period(doc, base, quarter, company.fiscal_year_end, company.fiscal_year_named_by)
         if previous_end is not None and quarter.period_end >= previous_end:
-            yield doc.problem(base + ("period_end",), "quarters must be listed newest first",
-                              f"this quarter ends {quarter.period_end}, not before the one above it ({previous_end})")
+            yield doc.problem(
+                base + ("period_end",),
+                "quarters must be listed newest first",
+                f"this quarter ends {quarter.period_end}, not before the one above it ({previous_end})",
+            )
         previous_end = quarter.period_end
         if quarter.reported is not None and quarter.reported < quarter.period_end:
-            yield doc.problem(base + ("reported",), f"reported {quarter.reported}, before the quarter ended ({quarter.period_end})")
+            yield doc.problem(
+                base + ("reported",), f"reported {quarter.reported}, before the quarter ended ({quarter.period_end})"
+            )
         if quarter.source is not None:
             yield from _check_source(doc, base + ("source",), quarter.source, sources)
         default = quarter.source
@@ -214,7 +238,9 @@ def _semantic(doc: Document, company: CompanyIn, sources: list[str],
             if segment.source is not None:
                 yield from _check_source(doc, seg_base + ("source",), segment.source, sources)
             for key, fig in segment.results.items():
-                yield from _check_figure(doc, seg_base + ("results", key), key, fig, seg_default, sources, company.currency)
+                yield from _check_figure(
+                    doc, seg_base + ("results", key), key, fig, seg_default, sources, company.currency
+                )
             for key, kpi in segment.kpis.items():
                 yield from _check_kpi(doc, seg_base + ("kpis", key), key, kpi, seg_default, sources, company.currency)
         for gi, guide in enumerate(quarter.guidance):
@@ -224,7 +250,9 @@ def _semantic(doc: Document, company: CompanyIn, sources: list[str],
         if quarter.reaction is not None:
             loc = base + ("reaction",)
             yield from _cited(doc, loc, quarter.reaction.source, default, sources)
-            yield from _check_unit(doc, loc + ("change",), quarter.reaction.change, (Unit.PERCENT,), "a percentage such as +10.5%")
+            yield from _check_unit(
+                doc, loc + ("change",), quarter.reaction.change, (Unit.PERCENT,), "a percentage such as +10.5%"
+            )
         for ni, note in enumerate(quarter.notes):
             yield from _cited(doc, base + ("notes", ni), note.source, default, sources)
         if quarter.call is not None:
@@ -239,11 +267,16 @@ def _check_period(doc: Document, base: Loc, quarter: QuarterIn, fye: str, named_
     if expected is None:
         return
     if abs(quarter.period_end - expected) > PERIOD_END_TOLERANCE:
-        yield doc.problem(base + ("period_end",),
-                          f"{quarter.period} ends near {expected} for a fiscal year ending {fye}, not {quarter.period_end}",
-                          "check the period, period_end and company.fiscal_year_end"
-                          + ("" if named_by == "start" else "; if FY2025 means the year that starts in 2025, "
-                             "set company.fiscal_year_named_by: start"))
+        yield doc.problem(
+            base + ("period_end",),
+            f"{quarter.period} ends near {expected} for a fiscal year ending {fye}, not {quarter.period_end}",
+            "check the period, period_end and company.fiscal_year_end"
+            + (
+                ""
+                if named_by == "start"
+                else "; if FY2025 means the year that starts in 2025, set company.fiscal_year_named_by: start"
+            ),
+        )
 
 
 def _check_source(doc: Document, loc: Loc, source: str, sources: list[str]) -> Iterator[Problem]:
@@ -266,8 +299,14 @@ def metric_for(key: str, decl: MetricDeclaration) -> Metric | None:
         if decl.label is None or decl.kind is None or decl.direction is None:
             return None
         return Metric(key, decl.label, decl.kind, decl.direction, decl.basis or Basis.REPORTED)
-    return Metric(key, decl.label or known.label, decl.kind or known.kind, decl.direction or known.direction,
-                  decl.basis or known.basis, known.headline)
+    return Metric(
+        key,
+        decl.label or known.label,
+        decl.kind or known.kind,
+        decl.direction or known.direction,
+        decl.basis or known.basis,
+        known.headline,
+    )
 
 
 def kpi_metric(key: str, kpi: KpiIn) -> Metric:
@@ -280,7 +319,9 @@ def kpi_metric(key: str, kpi: KpiIn) -> Metric:
     return Metric(key, label, kpi.kind or inferred, kpi.direction or Direction.NEUTRAL, kpi.basis or Basis.OPERATING)
 
 
-def _resolve_metric(doc: Document, loc: Loc, key: str, decl: MetricDeclaration, *, key_loc: bool = True) -> Iterator[Metric | Problem]:
+def _resolve_metric(
+    doc: Document, loc: Loc, key: str, decl: MetricDeclaration, *, key_loc: bool = True
+) -> Iterator[Metric | Problem]:
     metric = metric_for(key, decl)
     if metric is None:
         hint = did_you_mean(key, list(REGISTRY))
@@ -299,25 +340,37 @@ EXPECTED_UNITS = {
 }
 
 
-def _check_value(doc: Document, loc: Loc, amount: Amount | str | None, metric: Metric, currency: str) -> Iterator[Problem]:
+def _check_value(
+    doc: Document, loc: Loc, amount: Amount | str | None, metric: Metric, currency: str
+) -> Iterator[Problem]:
     if amount is None or isinstance(amount, str):  # `actual: filing` is checked where the filing is read (enrich.py)
         return
     units, words = EXPECTED_UNITS[metric.kind]
     yield from _check_unit(doc, loc, amount, units, words)
     if metric.kind is Kind.PER_SHARE and amount.scale:
-        yield doc.problem(loc, f"{metric.label} is per share, but '{amount.written}' has a scale",
-                          f"write the amount per share, e.g. {amount.mantissa}")
+        yield doc.problem(
+            loc,
+            f"{metric.label} is per share, but '{amount.written}' has a scale",
+            f"write the amount per share, e.g. {amount.mantissa}",
+        )
     if amount.currency and metric.kind in (Kind.MONEY, Kind.PER_SHARE) and amount.currency != currency:
-        yield doc.problem(loc, f"amount in {amount.currency}, but the company reports in {currency}",
-                          "write the figure in the reporting currency, without a currency sign")
+        yield doc.problem(
+            loc,
+            f"amount in {amount.currency}, but the company reports in {currency}",
+            "write the figure in the reporting currency, without a currency sign",
+        )
     if amount.currency and metric.kind not in (Kind.MONEY, Kind.PER_SHARE):
         yield doc.problem(loc, f"{metric.label} is not money, but has a currency sign", "drop the currency sign")
 
 
 def _check_unit(doc: Document, loc: Loc, amount: Amount, units: tuple[Unit, ...], words: str) -> Iterator[Problem]:
     if amount.unit not in units:
-        hint = {Unit.PERCENT: "percentages end in %", Unit.POINTS: "percentage-point changes end in pp",
-                Unit.PLAIN: "amounts have no % or pp", Unit.MULTIPLE: "multiples end in x"}[units[0]]
+        hint = {
+            Unit.PERCENT: "percentages end in %",
+            Unit.POINTS: "percentage-point changes end in pp",
+            Unit.PLAIN: "amounts have no % or pp",
+            Unit.MULTIPLE: "multiples end in x",
+        }[units[0]]
         yield doc.problem(loc, f"expected {words}, found '{amount.written}'", hint)
 
 
@@ -329,11 +382,14 @@ def _check_changes(doc: Document, loc: Loc, item: FigureIn | KpiIn) -> Iterator[
     for name in ("change_yoy", "change_qoq"):
         value = getattr(item, name, None)
         if value is not None:
-            yield from _check_unit(doc, loc + (name,), value, (Unit.POINTS,), "a change in percentage points such as -7.4pp")
+            yield from _check_unit(
+                doc, loc + (name,), value, (Unit.POINTS,), "a change in percentage points such as -7.4pp"
+            )
 
 
-def _check_figure(doc: Document, loc: Loc, key: str, fig: FigureIn, default: str | None,
-                  sources: list[str], currency: str) -> Iterator[Problem]:
+def _check_figure(
+    doc: Document, loc: Loc, key: str, fig: FigureIn, default: str | None, sources: list[str], currency: str
+) -> Iterator[Problem]:
     metric = None
     for item in _resolve_metric(doc, loc, key, fig):
         if isinstance(item, Problem):
@@ -353,8 +409,9 @@ def _check_figure(doc: Document, loc: Loc, key: str, fig: FigureIn, default: str
     yield from _check_alternatives(doc, loc, fig.also, metric, sources, currency)
 
 
-def _check_kpi(doc: Document, loc: Loc, key: str, kpi: KpiIn, default: str | None,
-               sources: list[str], currency: str) -> Iterator[Problem]:
+def _check_kpi(
+    doc: Document, loc: Loc, key: str, kpi: KpiIn, default: str | None, sources: list[str], currency: str
+) -> Iterator[Problem]:
     metric = kpi_metric(key, kpi)
     yield from _cited(doc, loc, kpi.source, default, sources)
     yield from _check_value(doc, loc + ("value",), kpi.value, metric, currency)
@@ -362,8 +419,9 @@ def _check_kpi(doc: Document, loc: Loc, key: str, kpi: KpiIn, default: str | Non
     yield from _check_alternatives(doc, loc, kpi.also, metric, sources, currency)
 
 
-def _check_guidance(doc: Document, loc: Loc, guide: GuidanceIn, default: str | None,
-                    sources: list[str], currency: str) -> Iterator[Problem]:
+def _check_guidance(
+    doc: Document, loc: Loc, guide: GuidanceIn, default: str | None, sources: list[str], currency: str
+) -> Iterator[Problem]:
     metric = None
     for item in _resolve_metric(doc, loc + ("metric",), guide.metric, guide, key_loc=False):
         if isinstance(item, Problem):
@@ -374,8 +432,9 @@ def _check_guidance(doc: Document, loc: Loc, guide: GuidanceIn, default: str | N
     if guide.consensus_source is not None:
         yield from _check_source(doc, loc + ("consensus_source",), guide.consensus_source, sources)
     yield from _check_range(doc, loc, guide.value, guide.low, guide.high, "value", "low", "high", required=True)
-    yield from _check_range(doc, loc, guide.prior, guide.prior_low, guide.prior_high, "prior", "prior_low", "prior_high",
-                            required=False)
+    yield from _check_range(
+        doc, loc, guide.prior, guide.prior_low, guide.prior_high, "prior", "prior_low", "prior_high", required=False
+    )
     if metric is None:
         return
     for name in ("value", "low", "high", "consensus", "prior", "prior_low", "prior_high", "prior_year"):
@@ -383,22 +442,34 @@ def _check_guidance(doc: Document, loc: Loc, guide: GuidanceIn, default: str | N
     yield from _check_alternatives(doc, loc, guide.also, metric, sources, currency)
 
 
-def _check_range(doc: Document, loc: Loc, point: Amount | None, low: Amount | None, high: Amount | None,
-                 p: str, lo: str, hi: str, *, required: bool) -> Iterator[Problem]:
+def _check_range(
+    doc: Document,
+    loc: Loc,
+    point: Amount | None,
+    low: Amount | None,
+    high: Amount | None,
+    p: str,
+    lo: str,
+    hi: str,
+    *,
+    required: bool,
+) -> Iterator[Problem]:
     if point is not None and (low is not None or high is not None):
         yield doc.problem(loc + (p,), f"give either {p} or {lo} and {hi}, not both")
     elif (low is None) != (high is None):
         missing = hi if high is None else lo
-        yield doc.problem(loc + (lo if low is not None else hi,), f"a range needs both {lo} and {hi}; {missing} is missing")
+        yield doc.problem(
+            loc + (lo if low is not None else hi,), f"a range needs both {lo} and {hi}; {missing} is missing"
+        )
     elif low is not None and high is not None and low.value > high.value:
-        yield doc.problem(loc + (lo,), f"{lo} ({low.written}) is above {hi} ({high.written})",
-                          f"swap {lo} and {hi}")
+        yield doc.problem(loc + (lo,), f"{lo} ({low.written}) is above {hi} ({high.written})", f"swap {lo} and {hi}")
     elif required and point is None and low is None:
         yield doc.problem(loc, f"guidance needs {p}, or {lo} and {hi}")
 
 
-def _check_alternatives(doc: Document, loc: Loc, alternatives: list, metric: Metric, sources: list[str],
-                        currency: str) -> Iterator[Problem]:
+def _check_alternatives(
+    doc: Document, loc: Loc, alternatives: list, metric: Metric, sources: list[str], currency: str
+) -> Iterator[Problem]:
     for ai, alt in enumerate(alternatives):
         alt_loc = loc + ("also", ai)
         yield from _check_source(doc, alt_loc + ("source",), alt.source, sources)
@@ -407,5 +478,3 @@ def _check_alternatives(doc: Document, loc: Loc, alternatives: list, metric: Met
             yield doc.problem(alt_loc, "gives no figure", "give the value this source reports, e.g. actual: 125B")
         for name in given:
             yield from _check_value(doc, alt_loc + (name,), getattr(alt, name), metric, currency)
-
-

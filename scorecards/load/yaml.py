@@ -5,6 +5,7 @@ amount parser can keep their precision; a duplicate key is an error, not a
 silent overwrite; aliases are expanded under a hard limit; only the safe
 YAML types are built.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -76,8 +77,18 @@ def load_yaml(path: Path | str, display_path: str | None = None) -> Document:
 
 def parse_yaml(raw: bytes, name: str) -> Document:
     if len(raw) > MAX_BYTES:
-        raise InputError([Problem(name, 1, 1, "", f"the file is {len(raw):,} bytes, over the limit of {MAX_BYTES:,}",
-                                  "a scorecard file is a few kilobytes; split or trim it")])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    1,
+                    1,
+                    "",
+                    f"the file is {len(raw):,} bytes, over the limit of {MAX_BYTES:,}",
+                    "a scorecard file is a few kilobytes; split or trim it",
+                )
+            ]
+        )
     text = _decode(raw, name)
     if not text.strip():
         raise InputError([Problem(name, 1, 1, "", "the file is empty", "start from `scorecard new TICKER`")])
@@ -105,8 +116,9 @@ def _decode(raw: bytes, name: str) -> str:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise InputError([Problem(name, line, col, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text",
-                                  "save the file as UTF-8")]) from None
+        raise InputError(
+            [Problem(name, line, col, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text", "save the file as UTF-8")]
+        ) from None
 
 
 def _clearer_error(text: str) -> yaml.MarkedYAMLError | None:
@@ -153,8 +165,12 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             if self.count == MAX_NODES + 1:
-                self._problem(node, loc, f"more than {MAX_NODES:,} values after expanding aliases",
-                              "remove the anchors and aliases (& and *) that repeat data")
+                self._problem(
+                    node,
+                    loc,
+                    f"more than {MAX_NODES:,} values after expanding aliases",
+                    "remove the anchors and aliases (& and *) that repeat data",
+                )
             return None
         self.values.setdefault(loc, self._mark(node))
         if isinstance(node, yaml.MappingNode):
@@ -173,8 +189,12 @@ class _Builder:
             key = str(key_node.value)
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                self._problem(key_node, loc + (key,), f"duplicate key '{key}' (first written on line {first})",
-                              "remove one of them; YAML would silently keep only the last")
+                self._problem(
+                    key_node,
+                    loc + (key,),
+                    f"duplicate key '{key}' (first written on line {first})",
+                    "remove one of them; YAML would silently keep only the last",
+                )
                 continue
             seen[key] = key_node
             self.keys[loc + (key,)] = self._mark(key_node)

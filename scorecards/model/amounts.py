@@ -8,6 +8,7 @@ Amount(mantissa=Decimal('777.7'), unit=<Unit.PLAIN: 'plain'>, scale='M', qualifi
 An amount keeps the digits as written (``Decimal('0.30')`` is not ``0.3``) and
 the scale it was written in, so it can be shown again exactly as typed.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,23 +20,38 @@ from scorecards.errors import AmountError
 
 
 class Unit(str, Enum):
-    PLAIN = "plain"      # a number, optionally scaled: 777.7M, 0.45, 8.0M
+    PLAIN = "plain"  # a number, optionally scaled: 777.7M, 0.45, 8.0M
     PERCENT = "percent"  # 35.9%
-    POINTS = "pp"        # a change in percentage points: -7.4pp (or basis points)
-    MULTIPLE = "x"       # 2.5x
+    POINTS = "pp"  # a change in percentage points: -7.4pp (or basis points)
+    MULTIPLE = "x"  # 2.5x
 
 
 SCALES = {"": 0, "K": 3, "M": 6, "B": 9, "T": 12}
 SCALE_WORDS = {
-    "k": "K", "thousand": "K",
-    "m": "M", "mm": "M", "mn": "M", "mln": "M", "million": "M",
-    "b": "B", "bn": "B", "bln": "B", "billion": "B",
-    "t": "T", "tn": "T", "trillion": "T",
+    "k": "K",
+    "thousand": "K",
+    "m": "M",
+    "mm": "M",
+    "mn": "M",
+    "mln": "M",
+    "million": "M",
+    "b": "B",
+    "bn": "B",
+    "bln": "B",
+    "billion": "B",
+    "t": "T",
+    "tn": "T",
+    "trillion": "T",
 }
 UNIT_WORDS = {
-    "%": (Unit.PERCENT, ""), "pp": (Unit.POINTS, ""), "ppt": (Unit.POINTS, ""),
-    "ppts": (Unit.POINTS, ""), "bp": (Unit.POINTS, "bp"), "bps": (Unit.POINTS, "bp"),
-    "x": (Unit.MULTIPLE, ""), "×": (Unit.MULTIPLE, ""),
+    "%": (Unit.PERCENT, ""),
+    "pp": (Unit.POINTS, ""),
+    "ppt": (Unit.POINTS, ""),
+    "ppts": (Unit.POINTS, ""),
+    "bp": (Unit.POINTS, "bp"),
+    "bps": (Unit.POINTS, "bp"),
+    "x": (Unit.MULTIPLE, ""),
+    "×": (Unit.MULTIPLE, ""),
 }
 CURRENCY_SIGNS = {"$": "USD", "US$": "USD", "¥": "JPY", "JP¥": "JPY", "€": "EUR", "£": "GBP"}
 QUALIFIERS = {"~": "~", "≈": "~", "about": "~", ">": ">", "<": "<"}
@@ -57,9 +73,9 @@ class Amount:
 
     mantissa: Decimal
     unit: Unit = Unit.PLAIN
-    scale: str = ""        # '', 'K', 'M', 'B', 'T' for plain; 'bp' for basis points
-    qualifier: str = ""    # '', '~' (about), '>' (more than), '<' (less than)
-    currency: str = ""     # ISO code when a currency sign was typed
+    scale: str = ""  # '', 'K', 'M', 'B', 'T' for plain; 'bp' for basis points
+    qualifier: str = ""  # '', '~' (about), '>' (more than), '<' (less than)
+    currency: str = ""  # ISO code when a currency sign was typed
 
     @property
     def value(self) -> Decimal:
@@ -92,7 +108,7 @@ class Amount:
         scale = "" if self.scale == "bp" else self.scale
         return f"{self.qualifier}{self.mantissa}{scale}{suffix.get(self.unit, '')}"
 
-    def with_value(self, value: Decimal, *, scale: str | None = None) -> "Amount":
+    def with_value(self, value: Decimal, *, scale: str | None = None) -> Amount:
         """A new amount of the same unit holding ``value`` (in units), in a scale."""
         scale = self.scale if scale is None else scale
         shift = -2 if scale == "bp" else SCALES[scale]
@@ -113,7 +129,9 @@ def parse_amount(text: object) -> Amount:
         raise AmountError("empty amount", "write e.g. 777.7M, 0.45 or 35.9%")
     lowered = raw.lower().lstrip("+-−~<> ")
     if lowered in {".nan", "nan", ".inf", "inf", "infinity"}:
-        raise AmountError(f"'{raw}' is not a finite number", "write the figure, or leave the field out when it is unknown")
+        raise AmountError(
+            f"'{raw}' is not a finite number", "write the figure, or leave the field out when it is unknown"
+        )
     text_ = raw
     qualifier = ""
     if text_.lower().startswith("about "):
@@ -128,7 +146,9 @@ def parse_amount(text: object) -> Amount:
     number = match["num"].replace(",", "")
     digits = len(number.replace(".", "").lstrip("0"))
     if digits > MAX_DIGITS:
-        raise AmountError(f"'{raw}' has {digits} digits", f"write an amount with at most {MAX_DIGITS} digits, e.g. 3.714T")
+        raise AmountError(
+            f"'{raw}' has {digits} digits", f"write an amount with at most {MAX_DIGITS} digits, e.g. 3.714T"
+        )
     suffix = match["suffix"]
     unit, scale = _read_suffix(suffix, raw)
     currency = CURRENCY_SIGNS.get(match["cur"] or "", "")
@@ -166,7 +186,10 @@ def _explain(raw: str) -> AmountError:
     if re.search(r"\d\.\d*\.", raw):
         return AmountError(f"'{raw}' has more than one decimal point", "write e.g. 1234.5M")
     if re.search(r"\d,\d", raw):
-        return AmountError(f"'{raw}' has misplaced thousands separators", "group digits in threes, like 1,234.5M, or leave the commas out")
+        return AmountError(
+            f"'{raw}' has misplaced thousands separators",
+            "group digits in threes, like 1,234.5M, or leave the commas out",
+        )
     if re.search(r"\d\s+\d", raw):
         return AmountError(f"'{raw}' has a space inside the number", "write the digits together, e.g. 1234.5M")
     return AmountError(f"cannot read '{raw}' as an amount", "write e.g. 777.7M, 3.1B, 0.45, 35.9% or -7.4pp")

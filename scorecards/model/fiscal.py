@@ -5,6 +5,7 @@ datetime.date(2025, 12, 31)
 >>> nominal_period_end("Q2 FY2026", "06-30", "end")     # Coherent: FY2026 ends June 2026
 datetime.date(2025, 12, 31)
 """
+
 from __future__ import annotations
 
 import calendar

@@ -5,6 +5,7 @@ Decimal('50.0')
 >>> surprise_pct(Decimal("0.05"), Decimal("-0.10")) is None   # signs differ: NM
 True
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,8 @@ class Kind(str, Enum):
 
 
 class Direction(str, Enum):
-    HIGHER = "higher"    # higher is better
-    LOWER = "lower"      # lower is better (costs)
+    HIGHER = "higher"  # higher is better
+    LOWER = "lower"  # lower is better (costs)
     NEUTRAL = "neutral"  # neither: capex, headcount
 
 
@@ -39,9 +40,9 @@ class Outcome(str, Enum):
     BEAT = "beat"
     INLINE = "inline"
     MISS = "miss"
-    ABOVE = "above"      # neutral metric above consensus
-    BELOW = "below"      # neutral metric below consensus
-    NONE = "none"        # no consensus to judge against
+    ABOVE = "above"  # neutral metric above consensus
+    BELOW = "below"  # neutral metric below consensus
+    NONE = "none"  # no consensus to judge against
 
 
 class Stance(str, Enum):
@@ -50,7 +51,7 @@ class Stance(str, Enum):
     POSITIVE = "positive"
     INLINE = "inline"
     NEGATIVE = "negative"
-    ABOVE = "above"      # neutral metric (capex): above consensus, neither good nor bad
+    ABOVE = "above"  # neutral metric (capex): above consensus, neither good nor bad
     BELOW = "below"
     NONE = "none"
 
@@ -74,8 +75,14 @@ class Metric:
     headline: bool = False  # counts in the one-line verdict
 
 
-def _m(key: str, label: str, kind: Kind, direction: Direction = Direction.HIGHER,
-       basis: Basis = Basis.REPORTED, headline: bool = False) -> Metric:
+def _m(
+    key: str,
+    label: str,
+    kind: Kind,
+    direction: Direction = Direction.HIGHER,
+    basis: Basis = Basis.REPORTED,
+    headline: bool = False,
+) -> Metric:
     return Metric(key, label, kind, direction, basis, headline)
 
 
@@ -83,35 +90,38 @@ MONEY, PS, PCT = Kind.MONEY, Kind.PER_SHARE, Kind.PERCENT
 ADJ, OPS = Basis.ADJUSTED, Basis.OPERATING
 NEUTRAL, LOWER = Direction.NEUTRAL, Direction.LOWER
 
-REGISTRY: dict[str, Metric] = {m.key: m for m in [
-    _m("revenue", N_("Revenue"), MONEY, headline=True),
-    _m("revenue_ex_tac", N_("Revenue ex-TAC"), MONEY, basis=ADJ, headline=True),
-    _m("revenue_growth", N_("Revenue growth"), PCT),
-    _m("gross_profit", N_("Gross profit"), MONEY),
-    _m("gross_margin", N_("Gross margin"), PCT),
-    _m("gross_margin_adjusted", N_("Gross margin"), PCT, basis=ADJ),
-    _m("operating_income", N_("Operating income"), MONEY, headline=True),
-    _m("operating_income_adjusted", N_("Operating income"), MONEY, basis=ADJ, headline=True),
-    _m("operating_margin", N_("Operating margin"), PCT),
-    _m("operating_margin_adjusted", N_("Operating margin"), PCT, basis=ADJ),
-    _m("ebitda_adjusted", N_("EBITDA"), MONEY, basis=ADJ),
-    _m("net_income", N_("Net income"), MONEY, headline=True),
-    _m("net_income_adjusted", N_("Net income"), MONEY, basis=ADJ, headline=True),
-    _m("eps_gaap", N_("EPS (diluted)"), PS, headline=True),
-    _m("eps_adjusted", N_("EPS (diluted)"), PS, basis=ADJ, headline=True),
-    _m("eps_basic", N_("EPS (basic)"), PS),
-    _m("operating_expenses", N_("Operating expenses"), MONEY, LOWER),
-    _m("operating_cash_flow", N_("Operating cash flow"), MONEY),
-    _m("free_cash_flow", N_("Free cash flow"), MONEY, basis=ADJ),
-    _m("capex", N_("Capital expenditure"), MONEY, NEUTRAL),
-    _m("buyback", N_("Share buyback"), MONEY, NEUTRAL),
-    _m("dividend_per_share", N_("Dividend per share"), PS, NEUTRAL),
-    _m("backlog", N_("Backlog"), MONEY, basis=OPS),
-    _m("remaining_performance_obligations", N_("Remaining performance obligations"), MONEY),
-    _m("book_to_bill", N_("Book-to-bill"), Kind.MULTIPLE, basis=OPS),
-    _m("headcount", N_("Headcount"), Kind.COUNT, NEUTRAL, basis=OPS),
-    _m("units", N_("Units shipped"), Kind.COUNT, basis=OPS),
-]}
+REGISTRY: dict[str, Metric] = {
+    m.key: m
+    for m in [
+        _m("revenue", N_("Revenue"), MONEY, headline=True),
+        _m("revenue_ex_tac", N_("Revenue ex-TAC"), MONEY, basis=ADJ, headline=True),
+        _m("revenue_growth", N_("Revenue growth"), PCT),
+        _m("gross_profit", N_("Gross profit"), MONEY),
+        _m("gross_margin", N_("Gross margin"), PCT),
+        _m("gross_margin_adjusted", N_("Gross margin"), PCT, basis=ADJ),
+        _m("operating_income", N_("Operating income"), MONEY, headline=True),
+        _m("operating_income_adjusted", N_("Operating income"), MONEY, basis=ADJ, headline=True),
+        _m("operating_margin", N_("Operating margin"), PCT),
+        _m("operating_margin_adjusted", N_("Operating margin"), PCT, basis=ADJ),
+        _m("ebitda_adjusted", N_("EBITDA"), MONEY, basis=ADJ),
+        _m("net_income", N_("Net income"), MONEY, headline=True),
+        _m("net_income_adjusted", N_("Net income"), MONEY, basis=ADJ, headline=True),
+        _m("eps_gaap", N_("EPS (diluted)"), PS, headline=True),
+        _m("eps_adjusted", N_("EPS (diluted)"), PS, basis=ADJ, headline=True),
+        _m("eps_basic", N_("EPS (basic)"), PS),
+        _m("operating_expenses", N_("Operating expenses"), MONEY, LOWER),
+        _m("operating_cash_flow", N_("Operating cash flow"), MONEY),
+        _m("free_cash_flow", N_("Free cash flow"), MONEY, basis=ADJ),
+        _m("capex", N_("Capital expenditure"), MONEY, NEUTRAL),
+        _m("buyback", N_("Share buyback"), MONEY, NEUTRAL),
+        _m("dividend_per_share", N_("Dividend per share"), PS, NEUTRAL),
+        _m("backlog", N_("Backlog"), MONEY, basis=OPS),
+        _m("remaining_performance_obligations", N_("Remaining performance obligations"), MONEY),
+        _m("book_to_bill", N_("Book-to-bill"), Kind.MULTIPLE, basis=OPS),
+        _m("headcount", N_("Headcount"), Kind.COUNT, NEUTRAL, basis=OPS),
+        _m("units", N_("Units shipped"), Kind.COUNT, basis=OPS),
+    ]
+}
 
 
 def surprise(actual: Decimal, consensus: Decimal) -> Decimal:
@@ -138,7 +148,7 @@ def same_at_precision(a: Decimal, b: Decimal, exponent: int) -> bool:
     return a.quantize(quantum, ROUND_HALF_EVEN) == b.quantize(quantum, ROUND_HALF_EVEN)
 
 
-def within_band(actual: Decimal, consensus: Decimal, band: "Band | None") -> bool:
+def within_band(actual: Decimal, consensus: Decimal, band: Band | None) -> bool:
     if band is None:
         return False
     diff = abs(actual - consensus)
@@ -155,8 +165,9 @@ class Band:
     relative: bool = False
 
 
-def outcome(actual: Decimal, consensus: Decimal, direction: Direction, exponent: int,
-            band: Band | None = None) -> Outcome:
+def outcome(
+    actual: Decimal, consensus: Decimal, direction: Direction, exponent: int, band: Band | None = None
+) -> Outcome:
     """Beat / in line / miss by the metric's direction.
 
     ``exponent`` is the power of ten of the coarser of the two figures' last
@@ -178,13 +189,15 @@ def midpoint(low: Decimal, high: Decimal) -> Decimal:
     return (low + high) / 2
 
 
-def stance(point: Decimal, consensus: Decimal, direction: Direction, exponent: int,
-           band: Band | None = None) -> Stance:
+def stance(point: Decimal, consensus: Decimal, direction: Direction, exponent: int, band: Band | None = None) -> Stance:
     """Guidance point (or midpoint) against consensus, FactSet's rule."""
     judged = outcome(point, consensus, direction, exponent, band)
     return {
-        Outcome.BEAT: Stance.POSITIVE, Outcome.MISS: Stance.NEGATIVE, Outcome.INLINE: Stance.INLINE,
-        Outcome.ABOVE: Stance.ABOVE, Outcome.BELOW: Stance.BELOW,
+        Outcome.BEAT: Stance.POSITIVE,
+        Outcome.MISS: Stance.NEGATIVE,
+        Outcome.INLINE: Stance.INLINE,
+        Outcome.ABOVE: Stance.ABOVE,
+        Outcome.BELOW: Stance.BELOW,
     }[judged]
 
 

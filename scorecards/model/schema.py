@@ -5,6 +5,7 @@ use (``scorecard schema``). Rules that need more than one field at a time
 (sources that exist, amounts of the right kind, ranges in order) are in
 ``validate.py``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,31 +25,38 @@ def _amount(value: Any) -> Amount:
     if isinstance(value, Amount):
         return value
     if isinstance(value, (dict, list)):
-        raise PydanticCustomError("amount", "expected an amount such as 777.7M, 0.45 or 35.9%, got a {what}",
-                                  {"what": "mapping" if isinstance(value, dict) else "list", "hint": ""})
+        raise PydanticCustomError(
+            "amount",
+            "expected an amount such as 777.7M, 0.45 or 35.9%, got a {what}",
+            {"what": "mapping" if isinstance(value, dict) else "list", "hint": ""},
+        )
     if isinstance(value, (dt.date, dt.datetime)):
-        raise PydanticCustomError("amount", "expected an amount, got the date {date}",
-                                  {"date": str(value), "hint": ""})
+        raise PydanticCustomError("amount", "expected an amount, got the date {date}", {"date": str(value), "hint": ""})
     try:
         return parse_amount(value)
     except AmountError as exc:
-        raise PydanticCustomError("amount", str(exc).replace("{", "{{").replace("}", "}}"),
-                                  {"hint": exc.hint}) from None
+        raise PydanticCustomError(
+            "amount", str(exc).replace("{", "{{").replace("}", "}}"), {"hint": exc.hint}
+        ) from None
 
 
-AMOUNT_PATTERN = (r"^(~|>|<|about )?\s*[+\-−]?\s*(US\$|JP¥|[$¥€£])?\s*[+\-−]?\s*"
-                  r"(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)\s*"
-                  r"(K|M|B|T|k|m|mm|MM|mn|bn|b|tn|t|thousand|million|billion|trillion|%|pp|ppt|bp|bps|x|×)?$")
+AMOUNT_PATTERN = (
+    r"^(~|>|<|about )?\s*[+\-−]?\s*(US\$|JP¥|[$¥€£])?\s*[+\-−]?\s*"
+    r"(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)\s*"
+    r"(K|M|B|T|k|m|mm|MM|mn|bn|b|tn|t|thousand|million|billion|trillion|%|pp|ppt|bp|bps|x|×)?$"
+)
 
 AmountField = Annotated[
     Amount,
     PlainValidator(_amount),
-    WithJsonSchema({
-        "anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}],
-        "description": "An amount as analysts write it: 777.7M, 3.1B, 3.714T, 0.45, 35.9%, -7.4pp, ~200B. "
-                       "Kept exactly as precise as written.",
-        "examples": ["777.7M", "0.30", "35.9%", "-7.4pp"],
-    }),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}],
+            "description": "An amount as analysts write it: 777.7M, 3.1B, 3.714T, 0.45, 35.9%, -7.4pp, ~200B. "
+            "Kept exactly as precise as written.",
+            "examples": ["777.7M", "0.30", "35.9%", "-7.4pp"],
+        }
+    ),
 ]
 
 FROM_FILING = "filing"  # `actual: filing`: the figure is taken from the company's SEC filing (see sec.py)
@@ -63,24 +71,43 @@ def _actual(value: Any) -> Amount | str:
 ActualField = Annotated[
     Amount | str,
     PlainValidator(_actual),
-    WithJsonSchema({
-        "anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}, {"const": FROM_FILING}],
-        "description": "The reported figure as analysts write it (777.7M, 0.45), or `filing` to take it from the "
-                       "company's SEC filing (see company.cik).",
-        "examples": ["777.7M", "0.30", FROM_FILING],
-    }),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}, {"const": FROM_FILING}],
+            "description": "The reported figure as analysts write it (777.7M, 0.45), or `filing` to take it from the "
+            "company's SEC filing (see company.cik).",
+            "examples": ["777.7M", "0.30", FROM_FILING],
+        }
+    ),
 ]
-Cik = Annotated[int, Field(ge=1, le=9_999_999_999), WithJsonSchema({
-    "anyOf": [{"type": "integer", "minimum": 1, "maximum": 9_999_999_999}, {"type": "string", "pattern": r"^\d{1,10}$"}],
-    "description": "The company's SEC Central Index Key: figures are checked against (and `actual: filing` taken "
-                   "from) sec/CIK##########.json beside this file, which `scorecard fetch-sec` downloads.",
-    "examples": [1318605]})]
+Cik = Annotated[
+    int,
+    Field(ge=1, le=9_999_999_999),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 9_999_999_999},
+                {"type": "string", "pattern": r"^\d{1,10}$"},
+            ],
+            "description": "The company's SEC Central Index Key: figures are checked against (and `actual: filing` "
+            "taken from) sec/CIK##########.json beside this file, which `scorecard fetch-sec` downloads.",
+            "examples": [1318605],
+        }
+    ),
+]
 
-SourceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="The id of an entry in `sources`.")]
+SourceId = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="The id of an entry in `sources`.")
+]
 PERIOD_RE = re.compile(r"^(Q[1-4]|H[12]|FY)( FY)?(\d{4})$")
-Period = Annotated[str, Field(pattern=r"^(Q[1-4] FY\d{4}|H[12] FY\d{4}|FY\d{4})$",
-                              description="A fiscal period: 'Q4 FY2025', 'H2 FY2025' or 'FY2026'.",
-                              examples=["Q4 FY2025", "FY2026"])]
+Period = Annotated[
+    str,
+    Field(
+        pattern=r"^(Q[1-4] FY\d{4}|H[12] FY\d{4}|FY\d{4})$",
+        description="A fiscal period: 'Q4 FY2025', 'H2 FY2025' or 'FY2026'.",
+        examples=["Q4 FY2025", "FY2026"],
+    ),
+]
 
 
 class Sector(str, Enum):
@@ -111,7 +138,7 @@ class Window(str, Enum):
     AFTER_HOURS = "after-hours"
     PRE_MARKET = "pre-market"
     ONE_DAY = "1-day"
-    TWO_DAY = "2-day"            # FactSet: close two days before to close two days after
+    TWO_DAY = "2-day"  # FactSet: close two days before to close two days after
     SINCE_REPORT = "since-report"
     FROM_RECENT_HIGH = "from-recent-high"
 
@@ -134,18 +161,27 @@ class CompanyIn(Strict):
     sector: Sector
     industry: str | None = None
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the reporting currency: USD, JPY.")
-    fiscal_year_end: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
-                                 description="Month and day the fiscal year ends, quoted: \"12-31\", \"03-31\".")
+    fiscal_year_end: str = Field(
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+        description='Month and day the fiscal year ends, quoted: "12-31", "03-31".',
+    )
     fiscal_year_named_by: Literal["end", "start"] = Field(
-        "end", description="Whether 'FY2025' is the year the fiscal year ends in (most US companies) "
-                           "or starts in (Japanese companies such as Sony).")
+        "end",
+        description="Whether 'FY2025' is the year the fiscal year ends in (most US companies) "
+        "or starts in (Japanese companies such as Sony).",
+    )
     accounting: Literal["US GAAP", "IFRS"] = Field("US GAAP", description="The standard reported figures follow.")
-    names: dict[str, str] = Field(default_factory=dict,
-                                  description="The company's name in other languages, keyed by language tag: zh-Hant, zh-Hans.")
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="The company's name in other languages, keyed by language tag: zh-Hant, zh-Hans.",
+    )
     cik: Cik | None = None
-    companyfacts: str | None = Field(None, min_length=1,
-                                     description="An SEC companyfacts JSON file, relative to this file, when it is not "
-                                                 "sec/CIK##########.json (the name `scorecard fetch-sec` gives it).")
+    companyfacts: str | None = Field(
+        None,
+        min_length=1,
+        description="An SEC companyfacts JSON file, relative to this file, when it is not "
+        "sec/CIK##########.json (the name `scorecard fetch-sec` gives it).",
+    )
 
 
 class SourceIn(Strict):
@@ -171,7 +207,9 @@ class AlternativeIn(Strict):
 class MetricDeclaration(Strict):
     """Fields that declare a metric inline when it is not in the registry."""
 
-    label: str | None = Field(None, description="Label shown on the scorecard; required for a metric not in the registry.")
+    label: str | None = Field(
+        None, description="Label shown on the scorecard; required for a metric not in the registry."
+    )
     kind: Kind | None = None
     direction: Direction | None = None
     basis: Basis | None = None
@@ -186,7 +224,9 @@ class FigureIn(MetricDeclaration):
     change_yoy: AmountField | None = Field(None, description="Change in percentage points, for percentages: -7.4pp.")
     change_qoq: AmountField | None = None
     source: SourceId | None = None
-    consensus_source: SourceId | None = Field(None, description="Where the consensus comes from, when not the figure's source.")
+    consensus_source: SourceId | None = Field(
+        None, description="Where the consensus comes from, when not the figure's source."
+    )
     note: str | None = None
     also: list[AlternativeIn] = Field(default_factory=list, description="The same figure from other sources.")
 
@@ -215,11 +255,14 @@ class GuidanceIn(MetricDeclaration):
     low: AmountField | None = None
     high: AmountField | None = None
     consensus: AmountField | None = None
-    prior: AmountField | None = Field(None, description="The company's prior guidance as a point; or prior_low and prior_high.")
+    prior: AmountField | None = Field(
+        None, description="The company's prior guidance as a point; or prior_low and prior_high."
+    )
     prior_low: AmountField | None = None
     prior_high: AmountField | None = None
     prior_year: AmountField | None = Field(
-        None, description="The same metric for the period a year before (e.g. last year's actual capex).")
+        None, description="The same metric for the period a year before (e.g. last year's actual capex)."
+    )
     source: SourceId | None = None
     consensus_source: SourceId | None = None
     note: str | None = None

@@ -2,6 +2,7 @@
 
 Made once per company by scorecards.compute.company; nothing here builds display strings.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -101,9 +102,9 @@ class Guide:
     point: Value | None
     low: Value | None
     high: Value | None
-    midpoint: Value | None          # the point, or the middle of the range
+    midpoint: Value | None  # the point, or the middle of the range
     consensus: Value | None
-    versus: Value | None            # midpoint - consensus
+    versus: Value | None  # midpoint - consensus
     versus_pct: Decimal | None
     stance: Stance
     prior: Value | None
@@ -111,8 +112,8 @@ class Guide:
     prior_high: Value | None
     prior_midpoint: Value | None
     revision: Revision
-    prior_year: Value | None        # the metric a year before, e.g. last year's actual capex
-    change: Value | None            # midpoint against prior_year, in percent
+    prior_year: Value | None  # the metric a year before, e.g. last year's actual capex
+    change: Value | None  # midpoint against prior_year, in percent
     cites: tuple[int, ...]
     alternatives: tuple[Alternative, ...]
     note: str | None
@@ -174,7 +175,7 @@ class GuidanceCall:
     """One period's guidance against consensus, for the verdict."""
 
     period: str
-    guides: tuple["Guide", ...]  # the period's guidance that has a consensus
+    guides: tuple[Guide, ...]  # the period's guidance that has a consensus
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ class Quarter:
     tally: Tally
     verdict: Verdict
     topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
-    transcript: str | None = None        # the transcript quotes were checked against
+    transcript: str | None = None  # the transcript quotes were checked against
 
     @property
     def disagreements(self) -> tuple[Disagreement, ...]:
@@ -284,9 +285,9 @@ def headline_outcome(quarter: Quarter) -> Outcome:
 class TrackRecord:
     """The trend over the quarters in the file: beat streak and beat rate (EPS, else revenue)."""
 
-    streak: int          # consecutive latest quarters that beat
+    streak: int  # consecutive latest quarters that beat
     beats: int
-    judged: int          # quarters with a consensus to judge against
+    judged: int  # quarters with a consensus to judge against
 
     @property
     def rate(self) -> Decimal | None:

@@ -12,6 +12,7 @@ Labels are formatted by the template filters like every other figure.
 >>> [int(t) for t in Axis.fit([Decimal("-1.0"), Decimal("21.5")], 0, 200, include_zero=True).ticks]
 [-5, 0, 5, 10, 15, 20, 25]
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -60,8 +61,9 @@ class Axis:
     end: float
 
     @classmethod
-    def fit(cls, values: Iterable[Decimal], start: float, end: float, *, include_zero: bool = False,
-            count: int = 5) -> "Axis":
+    def fit(
+        cls, values: Iterable[Decimal], start: float, end: float, *, include_zero: bool = False, count: int = 5
+    ) -> Axis:
         vals = [v for v in values if v is not None]
         if include_zero:
             vals.append(Decimal(0))
@@ -88,7 +90,7 @@ class Axis:
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: Decimal | None     # None: not meaningful (NM) or not available
+    value: Decimal | None  # None: not meaningful (NM) or not available
     outcome: Outcome
     x0: float
     x1: float
@@ -110,7 +112,9 @@ class BarChart:
 VALUE_LABEL_ROOM = 62  # px for '▼ −17.7%' left of a negative bar
 
 
-def surprise_bars(rows: Sequence[tuple[str, Figure | None]], left: float = 120, right: float = WIDTH - 70) -> BarChart | None:
+def surprise_bars(
+    rows: Sequence[tuple[str, Figure | None]], left: float = 120, right: float = WIDTH - 70
+) -> BarChart | None:
     """Horizontal bars of surprise % from zero, one per company (label, figure)."""
     shown = [(label, fig) for label, fig in rows if fig is not None and fig.outcome is not Outcome.NONE]
     if not shown:
@@ -134,7 +138,8 @@ CAPEX_MAX_BARS = 20  # two bars each: twenty fit on a page with their heading
 
 
 def season_surprise(rows: Iterable, attribute: str, limit: int = MAX_BARS) -> BarChart | None:
-    """Surprise % bars for a season's companies ('eps' or 'revenue'); past ``limit`` companies, the largest surprises."""
+    """Surprise % bars for a season's companies ('eps' or 'revenue'); past ``limit`` companies, the largest
+    surprises."""
     judged = [(r.card.company.ticker, getattr(r, attribute)) for r in rows]
     judged = [(label, fig) for label, fig in judged if fig is not None and fig.outcome is not Outcome.NONE]
     shown = judged
@@ -182,12 +187,21 @@ def history_dots(card: Scorecard, key: str, title: str, width: int = 330, height
     dots = []
     for i, (period, fig) in enumerate(pairs):
         x = round(left + step * (i + 0.5), 1)
-        dots.append(Dot(period, x, fig.actual, fig.consensus,
-                        axis.x(fig.actual.number) if fig.actual else None,
-                        axis.x(fig.consensus.number) if fig.consensus else None, fig.outcome))
+        dots.append(
+            Dot(
+                period,
+                x,
+                fig.actual,
+                fig.consensus,
+                axis.x(fig.actual.number) if fig.actual else None,
+                axis.x(fig.consensus.number) if fig.consensus else None,
+                fig.outcome,
+            )
+        )
     first = pairs[0][1]
-    unit = {Kind.MONEY: first.actual.currency if first.actual else "", Kind.PER_SHARE: "",
-            Kind.PERCENT: "%"}.get(first.metric.kind, "")
+    unit = {Kind.MONEY: first.actual.currency if first.actual else "", Kind.PER_SHARE: "", Kind.PERCENT: "%"}.get(
+        first.metric.kind, ""
+    )
     if first.metric.kind is Kind.PER_SHARE:
         unit = (first.actual or first.consensus).currency
     return DotChart(title, axis, tuple(dots), width, height, unit)
@@ -215,20 +229,33 @@ class RangeChart:
         return self.TOP + 6 + 44 * len(self.rows)
 
 
-def guidance_ranges(guides: Iterable[Guide], label: Callable[[Stance], str] = lambda stance: stance.value,
-                    left: float = 190, right: float = WIDTH - 90) -> RangeChart | None:
+def guidance_ranges(
+    guides: Iterable[Guide],
+    label: Callable[[Stance], str] = lambda stance: stance.value,
+    left: float = 190,
+    right: float = WIDTH - 90,
+) -> RangeChart | None:
     """One row per guidance item with a consensus: the range as a bar, the consensus as a tick, and the stance
     (``label``: its text in the page's language) at the right end, where the plot stops short of it."""
     usable = [g for g in guides if g.midpoint is not None and g.consensus is not None]
     labels = [str(label(g.stance)).strip() for g in usable]
     right = min(right, WIDTH - max((text_width(t) for t in labels), default=0) - 16)  # 5: half a diamond
     rows = []
-    for guide, text in zip(usable, labels):
+    for guide, text in zip(usable, labels, strict=False):
         values = [v.number for v in (guide.low, guide.high, guide.midpoint, guide.consensus) if v is not None]
         axis = Axis.fit(values, left, right, count=4)
-        rows.append(RangeRow(guide, axis, axis.x(guide.low.number) if guide.low else None,
-                             axis.x(guide.high.number) if guide.high else None, axis.x(guide.midpoint.number),
-                             axis.x(guide.consensus.number), guide.stance, text))
+        rows.append(
+            RangeRow(
+                guide,
+                axis,
+                axis.x(guide.low.number) if guide.low else None,
+                axis.x(guide.high.number) if guide.high else None,
+                axis.x(guide.midpoint.number),
+                axis.x(guide.consensus.number),
+                guide.stance,
+                text,
+            )
+        )
     return RangeChart(tuple(rows)) if rows else None
 
 
@@ -290,8 +317,19 @@ def capex_bars(rows: Iterable, left: float = 120, right: float = WIDTH - 110) ->
         f = factor[r.card.company.ticker]
         low = r.guide.low.number * f if r.guide.low else None
         high = r.guide.high.number * f if r.guide.high else None
-        bars.append(CapexBar(r.card.company.ticker, r.plan, r.prior_year, r.consensus, r.guide.low, r.guide.high,
-                             axis.x(r.plan.number), axis.x(r.prior_year.number) if r.prior_year else None,
-                             axis.x(r.consensus.number) if r.consensus else None,
-                             axis.x(low) if low is not None else None, axis.x(high) if high is not None else None))
+        bars.append(
+            CapexBar(
+                r.card.company.ticker,
+                r.plan,
+                r.prior_year,
+                r.consensus,
+                r.guide.low,
+                r.guide.high,
+                axis.x(r.plan.number),
+                axis.x(r.prior_year.number) if r.prior_year else None,
+                axis.x(r.consensus.number) if r.consensus else None,
+                axis.x(low) if low is not None else None,
+                axis.x(high) if high is not None else None,
+            )
+        )
     return CapexChart(axis, tuple(bars), currencies.pop(), total)

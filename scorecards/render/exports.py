@@ -4,6 +4,7 @@ Every row comes from the same computed objects the scorecards show, and
 carries the figure's display text beside its exact value, so the numbers in
 the files are the numbers on the pages.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,17 +25,46 @@ from scorecards.model.scorecard import Figure, Guide, Kpi, Scorecard, Value
 from scorecards.render.filters import amount, outcome_word
 
 COLUMNS = [
-    "ticker", "company", "sector", "season", "period", "period_end", "reported", "record", "segment", "metric",
-    "label", "basis", "kind", "unit", "currency", "actual", "actual_text", "consensus", "consensus_text",
-    "surprise", "surprise_text", "surprise_pct", "outcome", "low", "high", "guidance_period", "source",
+    "ticker",
+    "company",
+    "sector",
+    "season",
+    "period",
+    "period_end",
+    "reported",
+    "record",
+    "segment",
+    "metric",
+    "label",
+    "basis",
+    "kind",
+    "unit",
+    "currency",
+    "actual",
+    "actual_text",
+    "consensus",
+    "consensus_text",
+    "surprise",
+    "surprise_text",
+    "surprise_pct",
+    "outcome",
+    "low",
+    "high",
+    "guidance_period",
+    "source",
 ]
 
 
 def _unit(value: Value | None, kind: Kind, currency: str) -> str:
     if value is not None and value.amount.unit.value in ("percent", "pp", "x"):
         return {"percent": "%", "pp": "pp", "x": "x"}[value.amount.unit.value]
-    return {Kind.MONEY: currency, Kind.PER_SHARE: f"{currency}/share", Kind.PERCENT: "%", Kind.COUNT: "count",
-            Kind.MULTIPLE: "x"}[kind]
+    return {
+        Kind.MONEY: currency,
+        Kind.PER_SHARE: f"{currency}/share",
+        Kind.PERCENT: "%",
+        Kind.COUNT: "count",
+        Kind.MULTIPLE: "x",
+    }[kind]
 
 
 def _number(value: Value | None) -> Decimal | None:
@@ -43,8 +73,10 @@ def _number(value: Value | None) -> Decimal | None:
 
 def _sources(card: Scorecard, cites: tuple[int, ...]) -> str:
     by_number = {c.number: c for c in card.citations}
-    return "; ".join(f"{by_number[n].publisher}, {by_number[n].title}" + (f", {by_number[n].date}" if by_number[n].date else "")
-                     for n in cites)
+    return "; ".join(
+        f"{by_number[n].publisher}, {by_number[n].title}" + (f", {by_number[n].date}" if by_number[n].date else "")
+        for n in cites
+    )
 
 
 def card_rows(card: Scorecard) -> list[dict[str, Any]]:
@@ -53,9 +85,15 @@ def card_rows(card: Scorecard) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     c = card.company
     for q in card.quarters:
-        base = {"ticker": c.ticker, "company": c.name, "sector": c.sector,
-                "season": calendar_quarter(q.period_end).label, "period": q.period,
-                "period_end": q.period_end.isoformat(), "reported": q.reported.isoformat() if q.reported else None}
+        base = {
+            "ticker": c.ticker,
+            "company": c.name,
+            "sector": c.sector,
+            "season": calendar_quarter(q.period_end).label,
+            "period": q.period,
+            "period_end": q.period_end.isoformat(),
+            "reported": q.reported.isoformat() if q.reported else None,
+        }
         items: list[tuple[str, str, Figure | Guide | Kpi]] = [("result", "", f) for f in q.figures]
         for seg in q.segments:
             items += [("result", seg.name, f) for f in seg.figures] + [("kpi", seg.name, k) for k in seg.kpis]
@@ -70,9 +108,9 @@ class Lines:
     """One company's part of each data file, made once from its scorecard (and kept with it between builds,
     so that a build after one file changed writes the files from 499 kept parts and one new one)."""
 
-    csv: str                            # its lines of season.csv
-    json: tuple[str, ...]               # its records of season.json's figures, one JSON object each
-    sheet: tuple[str, ...]              # its rows of the workbook's Figures sheet, as the sheet's XML (``sheet_row``)
+    csv: str  # its lines of season.csv
+    json: tuple[str, ...]  # its records of season.json's figures, one JSON object each
+    sheet: tuple[str, ...]  # its rows of the workbook's Figures sheet, as the sheet's XML (``sheet_row``)
 
 
 # Text that a spreadsheet opening the CSV would take for a formula (OWASP's "CSV injection"): in the columns whose
@@ -92,9 +130,11 @@ def card_lines(card: Scorecard) -> Lines:
     rows = card_rows(card)
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows([_csv_cell(c, row[c]) for c in COLUMNS] for row in rows)
-    return Lines(text.getvalue(),
-                 tuple(json.dumps({c: _json_number(row[c]) for c in COLUMNS}, ensure_ascii=False) for row in rows),
-                 tuple(sheet_row(tuple(_cell(row[c]) for c in COLUMNS)) for row in rows))
+    return Lines(
+        text.getvalue(),
+        tuple(json.dumps({c: _json_number(row[c]) for c in COLUMNS}, ensure_ascii=False) for row in rows),
+        tuple(sheet_row(tuple(_cell(row[c]) for c in COLUMNS)) for row in rows),
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -112,16 +152,35 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
         pct, outcome, low, high, period = item.versus_pct, item.stance, item.low, item.high, item.period
         basis = item.basis_label
     else:
-        actual, consensus, surprise, pct, outcome, low, high, period = item.value, None, None, None, None, None, None, None
+        actual, consensus, surprise, pct, outcome, low, high, period = (
+            item.value,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
         basis = "Operating" if metric.basis.value == "operating" else ""
     return {
-        "metric": metric.key, "label": metric.label, "basis": basis, "kind": metric.kind.value,
-        "unit": _unit(actual, metric.kind, card.company.currency), "currency": card.company.currency,
-        "actual": _number(actual), "actual_text": amount(actual) if actual else None,
-        "consensus": _number(consensus), "consensus_text": amount(consensus) if consensus else None,
-        "surprise": _number(surprise), "surprise_text": amount(surprise, signed=True) if surprise else None,
-        "surprise_pct": pct, "outcome": outcome_word(outcome) if outcome is not None and outcome.value != "none" else None,
-        "low": _number(low), "high": _number(high), "guidance_period": period,
+        "metric": metric.key,
+        "label": metric.label,
+        "basis": basis,
+        "kind": metric.kind.value,
+        "unit": _unit(actual, metric.kind, card.company.currency),
+        "currency": card.company.currency,
+        "actual": _number(actual),
+        "actual_text": amount(actual) if actual else None,
+        "consensus": _number(consensus),
+        "consensus_text": amount(consensus) if consensus else None,
+        "surprise": _number(surprise),
+        "surprise_text": amount(surprise, signed=True) if surprise else None,
+        "surprise_pct": pct,
+        "outcome": outcome_word(outcome) if outcome is not None and outcome.value != "none" else None,
+        "low": _number(low),
+        "high": _number(high),
+        "guidance_period": period,
         "source": _sources(card, item.cites),
     }
 
@@ -132,20 +191,25 @@ def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
     out = []
     for s in seasons:
         for r in s.rows:
-            out.append({
-                "season": s.quarter.label, "ticker": r.card.company.ticker, "company": r.card.company.name,
-                "sector": r.card.company.sector, "period": r.quarter.period,
-                "revenue": _number(r.revenue.actual) if r.revenue else None,
-                "revenue_text": amount(r.revenue.actual) if r.revenue and r.revenue.actual else None,
-                "revenue_surprise_pct": r.revenue.surprise_pct if r.revenue else None,
-                "eps": _number(r.eps.actual) if r.eps else None,
-                "eps_text": amount(r.eps.actual) if r.eps and r.eps.actual else None,
-                "eps_basis": r.eps.basis_label if r.eps else None,
-                "eps_surprise_pct": r.eps.surprise_pct if r.eps else None,
-                "reaction_pct": r.quarter.reaction.change.number if r.quarter.reaction else None,
-                "reaction_window": r.quarter.reaction.window.value if r.quarter.reaction else None,
-                "verdict": verdict(r.quarter),
-            })
+            out.append(
+                {
+                    "season": s.quarter.label,
+                    "ticker": r.card.company.ticker,
+                    "company": r.card.company.name,
+                    "sector": r.card.company.sector,
+                    "period": r.quarter.period,
+                    "revenue": _number(r.revenue.actual) if r.revenue else None,
+                    "revenue_text": amount(r.revenue.actual) if r.revenue and r.revenue.actual else None,
+                    "revenue_surprise_pct": r.revenue.surprise_pct if r.revenue else None,
+                    "eps": _number(r.eps.actual) if r.eps else None,
+                    "eps_text": amount(r.eps.actual) if r.eps and r.eps.actual else None,
+                    "eps_basis": r.eps.basis_label if r.eps else None,
+                    "eps_surprise_pct": r.eps.surprise_pct if r.eps else None,
+                    "reaction_pct": r.quarter.reaction.change.number if r.quarter.reaction else None,
+                    "reaction_window": r.quarter.reaction.window.value if r.quarter.reaction else None,
+                    "verdict": verdict(r.quarter),
+                }
+            )
     return out
 
 
@@ -172,19 +236,28 @@ def to_json(summary: list[dict[str, Any]], lines: list[Lines]) -> str:
     """{"seasons": [...], "figures": [...]} from ``summary_rows`` and the companies' lines, one record per line."""
     seasons = [json.dumps({k: _json_number(v) for k, v in row.items()}, ensure_ascii=False) for row in summary]
     figures = [record for part in lines for record in part.json]
-    return ('{\n "seasons": [\n  ' + ",\n  ".join(seasons) + '\n ],\n "figures": [\n  ' + ",\n  ".join(figures)
-            + "\n ]\n}\n")
+    return (
+        '{\n "seasons": [\n  '
+        + ",\n  ".join(seasons)
+        + '\n ],\n "figures": [\n  '
+        + ",\n  ".join(figures)
+        + "\n ]\n}\n"
+    )
 
 
-def write_exports(name: str, seasons: tuple[Season, ...], lines: list[Lines], targets: list,
-                  created) -> tuple[str, str | None]:
+def write_exports(
+    name: str, seasons: tuple[Season, ...], lines: list[Lines], targets: list, created
+) -> tuple[str, str | None]:
     """Write the asked-for data files (run in a worker process, beside the PDFs); returns (name, error or None)."""
-    from scorecards.build.writer import write_atomic
     from scorecards.errors import BuildError
+    from scorecards.files import write_atomic
 
     summary = summary_rows(seasons) if any(t.suffix != ".csv" for t in targets) else []  # made once for both
-    makers = {".csv": lambda: to_csv(lines), ".json": lambda: to_json(summary, lines),
-              ".xlsx": lambda: to_xlsx(summary, lines, created)}
+    makers = {
+        ".csv": lambda: to_csv(lines),
+        ".json": lambda: to_json(summary, lines),
+        ".xlsx": lambda: to_xlsx(summary, lines, created),
+    }
     try:
         for target in targets:
             write_atomic(target, makers[target.suffix]())
@@ -194,16 +267,32 @@ def write_exports(name: str, seasons: tuple[Season, ...], lines: list[Lines], ta
 
 
 # Number formats of the workbook's columns (Excel's codes); other columns are text or general.
-XLSX_FORMATS = {"revenue": "#,##0", "eps": "0.00##", "actual": "#,##0.####", "consensus": "#,##0.####",
-                "surprise": "#,##0.####", "low": "#,##0.####", "high": "#,##0.####",
-                "revenue_surprise_pct": '0.0"%"', "eps_surprise_pct": '0.0"%"', "surprise_pct": '0.0"%"',
-                "reaction_pct": '0.0"%"'}
+XLSX_FORMATS = {
+    "revenue": "#,##0",
+    "eps": "0.00##",
+    "actual": "#,##0.####",
+    "consensus": "#,##0.####",
+    "surprise": "#,##0.####",
+    "low": "#,##0.####",
+    "high": "#,##0.####",
+    "revenue_surprise_pct": '0.0"%"',
+    "eps_surprise_pct": '0.0"%"',
+    "surprise_pct": '0.0"%"',
+    "reaction_pct": '0.0"%"',
+}
 
 
 # Column widths (in characters) where the header's length would not do: money to the unit needs 17 characters
 # ("3,714,000,000,000"; a narrower column shows ###), and names and sources are long.
-XLSX_WIDTHS = {**dict.fromkeys(("revenue", "actual", "consensus", "surprise", "low", "high"), 19),
-               "company": 28, "sector": 24, "label": 28, "metric": 22, "segment": 16, "source": 40}
+XLSX_WIDTHS = {
+    **dict.fromkeys(("revenue", "actual", "consensus", "surprise", "low", "high"), 19),
+    "company": 28,
+    "sector": 24,
+    "label": 28,
+    "metric": 22,
+    "segment": 16,
+    "source": 40,
+}
 
 
 def _write_rows(ws, rows) -> None:
@@ -252,15 +341,17 @@ def _letters(index: int) -> str:
 XF_INDEX = {code: number for number, code in enumerate(dict.fromkeys(XLSX_FORMATS.values()), start=1)}
 
 # each column's cell reference (its row number to come) and style attribute, in the Figures sheet's order
-_CELL_HEADS = tuple((f"{_letters(i)}{ROW}", f' s="{XF_INDEX[XLSX_FORMATS[name]]}"' if name in XLSX_FORMATS else "")
-                    for i, name in enumerate(COLUMNS))
+_CELL_HEADS = tuple(
+    (f"{_letters(i)}{ROW}", f' s="{XF_INDEX[XLSX_FORMATS[name]]}"' if name in XLSX_FORMATS else "")
+    for i, name in enumerate(COLUMNS)
+)
 
 
 def _sheet_text(text: str) -> str:
     """Text as a cell holds it: cut at Excel's limit, control characters as Excel's _xHHHH_ escapes (and text that
     looks like one escaped in turn, as Excel does), then escaped for XML."""
     if len(text) > EXCEL_TEXT_MAX // 2 and len(text.encode("utf-16-le")) > 2 * EXCEL_TEXT_MAX:
-        text = text.encode("utf-16-le")[:2 * EXCEL_TEXT_MAX].decode("utf-16-le", "ignore")
+        text = text.encode("utf-16-le")[: 2 * EXCEL_TEXT_MAX].decode("utf-16-le", "ignore")
     if "_x" in text:
         text = _LOOKALIKE.sub(r"_x005F\1", text)
     text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
@@ -275,7 +366,7 @@ def sheet_row(cells: tuple[Any, ...]) -> str:
     '<row r="2"><c r="A2" t="inlineStr"><is><t>A&amp;B</t></is></c><c r="C2"><v>1.5</v></c></row>'
     """
     out = [f'<row r="{ROW}">']
-    for (ref, style), value in zip(_CELL_HEADS, cells):
+    for (ref, style), value in zip(_CELL_HEADS, cells, strict=False):
         kind = type(value)
         if kind is str:
             if value:
@@ -317,15 +408,20 @@ def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created) -> bytes
     summary = [{k: _cell(v) for k, v in row.items()} for row in summary]
     figures = [row for part in lines for row in part.sheet]
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     formats = {name: book.add_format({"num_format": code}) for name, code in XLSX_FORMATS.items()}
     if any(fmt._get_xf_index() != XF_INDEX[XLSX_FORMATS[name]] for name, fmt in formats.items()):
-        raise BuildError(f"season.xlsx: XlsxWriter {xlsxwriter.__version__} numbers cell formats otherwise than the "
-                         "kept rows of the Figures sheet expect (scorecards/exports.py XF_INDEX)")
+        raise BuildError(
+            f"season.xlsx: XlsxWriter {xlsxwriter.__version__} numbers cell formats otherwise than the "
+            "kept rows of the Figures sheet expect (scorecards/exports.py XF_INDEX)"
+        )
     bold = book.add_format({"bold": True})
-    for sheet, columns, kind in (("Summary", list(summary[0]) if summary else [], None),
-                                 ("Figures", COLUMNS, _figures_sheet(figures))):
+    for sheet, columns, kind in (
+        ("Summary", list(summary[0]) if summary else [], None),
+        ("Figures", COLUMNS, _figures_sheet(figures)),
+    ):
         ws = book.add_worksheet(sheet, worksheet_class=kind)
         ws.freeze_panes(1, 0)
         for index, name in enumerate(columns):

@@ -16,6 +16,7 @@ numbers and dates from Babel.
 >>> amount(Value(parse_amount("-7.4pp"), Kind.PERCENT, "USD"), signed=True)
 '−7.4 pp'
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from functools import lru_cache, partial
+from functools import cache, partial
 from typing import Any
 
 from babel.dates import format_date
@@ -58,7 +59,7 @@ def number(value: Decimal, places: int | None = None, *, signed: bool = False, l
     return text
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grouping(places: int) -> NumberPattern:
     """Babel's pattern for grouped digits with ``places`` decimals, parsed once (format_decimal parses it per call)."""
     return parse_pattern("#,##0" + ("." + "0" * places if places else ""))
@@ -135,8 +136,9 @@ def amount(value: Value | None, signed: bool = False, *, lang: Language = ENGLIS
     return body
 
 
-def percent(value: Decimal | None, signed: bool = True, places: int = DERIVED_PLACES, *,
-            lang: Language = ENGLISH) -> str:
+def percent(
+    value: Decimal | None, signed: bool = True, places: int = DERIVED_PLACES, *, lang: Language = ENGLISH
+) -> str:
     """A computed percentage such as a surprise: '+21.5%'; '—' when there is none."""
     if value is None:
         return "—"
@@ -144,34 +146,70 @@ def percent(value: Decimal | None, signed: bool = True, places: int = DERIVED_PL
 
 
 OUTCOME_WORDS = {
-    Outcome.BEAT: ("▲", N_("Beat")), Outcome.INLINE: ("●", N_("In line")), Outcome.MISS: ("▼", N_("Miss")),
-    Outcome.ABOVE: ("△", N_("Above")), Outcome.BELOW: ("▽", N_("Below")), Outcome.NONE: ("", "—"),
+    Outcome.BEAT: ("▲", N_("Beat")),
+    Outcome.INLINE: ("●", N_("In line")),
+    Outcome.MISS: ("▼", N_("Miss")),
+    Outcome.ABOVE: ("△", N_("Above")),
+    Outcome.BELOW: ("▽", N_("Below")),
+    Outcome.NONE: ("", "—"),
 }
 STANCE_WORDS = {
-    Stance.POSITIVE: ("▲", N_("Above consensus")), Stance.INLINE: ("●", N_("In line")),
-    Stance.NEGATIVE: ("▼", N_("Below consensus")), Stance.ABOVE: ("△", N_("Above consensus")),
-    Stance.BELOW: ("▽", N_("Below consensus")), Stance.NONE: ("", "—"),
+    Stance.POSITIVE: ("▲", N_("Above consensus")),
+    Stance.INLINE: ("●", N_("In line")),
+    Stance.NEGATIVE: ("▼", N_("Below consensus")),
+    Stance.ABOVE: ("△", N_("Above consensus")),
+    Stance.BELOW: ("▽", N_("Below consensus")),
+    Stance.NONE: ("", "—"),
 }
 REVISION_WORDS = {
-    Revision.RAISED: ("▲", N_("Raised")), Revision.MAINTAINED: ("●", N_("Maintained")),
-    Revision.LOWERED: ("▼", N_("Lowered")), Revision.NONE: ("", "—"),
+    Revision.RAISED: ("▲", N_("Raised")),
+    Revision.MAINTAINED: ("●", N_("Maintained")),
+    Revision.LOWERED: ("▼", N_("Lowered")),
+    Revision.NONE: ("", "—"),
 }
 WINDOW_WORDS = {
-    "after-hours": N_("after hours"), "pre-market": N_("pre-market"), "1-day": N_("over one day"),
-    "2-day": N_("over two days around the report"), "since-report": N_("since the report"),
+    "after-hours": N_("after hours"),
+    "pre-market": N_("pre-market"),
+    "1-day": N_("over one day"),
+    "2-day": N_("over two days around the report"),
+    "since-report": N_("since the report"),
     "from-recent-high": N_("from its recent high"),
 }
-TIMING_WORDS = {"before-open": N_("before the open"), "during-market": N_("during trading"),
-                "after-close": N_("after the close")}
+TIMING_WORDS = {
+    "before-open": N_("before the open"),
+    "during-market": N_("during trading"),
+    "after-close": N_("after the close"),
+}
 # The fields of a figure another source reports differently ("Where sources differ").
-FIELD_WORDS = {"actual": N_("actual"), "consensus": N_("consensus"), "prior_year": N_("prior year"),
-               "value": N_("value")}
+FIELD_WORDS = {
+    "actual": N_("actual"),
+    "consensus": N_("consensus"),
+    "prior_year": N_("prior year"),
+    "value": N_("value"),
+}
 # Words made in the code rather than written in the templates: basis labels (compute.py), the
 # accounting standards, the season's overall group (season.py) and the GICS sectors (schema.py).
-LABELS = (N_("GAAP"), N_("IFRS"), N_("US GAAP"), N_("Non-GAAP"), N_("Adjusted"), N_("Operating"), N_("Not stated"),
-          N_("All companies"), N_("Communication Services"), N_("Consumer Discretionary"), N_("Consumer Staples"),
-          N_("Energy"), N_("Financials"), N_("Health Care"), N_("Industrials"), N_("Information Technology"),
-          N_("Materials"), N_("Real Estate"), N_("Utilities"))
+LABELS = (
+    N_("GAAP"),
+    N_("IFRS"),
+    N_("US GAAP"),
+    N_("Non-GAAP"),
+    N_("Adjusted"),
+    N_("Operating"),
+    N_("Not stated"),
+    N_("All companies"),
+    N_("Communication Services"),
+    N_("Consumer Discretionary"),
+    N_("Consumer Staples"),
+    N_("Energy"),
+    N_("Financials"),
+    N_("Health Care"),
+    N_("Industrials"),
+    N_("Information Technology"),
+    N_("Materials"),
+    N_("Real Estate"),
+    N_("Utilities"),
+)
 
 
 def outcome_symbol(value: Outcome | Stance | Revision) -> str:
@@ -224,17 +262,25 @@ def period(text: str, *, lang: Language = ENGLISH) -> str:
         return text
     part, year = match.groups()
     messages = {
-        "Q1": lang.gettext("Q1 FY%(year)s"), "Q2": lang.gettext("Q2 FY%(year)s"),
-        "Q3": lang.gettext("Q3 FY%(year)s"), "Q4": lang.gettext("Q4 FY%(year)s"),
-        "H1": lang.gettext("H1 FY%(year)s"), "H2": lang.gettext("H2 FY%(year)s"), None: lang.gettext("FY%(year)s"),
+        "Q1": lang.gettext("Q1 FY%(year)s"),
+        "Q2": lang.gettext("Q2 FY%(year)s"),
+        "Q3": lang.gettext("Q3 FY%(year)s"),
+        "Q4": lang.gettext("Q4 FY%(year)s"),
+        "H1": lang.gettext("H1 FY%(year)s"),
+        "H2": lang.gettext("H2 FY%(year)s"),
+        None: lang.gettext("FY%(year)s"),
     }
     return messages[part] % {"year": year}
 
 
 def season_label(value: Any, *, lang: Language = ENGLISH) -> str:
     """A calendar quarter's reporting season: 'Q4 2025 season' (anything with ``year`` and ``quarter``)."""
-    messages = {1: lang.gettext("Q1 %(year)s season"), 2: lang.gettext("Q2 %(year)s season"),
-                3: lang.gettext("Q3 %(year)s season"), 4: lang.gettext("Q4 %(year)s season")}
+    messages = {
+        1: lang.gettext("Q1 %(year)s season"),
+        2: lang.gettext("Q2 %(year)s season"),
+        3: lang.gettext("Q3 %(year)s season"),
+        4: lang.gettext("Q4 %(year)s season"),
+    }
     return messages[value.quarter] % {"year": value.year}
 
 
@@ -271,11 +317,13 @@ def verdict(quarter: Quarter, *, lang: Language = ENGLISH) -> str:
         return join_words([metric_name(f, lang=lang) for f in figures], lang=lang)
 
     parts: list[str] = []
-    for figures, message in ((v.beat, lang.gettext("beat on %(metrics)s")),
-                             (v.inline, lang.gettext("in line on %(metrics)s")),
-                             (v.miss, lang.gettext("missed on %(metrics)s")),
-                             (v.above, lang.gettext("%(metrics)s above consensus")),
-                             (v.below, lang.gettext("%(metrics)s below consensus"))):
+    for figures, message in (
+        (v.beat, lang.gettext("beat on %(metrics)s")),
+        (v.inline, lang.gettext("in line on %(metrics)s")),
+        (v.miss, lang.gettext("missed on %(metrics)s")),
+        (v.above, lang.gettext("%(metrics)s above consensus")),
+        (v.below, lang.gettext("%(metrics)s below consensus")),
+    ):
         if figures:
             parts.append(message % {"metrics": names(figures)})
     for call in v.guidance:
@@ -283,21 +331,29 @@ def verdict(quarter: Quarter, *, lang: Language = ENGLISH) -> str:
         judged = [g for g in call.guides if g.metric.direction is not Direction.NEUTRAL]
         stances = {_side(g.stance) for g in judged}
         if len(stances) == 1:
-            messages = {"above": lang.gettext("%(period)s guidance above consensus"),
-                        "inline": lang.gettext("%(period)s guidance in line with consensus"),
-                        "below": lang.gettext("%(period)s guidance below consensus")}
+            messages = {
+                "above": lang.gettext("%(period)s guidance above consensus"),
+                "inline": lang.gettext("%(period)s guidance in line with consensus"),
+                "below": lang.gettext("%(period)s guidance below consensus"),
+            }
             parts.append(messages[stances.pop()] % {"period": when})
         elif judged:
-            short = {"above": lang.gettext("%(metric)s above"), "inline": lang.gettext("%(metric)s in line"),
-                     "below": lang.gettext("%(metric)s below")}
-            detail = join_words([short[_side(g.stance)] % {"metric": metric_name(g, lang=lang)} for g in judged],
-                                lang=lang)
+            short = {
+                "above": lang.gettext("%(metric)s above"),
+                "inline": lang.gettext("%(metric)s in line"),
+                "below": lang.gettext("%(metric)s below"),
+            }
+            detail = join_words(
+                [short[_side(g.stance)] % {"metric": metric_name(g, lang=lang)} for g in judged], lang=lang
+            )
             parts.append(lang.gettext("%(period)s guidance mixed (%(detail)s)") % {"period": when, "detail": detail})
         for guide in call.guides:
             if guide.metric.direction is Direction.NEUTRAL:
-                messages = {"above": lang.gettext("%(period)s %(metric)s guidance above consensus"),
-                            "inline": lang.gettext("%(period)s %(metric)s guidance in line with consensus"),
-                            "below": lang.gettext("%(period)s %(metric)s guidance below consensus")}
+                messages = {
+                    "above": lang.gettext("%(period)s %(metric)s guidance above consensus"),
+                    "inline": lang.gettext("%(period)s %(metric)s guidance in line with consensus"),
+                    "below": lang.gettext("%(period)s %(metric)s guidance below consensus"),
+                }
                 parts.append(messages[_side(guide.stance)] % {"period": when, "metric": metric_name(guide, lang=lang)})
     if not parts:
         return lang.gettext("No figures against consensus in the sources")
@@ -307,10 +363,13 @@ def verdict(quarter: Quarter, *, lang: Language = ENGLISH) -> str:
 
 def headline_result(fig: Figure, *, lang: Language = ENGLISH) -> str:
     """A figure and its result, for an e-mail subject: 'revenue beat', 'capex above consensus'."""
-    messages = {Outcome.BEAT: lang.gettext("%(metric)s beat"), Outcome.INLINE: lang.gettext("%(metric)s in line"),
-                Outcome.MISS: lang.gettext("%(metric)s miss"),
-                Outcome.ABOVE: lang.gettext("%(metric)s above consensus"),
-                Outcome.BELOW: lang.gettext("%(metric)s below consensus")}
+    messages = {
+        Outcome.BEAT: lang.gettext("%(metric)s beat"),
+        Outcome.INLINE: lang.gettext("%(metric)s in line"),
+        Outcome.MISS: lang.gettext("%(metric)s miss"),
+        Outcome.ABOVE: lang.gettext("%(metric)s above consensus"),
+        Outcome.BELOW: lang.gettext("%(metric)s below consensus"),
+    }
     return messages[fig.outcome] % {"metric": metric_name(fig, lang=lang)}
 
 
@@ -399,9 +458,9 @@ def page_counter(*, lang: Language = ENGLISH) -> Markup:
             parts.append(_css_string(rest))
             break
         if at[0] > 0:
-            parts.append(_css_string(rest[:at[0]]))
+            parts.append(_css_string(rest[: at[0]]))
         parts.append(counters[at[1]])
-        rest = rest[at[0] + len(at[1]):]
+        rest = rest[at[0] + len(at[1]) :]
     return Markup(" ".join(parts))
 
 
@@ -451,5 +510,6 @@ FILTERS: dict[str, Callable[..., Any]] = {
 
 def filters_for(lang: Language) -> dict[str, Callable[..., Any]]:
     """FILTERS with the reader's language bound to every filter that takes one."""
-    return {name: partial(f, lang=lang) if "lang" in inspect.signature(f).parameters else f
-            for name, f in FILTERS.items()}
+    return {
+        name: partial(f, lang=lang) if "lang" in inspect.signature(f).parameters else f for name, f in FILTERS.items()
+    }

@@ -6,6 +6,7 @@ commands that render nothing never pay for it. Each worker keeps its own font
 configuration. WeasyPrint may read only files inside the allowed asset folders:
 nothing else on disk and nothing from the network.
 """
+
 from __future__ import annotations
 
 import gc
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from scorecards.build.writer import write_atomic
 from scorecards.errors import BuildError
+from scorecards.files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,14 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
     """Render one PDF; returns (slug, error message or None)."""
     weasyprint = _state["weasyprint"]
     try:
-        document = weasyprint.HTML(string=job.html, base_url=_state["base_url"],  # type: ignore[attr-defined]
-                                   url_fetcher=_state["fetcher"])
-        data = document.write_pdf(font_config=_state["fonts"], pdf_variant=job.variant, pdf_tags=job.tags,
-                                  uncompressed_pdf=False)
+        document = weasyprint.HTML(
+            string=job.html,
+            base_url=_state["base_url"],  # type: ignore[attr-defined]
+            url_fetcher=_state["fetcher"],
+        )
+        data = document.write_pdf(
+            font_config=_state["fonts"], pdf_variant=job.variant, pdf_tags=job.tags, uncompressed_pdf=False
+        )
         write_atomic(job.target, data)
         if os.environ.get("SCORECARD_MEMORY_TRACE"):
             _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.slug)
@@ -121,8 +126,9 @@ class Workers:
     With ``workers == 1`` everything runs in this process, without a pool.
     """
 
-    def __init__(self, roots: list[Path], base_url: str, workers: int | None = None,
-                 jobs_per_worker: int = JOBS_PER_WORKER):
+    def __init__(
+        self, roots: list[Path], base_url: str, workers: int | None = None, jobs_per_worker: int = JOBS_PER_WORKER
+    ):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.roots, self.base_url = roots, base_url
         self.jobs_per_worker = jobs_per_worker
@@ -140,8 +146,9 @@ class Workers:
     def _new_pool(self) -> ProcessPoolExecutor:
         """A pool whose workers start now, from a thread (each start waits until the fork server has imported
         WeasyPrint): WeasyPrint loads while this process reads the YAML files."""
-        pool = ProcessPoolExecutor(self.workers, mp_context=_workers_context(), initializer=init_worker,
-                                   initargs=(self.roots, self.base_url))
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=_workers_context(), initializer=init_worker, initargs=(self.roots, self.base_url)
+        )
         self.starting = _Starting(pool, self.workers)
         self.submitted = 0
         return pool
@@ -160,10 +167,12 @@ class Workers:
         """Run a big job (the season summary) in a process of its own, so the pool's workers stay small."""
         if self.pool is None:
             return self.submit(function, *args)
-        single = ProcessPoolExecutor(1, mp_context=_workers_context(), initializer=init_worker,
-                                     initargs=(self.roots, self.base_url))
+        single = ProcessPoolExecutor(
+            1, mp_context=_workers_context(), initializer=init_worker, initargs=(self.roots, self.base_url)
+        )
         self.futures.append(single.submit(function, *args))
         self.singles.append(single)
+        return None
 
     def submit_forked(self, name: str, function, *args) -> None:
         """Run ``function(*args)`` in a process forked now, which inherits the arguments instead of receiving
@@ -177,6 +186,7 @@ class Workers:
         process.start()
         send.close()
         self.forked.append((name, process, receive))
+        return None
 
     def submit(self, function, *args) -> None:
         if self.pool is None:
@@ -293,6 +303,7 @@ class _Starting:
 
 def _pass_on(source: Future, target: Future) -> None:
     """``target`` ends as ``source`` does."""
+
     def done(finished: Future) -> None:
         if finished.cancelled():
             target.cancel()

@@ -1,6 +1,8 @@
 """Render: scorecards to HTML with Jinja2 (autoescape and StrictUndefined on)."""
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from functools import lru_cache, partial
 from pathlib import Path
@@ -32,9 +34,15 @@ def make_env(settings: Settings, language: Language = ENGLISH) -> Environment:
     )
     env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(filters_for(language))
-    env.globals.update(settings=settings, charts=charts, headline_eps=headline_eps, headline_revenue=headline_revenue,
-                       language=language, page_counter=partial(page_counter, lang=language),
-                       fonts=partial(fonts, lang=language))
+    env.globals.update(
+        settings=settings,
+        charts=charts,
+        headline_eps=headline_eps,
+        headline_revenue=headline_revenue,
+        language=language,
+        page_counter=partial(page_counter, lang=language),
+        fonts=partial(fonts, lang=language),
+    )
     return env
 
 
@@ -50,10 +58,8 @@ class _BytecodeCache(FileSystemBytecodeCache):
     the build reports the problem where it writes its outputs."""
 
     def dump_bytecode(self, bucket) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
-        except OSError:
-            pass
 
 
 @lru_cache(maxsize=8)
@@ -100,21 +106,28 @@ def render_company(env: Environment, card: Scorecard) -> str:
 def render_season(env: Environment, seasons: tuple, cards: list[Scorecard], *, for_pdf: bool = False) -> str:
     """The season summary; ``for_pdf`` leaves out links to the HTML pages (a PDF stands on its own)."""
     dates = [c.data_date for c in cards if c.data_date]
-    return env.get_template("season.html").render(seasons=seasons, cards=cards, for_pdf=for_pdf,
-                                                  data_date=max(dates) if dates else None)
+    return env.get_template("season.html").render(
+        seasons=seasons, cards=cards, for_pdf=for_pdf, data_date=max(dates) if dates else None
+    )
 
 
 def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str:
     return env.get_template("book.html").render(seasons=seasons, entries=entries)
 
 
-def render_index(env: Environment, cards: list[Scorecard], failed: list[dict[str, Any]],
-                 languages: dict[str, list[Any]] | None = None, season: dict[str, Any] | None = None) -> str:
+def render_index(
+    env: Environment,
+    cards: list[Scorecard],
+    failed: list[dict[str, Any]],
+    languages: dict[str, list[Any]] | None = None,
+    season: dict[str, Any] | None = None,
+) -> str:
     """The index; ``languages`` lists, per company slug, the languages whose scorecard is current (build.LanguageLink);
     without it every company links its scorecard in the default language. ``season``: the season's current
     outputs (build._season_links), linked above the companies."""
-    return env.get_template("index.html").render(cards=cards, failed=failed, languages=languages or {},
-                                                 season=season or {"summaries": [], "data": []})
+    return env.get_template("index.html").render(
+        cards=cards, failed=failed, languages=languages or {}, season=season or {"summaries": [], "data": []}
+    )
 
 
 def asset_roots(settings: Settings) -> list[Path]:

@@ -3,6 +3,7 @@ labels; see ``draw_svg_text_whole``).
 
 Only the PDF workers import this module (and with it WeasyPrint, ~0.3 s): commands that render nothing never pay.
 """
+
 from __future__ import annotations
 
 from types import ModuleType
@@ -54,9 +55,13 @@ def draw_svg_text_whole() -> bool:
 
     def text(drawing, node, font_size):
         chunk = node._etree_node.text
-        if (not chunk or len(chunk) < 2 or chunk != chunk.strip()
-                or not all(one_value(node, n) for n in ("x", "y", "dx", "dy"))
-                or any(node.attrib.get(n) for n in ("rotate", "letter-spacing", "textLength"))):
+        if (
+            not chunk
+            or len(chunk) < 2
+            or chunk != chunk.strip()
+            or not all(one_value(node, n) for n in ("x", "y", "dx", "dy"))
+            or any(node.attrib.get(n) for n in ("rotate", "letter-spacing", "textLength"))
+        ):
             return per_letter(drawing, node, font_size)
         node._etree_node.text = _Chunk(chunk)
         try:

@@ -1,1 +1,2 @@
-"""The other sources: SEC filings, consensus files, call transcripts and exchange rates, and the evidence they give a company before it is computed."""
+"""The other sources: SEC filings, consensus files, call transcripts and exchange rates, and the evidence they
+give a company before it is computed."""

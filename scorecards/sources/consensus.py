@@ -24,6 +24,7 @@ row is reported as ``path:line: column: message``.
 >>> standardised_surprise(Decimal("0.45"), Decimal("0.30"), Decimal("0.05"))
 Decimal('3')
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,18 +41,50 @@ from scorecards.errors import AmountError, Problem
 from scorecards.model.amounts import Amount, parse_amount
 from scorecards.model.metrics import REGISTRY, Basis, Kind
 
-COLUMNS = ("ticker", "period", "metric", "basis", "mean", "median", "high", "low", "estimates", "std_dev",
-           "as_of", "provider")
+COLUMNS = (
+    "ticker",
+    "period",
+    "metric",
+    "basis",
+    "mean",
+    "median",
+    "high",
+    "low",
+    "estimates",
+    "std_dev",
+    "as_of",
+    "provider",
+)
 REQUIRED = ("ticker", "period", "metric", "mean", "as_of", "provider")
-ALIASES = {"std": "std_dev", "stdev": "std_dev", "std dev": "std_dev", "standard_deviation": "std_dev",
-           "n": "estimates", "count": "estimates", "num_estimates": "estimates", "asof": "as_of",
-           "as of": "as_of", "date": "as_of", "fiscal_period": "period"}
-BASIS_WORDS = {"gaap": Basis.REPORTED, "ifrs": Basis.REPORTED, "reported": Basis.REPORTED,
-               "adjusted": Basis.ADJUSTED, "non-gaap": Basis.ADJUSTED, "nongaap": Basis.ADJUSTED,
-               "non gaap": Basis.ADJUSTED}
-UNIT_WORDS = {Kind.MONEY: "an amount such as 640.07M", Kind.PER_SHARE: "a per-share amount such as 0.30",
-              Kind.PERCENT: "a percentage such as 31.9%", Kind.COUNT: "a number such as 8.0M",
-              Kind.MULTIPLE: "a multiple such as 1.2x"}
+ALIASES = {
+    "std": "std_dev",
+    "stdev": "std_dev",
+    "std dev": "std_dev",
+    "standard_deviation": "std_dev",
+    "n": "estimates",
+    "count": "estimates",
+    "num_estimates": "estimates",
+    "asof": "as_of",
+    "as of": "as_of",
+    "date": "as_of",
+    "fiscal_period": "period",
+}
+BASIS_WORDS = {
+    "gaap": Basis.REPORTED,
+    "ifrs": Basis.REPORTED,
+    "reported": Basis.REPORTED,
+    "adjusted": Basis.ADJUSTED,
+    "non-gaap": Basis.ADJUSTED,
+    "nongaap": Basis.ADJUSTED,
+    "non gaap": Basis.ADJUSTED,
+}
+UNIT_WORDS = {
+    Kind.MONEY: "an amount such as 640.07M",
+    Kind.PER_SHARE: "a per-share amount such as 0.30",
+    Kind.PERCENT: "a percentage such as 31.9%",
+    Kind.COUNT: "a number such as 8.0M",
+    Kind.MULTIPLE: "a multiple such as 1.2x",
+}
 
 
 def standardised_surprise(actual: Decimal, mean: Decimal, std_dev: Decimal) -> Decimal | None:
@@ -69,7 +102,7 @@ class Estimate:
     line: int
     ticker: str
     period: str
-    metric: str          # a registry key: revenue, eps_adjusted
+    metric: str  # a registry key: revenue, eps_adjusted
     mean: Amount
     median: Amount | None
     high: Amount | None
@@ -78,7 +111,7 @@ class Estimate:
     std_dev: Amount | None
     as_of: dt.date
     provider: str
-    text: str            # the row as written, for the build's fingerprint
+    text: str  # the row as written, for the build's fingerprint
 
     @property
     def where(self) -> str:
@@ -90,7 +123,7 @@ class ConsensusBook:
     """Every consensus row in a folder, and the problems found reading it."""
 
     estimates: list[Estimate] = field(default_factory=list)
-    row_problems: list[tuple[str, Problem]] = field(default_factory=list)          # (ticker, problem)
+    row_problems: list[tuple[str, Problem]] = field(default_factory=list)  # (ticker, problem)
     file_problems: list[tuple[frozenset[str] | None, Problem]] = field(default_factory=list)  # tickers in the file
 
     def problems_for(self, ticker: str) -> list[Problem]:
@@ -100,7 +133,9 @@ class ConsensusBook:
         out += [p for tickers, p in self.file_problems if tickers is None or ticker in tickers]
         return out
 
-    def choose(self, ticker: str, period: str, metric: str, reported: dt.date | None) -> tuple[Estimate | None, list[Estimate]]:
+    def choose(
+        self, ticker: str, period: str, metric: str, reported: dt.date | None
+    ) -> tuple[Estimate | None, list[Estimate]]:
         """The latest estimate dated no later than the report (ties: more estimates), and those dated after it."""
         rows = [e for e in self.estimates if e.ticker == ticker.upper() and e.period == period and e.metric == metric]
         before = [e for e in rows if reported is None or e.as_of <= reported]
@@ -140,15 +175,22 @@ def read_file(path: Path, book: ConsensusBook) -> None:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        book.file_problems.append((None, Problem(name, line, 0, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text",
-                                                 "export the file as UTF-8 CSV")))
+        book.file_problems.append(
+            (
+                None,
+                Problem(
+                    name, line, 0, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text", "export the file as UTF-8 CSV"
+                ),
+            )
+        )
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        book.file_problems.append((None, Problem(name, 1, 0, "", "the file is empty",
-                                                 "start with a header row: " + ",".join(COLUMNS))))
+        book.file_problems.append(
+            (None, Problem(name, 1, 0, "", "the file is empty", "start with a header row: " + ",".join(COLUMNS)))
+        )
         return
     except csv.Error as exc:
         book.file_problems.append((None, Problem(name, 1, 0, "", f"not valid CSV: {exc}")))
@@ -160,7 +202,7 @@ def read_file(path: Path, book: ConsensusBook) -> None:
     try:
         for values in reader:
             end = reader.line_num
-            rows.append((start, values, "\n".join(lines[start - 1:end])))
+            rows.append((start, values, "\n".join(lines[start - 1 : end])))
             start = end + 1
     except csv.Error as exc:
         header_problems.append(Problem(name, start, 0, "", f"not valid CSV: {exc}", "check the quotes on this line"))
@@ -173,9 +215,19 @@ def read_file(path: Path, book: ConsensusBook) -> None:
         if ticker:
             tickers.add(ticker)
         if len(values) > len(header):
-            book.row_problems.append((ticker, Problem(name, line, 0, "", f"{len(values)} values in a row, but the header "
-                                                      f"names {len(header)} columns",
-                                                      "quote values that contain a comma: \"12,300M\"")))
+            book.row_problems.append(
+                (
+                    ticker,
+                    Problem(
+                        name,
+                        line,
+                        0,
+                        "",
+                        f"{len(values)} values in a row, but the header names {len(header)} columns",
+                        'quote values that contain a comma: "12,300M"',
+                    ),
+                )
+            )
             continue
         estimate, problems = _row(name, line, cells, row_text)
         book.row_problems += [(ticker, p) for p in problems]
@@ -204,8 +256,16 @@ def _header(path: str, header: list[str]) -> tuple[dict[int, str], list[Problem]
             problems.append(Problem(path, 1, 0, title.strip(), f"unknown column '{title.strip()}'", hint))
     for required in REQUIRED:
         if required not in columns.values():
-            problems.append(Problem(path, 1, 0, required, f"missing required column '{required}'",
-                                    "the header must name: " + ", ".join(REQUIRED)))
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    0,
+                    required,
+                    f"missing required column '{required}'",
+                    "the header must name: " + ", ".join(REQUIRED),
+                )
+            )
     return columns, problems
 
 
@@ -223,7 +283,11 @@ def _row(path: str, line: int, cells: dict[str, str], text: str) -> tuple[Estima
         bad("ticker", f"'{cells['ticker']}' is not a ticker", "capital letters and digits, e.g. AMZN or 6758")
     period = re.sub(r"\s+", " ", cells.get("period", "")).upper()
     if period and not re.fullmatch(r"(Q[1-4] FY|H[12] FY|FY)\d{4}", period):
-        bad("period", f"'{cells['period']}' is not a fiscal period", "write it as in scorecards: Q4 FY2025, H1 FY2026, FY2026")
+        bad(
+            "period",
+            f"'{cells['period']}' is not a fiscal period",
+            "write it as in scorecards: Q4 FY2025, H1 FY2026, FY2026",
+        )
     metric = _metric(cells.get("metric", ""), cells.get("basis", ""), bad)
     kind = REGISTRY[metric].kind if metric else None
     amounts: dict[str, Amount | None] = {}
@@ -243,19 +307,38 @@ def _row(path: str, line: int, cells: dict[str, str], text: str) -> tuple[Estima
         try:
             as_of = dt.date.fromisoformat(cells["as_of"])
         except ValueError:
-            bad("as_of", f"'{cells['as_of']}' is not a date in the form YYYY-MM-DD",
-                "write dates as YYYY-MM-DD; 02/04/2026 could be 2 April or 4 February")
+            bad(
+                "as_of",
+                f"'{cells['as_of']}' is not a date in the form YYYY-MM-DD",
+                "write dates as YYYY-MM-DD; 02/04/2026 could be 2 April or 4 February",
+            )
     mean, low, high, std = amounts["mean"], amounts["low"], amounts["high"], amounts["std_dev"]
     if low is not None and high is not None and low.value > high.value:
         bad("low", f"low ({low.written}) is above high ({high.written})", "swap low and high")
-    elif mean is not None and ((low is not None and mean.value < low.value) or (high is not None and mean.value > high.value)):
+    elif mean is not None and (
+        (low is not None and mean.value < low.value) or (high is not None and mean.value > high.value)
+    ):
         bad("mean", f"the mean ({mean.written}) is outside low–high", "check the mean, low and high")
     if std is not None and std.value < 0:
         bad("std_dev", f"a standard deviation cannot be negative ({std.written})")
     if problems or mean is None or as_of is None or not metric or not ticker or not period:
         return None, problems
-    return Estimate(path, line, ticker, period, metric, mean, amounts["median"], high, low, estimates, std, as_of,
-                    cells["provider"], text), problems
+    return Estimate(
+        path,
+        line,
+        ticker,
+        period,
+        metric,
+        mean,
+        amounts["median"],
+        high,
+        low,
+        estimates,
+        std,
+        as_of,
+        cells["provider"],
+        text,
+    ), problems
 
 
 def _metric(name: str, basis_text: str, bad) -> str:
@@ -274,8 +357,13 @@ def _metric(name: str, basis_text: str, bad) -> str:
         return "eps_adjusted" if basis is Basis.ADJUSTED else "eps_gaap"
     if key not in REGISTRY:
         close = difflib.get_close_matches(key, list(REGISTRY) + ["eps"], n=1, cutoff=0.6)
-        bad("metric", f"unknown metric '{name}'", f"did you mean '{close[0]}'?" if close else
-            "use a metric key as in scorecards: revenue, eps_adjusted, operating_income, ...")
+        bad(
+            "metric",
+            f"unknown metric '{name}'",
+            f"did you mean '{close[0]}'?"
+            if close
+            else "use a metric key as in scorecards: revenue, eps_adjusted, operating_income, ...",
+        )
         return ""
     own = REGISTRY[key].basis
     if basis is Basis.ADJUSTED and own is not Basis.ADJUSTED:
@@ -284,8 +372,11 @@ def _metric(name: str, basis_text: str, bad) -> str:
         bad("basis", f"{key} has no adjusted form", "leave basis empty, or use a metric with an adjusted form")
         return ""
     if basis is Basis.REPORTED and own is Basis.ADJUSTED:
-        bad("basis", f"{key} is an adjusted metric, but the basis says {basis_word}",
-            f"use {'eps_gaap' if key == 'eps_adjusted' else key.removesuffix('_adjusted')} for the GAAP figure")
+        bad(
+            "basis",
+            f"{key} is an adjusted metric, but the basis says {basis_word}",
+            f"use {'eps_gaap' if key == 'eps_adjusted' else key.removesuffix('_adjusted')} for the GAAP figure",
+        )
         return ""
     return key
 
@@ -322,9 +413,20 @@ def _duplicates(book: ConsensusBook, path: str) -> None:
             continue
         key = (e.ticker, e.period, e.metric, e.provider.lower(), e.as_of)
         if key in seen:
-            book.row_problems.append((e.ticker, Problem(path, e.line, 0, "", f"the same estimate as line {seen[key].line} "
-                                                        f"({e.ticker}, {e.period}, {e.metric}, {e.provider}, {e.as_of})",
-                                                        "remove one of the rows")))
+            book.row_problems.append(
+                (
+                    e.ticker,
+                    Problem(
+                        path,
+                        e.line,
+                        0,
+                        "",
+                        f"the same estimate as line {seen[key].line} "
+                        f"({e.ticker}, {e.period}, {e.metric}, {e.provider}, {e.as_of})",
+                        "remove one of the rows",
+                    ),
+                )
+            )
             continue
         seen[key] = e
         keep.append(e)

@@ -18,6 +18,7 @@ They sit beside the company files (``inputs/`` by default)::
 ``Evidence.apply`` then marks on the computed scorecard what compute cannot know: verified
 quotes, topic counts and standardised surprises.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,11 +62,11 @@ class Evidence:
 
     card: ScorecardIn
     problems: list[Problem]
-    digest: str = ""                                                   # of every other input used
-    files: list[Path] = field(default_factory=list)                    # the filing and transcripts read
-    verified: set[tuple[int, int]] = field(default_factory=set)        # (quarter, quote) found in the transcript
+    digest: str = ""  # of every other input used
+    files: list[Path] = field(default_factory=list)  # the filing and transcripts read
+    verified: set[tuple[int, int]] = field(default_factory=set)  # (quarter, quote) found in the transcript
     topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
-    transcripts: dict[int, str] = field(default_factory=dict)          # quarter -> transcript path
+    transcripts: dict[int, str] = field(default_factory=dict)  # quarter -> transcript path
     spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
 
     @property
@@ -77,16 +78,25 @@ class Evidence:
         for qi, q in enumerate(scorecard.quarters):
             quotes = tuple(replace(x, verified=True) if (qi, k) in self.verified else x for k, x in enumerate(q.quotes))
             figures = tuple(self._standardised(qi, f) for f in q.figures)
-            swapped = {id(old): new for old, new in zip(q.figures, figures) if old is not new}
+            swapped = {id(old): new for old, new in zip(q.figures, figures, strict=False) if old is not new}
 
             def same(figs: tuple[Figure, ...]) -> tuple[Figure, ...]:  # the verdict names the figures shown
                 return tuple(swapped.get(id(f), f) for f in figs)
 
             v = q.verdict
-            verdict = replace(v, beat=same(v.beat), inline=same(v.inline), miss=same(v.miss), above=same(v.above),
-                              below=same(v.below))
-            quarters.append(replace(q, figures=figures, quotes=quotes, verdict=verdict, topics=self.topics.get(qi, ()),
-                                    transcript=self.transcripts.get(qi)))
+            verdict = replace(
+                v, beat=same(v.beat), inline=same(v.inline), miss=same(v.miss), above=same(v.above), below=same(v.below)
+            )
+            quarters.append(
+                replace(
+                    q,
+                    figures=figures,
+                    quotes=quotes,
+                    verdict=verdict,
+                    topics=self.topics.get(qi, ()),
+                    transcript=self.transcripts.get(qi),
+                )
+            )
         return replace(scorecard, quarters=tuple(quarters))
 
     def _standardised(self, qi: int, fig: Figure) -> Figure:
@@ -97,8 +107,9 @@ class Evidence:
         return fig if value is None else replace(fig, standardised_surprise=value)
 
 
-def gather(doc: Document, card: ScorecardIn, path: Path, settings: Settings,
-           book: ConsensusBook | None = None) -> Evidence:
+def gather(
+    doc: Document, card: ScorecardIn, path: Path, settings: Settings, book: ConsensusBook | None = None
+) -> Evidence:
     """Fill in and check one validated company file from the inputs beside it."""
     folder = path.parent
     gatherer = _Gatherer(doc, card, folder, path.stem, settings)
@@ -198,19 +209,29 @@ class _Gatherer:
 
     def filings(self) -> None:
         company = self.card.company
-        taking = [(qi, key) for qi, q in enumerate(self.quarters) for key, fig in q.results.items()
-                  if fig.actual == FROM_FILING]
+        taking = [
+            (qi, key)
+            for qi, q in enumerate(self.quarters)
+            for key, fig in q.results.items()
+            if fig.actual == FROM_FILING
+        ]
         for qi, q in enumerate(self.quarters):
             for si, segment in enumerate(q.segments):
                 for key, fig in segment.results.items():
                     if fig.actual == FROM_FILING:
-                        self.error(("quarters", qi, "segments", si, "results", key, "actual"),
-                                   "a segment's figures are not in the company's filing facts", "type the figure")
+                        self.error(
+                            ("quarters", qi, "segments", si, "results", key, "actual"),
+                            "a segment's figures are not in the company's filing facts",
+                            "type the figure",
+                        )
         path, loc = self._facts_location()
         if path is None:
             for qi, key in taking:
-                self.error(("quarters", qi, "results", key, "actual"), "no filing to take the figure from",
-                           "set company.cik and run `scorecard fetch-sec " + company.ticker + "`, or set company.companyfacts")
+                self.error(
+                    ("quarters", qi, "results", key, "actual"),
+                    "no filing to take the figure from",
+                    "set company.cik and run `scorecard fetch-sec " + company.ticker + "`, or set company.companyfacts",
+                )
             return
         if not path.exists():
             hint = f"run `scorecard fetch-sec {company.cik or company.ticker}`" if company.cik else "check the path"
@@ -223,14 +244,18 @@ class _Gatherer:
             self.error(loc, str(exc), "download it again with `scorecard fetch-sec`")
             return
         if company.cik is not None and facts.cik != company.cik:
-            self.error(loc, f"{path} holds the facts of CIK {facts.cik} ({facts.name}), not of CIK {company.cik}",
-                       "check company.cik and company.companyfacts")
+            self.error(
+                loc,
+                f"{path} holds the facts of CIK {facts.cik} ({facts.name}), not of CIK {company.cik}",
+                "check company.cik and company.companyfacts",
+            )
             return
         self._used(path)
         for qi, quarter in enumerate(list(self.quarters)):
             try:
-                span = period_span(quarter.period, company.fiscal_year_end, company.fiscal_year_named_by,
-                                   end=quarter.period_end)
+                span = period_span(
+                    quarter.period, company.fiscal_year_end, company.fiscal_year_named_by, end=quarter.period_end
+                )
             except FilingError:
                 continue  # validation has reported the period
             for key, fig in quarter.results.items():
@@ -243,28 +268,53 @@ class _Gatherer:
                 elif isinstance(fig.actual, Amount) and key in CONCEPTS and metric.basis is Basis.REPORTED:
                     found = resolve(facts, key, span, company.currency)
                     if isinstance(found, Resolved) and not agrees(fig.actual, found.value):
-                        self.warn(loc, f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
-                                  "correct the figure, or write `actual: filing` to take the filing's")
+                        self.warn(
+                            loc,
+                            f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
+                            "correct the figure, or write `actual: filing` to take the filing's",
+                        )
 
-    def _take(self, qi: int, key: str, fig: FigureIn, quarter: QuarterIn, span: Span, facts: CompanyFacts, label: str,
-              basis: Basis) -> None:
+    def _take(
+        self,
+        qi: int,
+        key: str,
+        fig: FigureIn,
+        quarter: QuarterIn,
+        span: Span,
+        facts: CompanyFacts,
+        label: str,
+        basis: Basis,
+    ) -> None:
         loc = ("quarters", qi, "results", key, "actual")
         if key not in CONCEPTS:
-            self.error(loc, f"{label} is not among the figures taken from filings",
-                       "filings give " + ", ".join(CONCEPTS) + "; type this one")
+            self.error(
+                loc,
+                f"{label} is not among the figures taken from filings",
+                "filings give " + ", ".join(CONCEPTS) + "; type this one",
+            )
             return
         if basis is not Basis.REPORTED:
             self.error(loc, f"{label} is declared {basis.value}, but filings give GAAP/IFRS figures", "remove `basis`")
             return
         found = resolve(facts, key, span, self.card.company.currency)
         if isinstance(found, Missing):
-            self.error(loc, f"the filing gives no {label.lower() if label[1:2].islower() else label} for "
-                            f"{quarter.period} ({span.start} to {span.end}): {found.reason}", "type the figure")
+            self.error(
+                loc,
+                f"the filing gives no {label.lower() if label[1:2].islower() else label} for "
+                f"{quarter.period} ({span.start} to {span.end}): {found.reason}",
+                "type the figure",
+            )
             return
         fact = found.fact
-        sid = self.add_source(f"sec-{fact.accession}", SourceIn(
-            publisher="SEC EDGAR", title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
-            date=fact.filed, url=found.url))
+        sid = self.add_source(
+            f"sec-{fact.accession}",
+            SourceIn(
+                publisher="SEC EDGAR",
+                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
+                date=fact.filed,
+                url=found.url,
+            ),
+        )
         changes: dict[str, Any] = {"actual": found.amount(), "source": sid}
         if fig.consensus is not None and fig.consensus_source is None:
             changes["consensus_source"] = fig.source or quarter.source  # the consensus keeps its own citation
@@ -288,8 +338,7 @@ class _Gatherer:
                 if estimate is None:
                     continue
                 if fig.consensus is None:
-                    self.update_figure(qi, key, {"consensus": estimate.mean,
-                                                 "consensus_source": self._cite(estimate)})
+                    self.update_figure(qi, key, {"consensus": estimate.mean, "consensus_source": self._cite(estimate)})
                 if estimate.std_dev is not None:
                     self.spreads[(qi, key)] = estimate
             for gi, guide in enumerate(quarter.guidance):
@@ -302,28 +351,43 @@ class _Gatherer:
     def spreads(self) -> dict[tuple[int, str], Estimate]:
         return self.result.spreads
 
-    def _estimate(self, book: ConsensusBook, quarter: QuarterIn, period: str, key: str, typed: Amount | None,
-                  loc: Loc) -> Estimate | None:
+    def _estimate(
+        self, book: ConsensusBook, quarter: QuarterIn, period: str, key: str, typed: Amount | None, loc: Loc
+    ) -> Estimate | None:
         """The estimate to use or to agree with; None (after warning, if they differ) otherwise."""
         company = self.card.company
         estimate, after = book.choose(company.ticker, period, key, quarter.reported)
         if estimate is None:
             if after and typed is None:
                 first = min(after, key=lambda e: e.as_of)
-                self.warn(loc, f"the consensus files have {key} for {period} only from after the report "
-                               f"({first.where}, as of {first.as_of}); not used",
-                          "a consensus is the estimate before the report")
+                self.warn(
+                    loc,
+                    f"the consensus files have {key} for {period} only from after the report "
+                    f"({first.where}, as of {first.as_of}); not used",
+                    "a consensus is the estimate before the report",
+                )
             return None
         if estimate.mean.currency and estimate.mean.currency != company.currency:
-            self.problems.append(Problem(estimate.path, estimate.line, 0, "mean",
-                                         f"amount in {estimate.mean.currency}, but {company.ticker} reports in "
-                                         f"{company.currency}", "write the estimate in the reporting currency"))
+            self.problems.append(
+                Problem(
+                    estimate.path,
+                    estimate.line,
+                    0,
+                    "mean",
+                    f"amount in {estimate.mean.currency}, but {company.ticker} reports in {company.currency}",
+                    "write the estimate in the reporting currency",
+                )
+            )
             return None
-        if typed is not None and not same_at_precision(typed.value, estimate.mean.value,
-                                                       max(typed.exponent, estimate.mean.exponent)):
-            self.warn(loc + ("consensus",), f"{typed.written} differs from the consensus file: {estimate.provider}'s "
-                                            f"mean is {estimate.mean.written} as of {estimate.as_of} ({estimate.where})",
-                      "correct one of them, or leave the consensus out here to take the file's")
+        if typed is not None and not same_at_precision(
+            typed.value, estimate.mean.value, max(typed.exponent, estimate.mean.exponent)
+        ):
+            self.warn(
+                loc + ("consensus",),
+                f"{typed.written} differs from the consensus file: {estimate.provider}'s "
+                f"mean is {estimate.mean.written} as of {estimate.as_of} ({estimate.where})",
+                "correct one of them, or leave the consensus out here to take the file's",
+            )
             return None
         return estimate
 
@@ -357,21 +421,35 @@ class _Gatherer:
                 check = check_quote(transcript, quote.text, quote.speaker)
                 loc = ("quarters", qi, "call", "quotes", k)
                 if not check.found:
-                    hint = (f"the closest passage reads “{check.nearest}”" if check.nearest
-                            else "check the wording against the transcript")
+                    hint = (
+                        f"the closest passage reads “{check.nearest}”"
+                        if check.nearest
+                        else "check the wording against the transcript"
+                    )
                     self.warn(loc + ("text",), f"not found in the call transcript {path}", hint)
                 elif not check.speaker_ok:
-                    self.warn(loc + ("speaker",), f"in {path} this is said by {check.said_by}, not {quote.speaker}",
-                              "check the speaker")
+                    self.warn(
+                        loc + ("speaker",),
+                        f"in {path} this is said by {check.said_by}, not {quote.speaker}",
+                        "check the speaker",
+                    )
                 else:
                     self.result.verified.add((qi, k))
         for other in sorted(folder.glob(f"{self.slug}-*.txt")):
-            rest = other.stem[len(self.slug) + 1:]
+            rest = other.stem[len(self.slug) + 1 :]
             if other.name not in expected and re.match(r"^(q[1-4]|h[12]|fy)", rest, re.IGNORECASE):
                 names = ", ".join(sorted(expected)) or "none"
-                self.problems.append(Problem(str(other), 1, 0, "", f"matches no quarter of {self.slug}",
-                                             f"name a transcript after the company file and the period: {names}",
-                                             warning=True))
+                self.problems.append(
+                    Problem(
+                        str(other),
+                        1,
+                        0,
+                        "",
+                        f"matches no quarter of {self.slug}",
+                        f"name a transcript after the company file and the period: {names}",
+                        warning=True,
+                    )
+                )
 
 
 def _filed_words(found: Resolved) -> str:
@@ -389,8 +467,9 @@ def _consensus_source(uses: list[tuple[Estimate, str]]) -> SourceIn:
         n = known.pop()
         title += f", {n} estimate{'s' if n != 1 else ''}"
     elif known:
-        title += ": " + ", ".join(f"{_metric_words(key)} {n} estimate{'s' if n != 1 else ''}"
-                                  for key, n in counts.items() if n is not None)
+        title += ": " + ", ".join(
+            f"{_metric_words(key)} {n} estimate{'s' if n != 1 else ''}" for key, n in counts.items() if n is not None
+        )
     files = sorted({e.path for e, _ in uses})
     return SourceIn(publisher=first.provider, title=title, date=first.as_of, note="from " + ", ".join(files))
 

@@ -12,6 +12,7 @@ An older one is asked for with ``If-Modified-Since`` (its modification time); th
 Tests point the base addresses at a local server: ``SCORECARD_SEC_DATA_URL`` (default
 https://data.sec.gov) and ``SCORECARD_SEC_WWW_URL`` (default https://www.sec.gov).
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -28,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scorecards.build.writer import write_atomic
 from scorecards.errors import FetchError, FilingError
+from scorecards.files import write_atomic
 from scorecards.sources.sec import cik_file_name, parse_companyfacts
 
 DATA_URL = "https://data.sec.gov"
@@ -46,8 +47,12 @@ RETRIES = 3  # for 429 / 503: the SEC's "slow down"
 class RateLimiter:
     """At most ``per_second`` calls a second, across threads: each waits for its slot."""
 
-    def __init__(self, per_second: int = MAX_PER_SECOND, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        per_second: int = MAX_PER_SECOND,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval = 1.0 / per_second
         self.clock = clock
         self.sleep = sleep
@@ -80,11 +85,15 @@ def user_agent(setting: str | None) -> str:
     """The User-Agent the SEC requires: from the environment, else the setting; an error if neither."""
     value = (os.environ.get(USER_AGENT_ENV) or setting or "").strip()
     if not value:
-        raise FetchError(f"the SEC requires every request to say who is asking: set {USER_AGENT_ENV}="
-                         "\"Your Name you@example.com\" (or sec_user_agent in [tool.scorecard])")
+        raise FetchError(
+            f"the SEC requires every request to say who is asking: set {USER_AGENT_ENV}="
+            '"Your Name you@example.com" (or sec_user_agent in [tool.scorecard])'
+        )
     if "@" not in value:
-        raise FetchError(f"the User-Agent '{value}' has no e-mail address; the SEC asks for a name and an e-mail, "
-                         "e.g. \"Jane Doe jane@example.com\"")
+        raise FetchError(
+            f"the User-Agent '{value}' has no e-mail address; the SEC asks for a name and an e-mail, "
+            'e.g. "Jane Doe jane@example.com"'
+        )
     return value
 
 
@@ -92,15 +101,28 @@ def base_urls() -> tuple[str, str]:
     return (os.environ.get(DATA_URL_ENV, DATA_URL).rstrip("/"), os.environ.get(WWW_URL_ENV, WWW_URL).rstrip("/"))
 
 
-def fetch_companyfacts(identifier: str, folder: Path, agent: str, *, refresh_hours: float = 24,
-                       force: bool = False, limiter: RateLimiter = _LIMITER) -> Fetched:
+def fetch_companyfacts(
+    identifier: str,
+    folder: Path,
+    agent: str,
+    *,
+    refresh_hours: float = 24,
+    force: bool = False,
+    limiter: RateLimiter = _LIMITER,
+) -> Fetched:
     """Download one company's companyfacts file (by ticker or CIK) into ``folder`` unless the copy there is fresh."""
     data_url, www_url = base_urls()
     cik = _cik(identifier, folder, agent, www_url, refresh_hours, force, limiter)
     target = folder / cik_file_name(cik)
-    status, body = _get_cached(f"{data_url}/api/xbrl/companyfacts/{cik_file_name(cik)}", target, agent,
-                               refresh_hours, force, limiter,
-                               missing=f"the SEC has no XBRL financial data for CIK {cik}")
+    status, body = _get_cached(
+        f"{data_url}/api/xbrl/companyfacts/{cik_file_name(cik)}",
+        target,
+        agent,
+        refresh_hours,
+        force,
+        limiter,
+        missing=f"the SEC has no XBRL financial data for CIK {cik}",
+    )
     if body is not None:
         try:
             facts = parse_companyfacts(body, str(target))
@@ -114,8 +136,9 @@ def fetch_companyfacts(identifier: str, folder: Path, agent: str, *, refresh_hou
     return Fetched(cik, name, target, status)
 
 
-def _cik(identifier: str, folder: Path, agent: str, www_url: str, refresh_hours: float, force: bool,
-         limiter: RateLimiter) -> int:
+def _cik(
+    identifier: str, folder: Path, agent: str, www_url: str, refresh_hours: float, force: bool, limiter: RateLimiter
+) -> int:
     text = identifier.strip()
     digits = re.sub(r"^CIK", "", text, flags=re.IGNORECASE)
     if digits.isdigit():
@@ -125,16 +148,25 @@ def _cik(identifier: str, folder: Path, agent: str, www_url: str, refresh_hours:
     if not re.fullmatch(r"[A-Za-z0-9.\-]{1,10}", text):
         raise FetchError(f"'{identifier}' is neither a ticker nor a CIK")
     target = folder / TICKERS_FILE
-    _, body = _get_cached(f"{www_url}/files/{TICKERS_FILE}", target, agent, refresh_hours, force, limiter,
-                          missing="the SEC's list of tickers is not where it should be")
+    _, body = _get_cached(
+        f"{www_url}/files/{TICKERS_FILE}",
+        target,
+        agent,
+        refresh_hours,
+        force,
+        limiter,
+        missing="the SEC's list of tickers is not where it should be",
+    )
     if body is not None:
         _tickers(body, target)  # check it before keeping it
         write_atomic(target, body)
     table = _tickers(target.read_bytes(), target)
     wanted = text.upper().replace(".", "-")
     if wanted not in table:
-        raise FetchError(f"the SEC's list of tickers has no '{text.upper()}' (give the CIK instead; "
-                         "foreign listings such as 6758 are not in it)")
+        raise FetchError(
+            f"the SEC's list of tickers has no '{text.upper()}' (give the CIK instead; "
+            "foreign listings such as 6758 are not in it)"
+        )
     return table[wanted]
 
 
@@ -144,7 +176,9 @@ def _tickers(raw: bytes, path: Path) -> dict[str, int]:
         rows = data.values() if isinstance(data, dict) else data
         return {str(row["ticker"]).upper().replace(".", "-"): int(row["cik_str"]) for row in rows}
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise FetchError(f"{path}: not the SEC's company_tickers.json (expected ticker and cik_str per company)") from None
+        raise FetchError(
+            f"{path}: not the SEC's company_tickers.json (expected ticker and cik_str per company)"
+        ) from None
 
 
 def _entity_name(path: Path) -> str | None:
@@ -154,8 +188,9 @@ def _entity_name(path: Path) -> str | None:
         return None
 
 
-def _get_cached(url: str, target: Path, agent: str, refresh_hours: float, force: bool, limiter: RateLimiter,
-                *, missing: str) -> tuple[str, bytes | None]:
+def _get_cached(
+    url: str, target: Path, agent: str, refresh_hours: float, force: bool, limiter: RateLimiter, *, missing: str
+) -> tuple[str, bytes | None]:
     """('fresh' | 'not modified', None) when the cached copy stands, ('downloaded', body) otherwise."""
     headers = {"User-Agent": agent, "Accept-Encoding": "gzip, deflate", "Accept": "application/json"}
     if target.exists() and not force:
@@ -185,9 +220,9 @@ def _get_cached(url: str, target: Path, agent: str, refresh_hours: float, force:
 
 def _retry_after(value: str | None, attempt: int) -> float:
     try:
-        return min(float(value), 60.0) if value else 2.0 ** attempt
+        return min(float(value), 60.0) if value else 2.0**attempt
     except ValueError:
-        return 2.0 ** attempt
+        return 2.0**attempt
 
 
 def _decoded(body: bytes, encoding: str, url: str) -> bytes:
@@ -205,6 +240,8 @@ def _http_message(code: int, url: str, missing: str) -> str:
     if code == 404:
         return f"{missing} ({url}: 404 not found)"
     if code == 403:
-        return (f"the SEC refused the request ({url}: 403); it refuses requests without a real name and e-mail "
-                f"in the User-Agent, and clients that exceed ten requests a second")
+        return (
+            f"the SEC refused the request ({url}: 403); it refuses requests without a real name and e-mail "
+            f"in the User-Agent, and clients that exceed ten requests a second"
+        )
     return f"{url}: the SEC answered {code}"

@@ -3,6 +3,7 @@
 Money in different currencies is never added or compared without a rate the
 user gave; where one is used, the page says which and as of when.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,10 +58,17 @@ def load_rates(folder: Path) -> Rates | None:
         except InvalidOperation:
             rate = Decimal(0)
         if len(currency) != 3 or not currency.isupper():
-            problems.append(doc.problem(("rates", currency), f"'{currency}' is not a currency code", "e.g. JPY", key=True))
+            problems.append(
+                doc.problem(("rates", currency), f"'{currency}' is not a currency code", "e.g. JPY", key=True)
+            )
         elif not rate.is_finite() or rate <= 0:
-            problems.append(doc.problem(("rates", currency), f"'{text}' is not a positive rate",
-                                        f"write how many {data.base} one {currency} buys, e.g. 0.0065"))
+            problems.append(
+                doc.problem(
+                    ("rates", currency),
+                    f"'{text}' is not a positive rate",
+                    f"write how many {data.base} one {currency} buys, e.g. 0.0065",
+                )
+            )
         else:
             rates[currency] = rate
     if problems:

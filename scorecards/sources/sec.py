@@ -21,6 +21,7 @@ period, avoiding the format's traps:
 >>> span.start, span.end
 (datetime.date(2021, 10, 1), datetime.date(2021, 12, 31))
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,28 +47,54 @@ EDGAR_ARCHIVES = "https://www.sec.gov/Archives/edgar/data"
 # The concepts each standard figure is filed under, in order of preference. The first concept
 # that has the period (directly, or by derivation) wins; the result names the concept used.
 CONCEPTS: dict[str, tuple[str, ...]] = {
-    "revenue": ("us-gaap:Revenues", "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
-                "us-gaap:RevenueFromContractWithCustomerIncludingAssessedTax", "us-gaap:SalesRevenueNet",
-                "ifrs-full:Revenue", "ifrs-full:RevenueFromContractsWithCustomers"),
+    "revenue": (
+        "us-gaap:Revenues",
+        "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
+        "us-gaap:RevenueFromContractWithCustomerIncludingAssessedTax",
+        "us-gaap:SalesRevenueNet",
+        "ifrs-full:Revenue",
+        "ifrs-full:RevenueFromContractsWithCustomers",
+    ),
     "operating_income": ("us-gaap:OperatingIncomeLoss", "ifrs-full:ProfitLossFromOperatingActivities"),
-    "net_income": ("us-gaap:NetIncomeLoss", "us-gaap:ProfitLoss",
-                   "ifrs-full:ProfitLossAttributableToOwnersOfParent", "ifrs-full:ProfitLoss"),
-    "eps_gaap": ("us-gaap:EarningsPerShareDiluted", "us-gaap:EarningsPerShareBasicAndDiluted",
-                 "ifrs-full:DilutedEarningsLossPerShare", "ifrs-full:BasicAndDilutedEarningsLossPerShare"),
-    "eps_basic": ("us-gaap:EarningsPerShareBasic", "us-gaap:EarningsPerShareBasicAndDiluted",
-                  "ifrs-full:BasicEarningsLossPerShare", "ifrs-full:BasicAndDilutedEarningsLossPerShare"),
-    "capex": ("us-gaap:PaymentsToAcquirePropertyPlantAndEquipment", "us-gaap:PaymentsToAcquireProductiveAssets",
-              "ifrs-full:PurchaseOfPropertyPlantAndEquipmentClassifiedAsInvestingActivities",
-              "ifrs-full:PurchaseOfPropertyPlantAndEquipment"),
-    "operating_cash_flow": ("us-gaap:NetCashProvidedByUsedInOperatingActivities",
-                            "us-gaap:NetCashProvidedByUsedInOperatingActivitiesContinuingOperations",
-                            "ifrs-full:CashFlowsFromUsedInOperatingActivities",
-                            "ifrs-full:CashFlowsFromUsedInOperations"),
+    "net_income": (
+        "us-gaap:NetIncomeLoss",
+        "us-gaap:ProfitLoss",
+        "ifrs-full:ProfitLossAttributableToOwnersOfParent",
+        "ifrs-full:ProfitLoss",
+    ),
+    "eps_gaap": (
+        "us-gaap:EarningsPerShareDiluted",
+        "us-gaap:EarningsPerShareBasicAndDiluted",
+        "ifrs-full:DilutedEarningsLossPerShare",
+        "ifrs-full:BasicAndDilutedEarningsLossPerShare",
+    ),
+    "eps_basic": (
+        "us-gaap:EarningsPerShareBasic",
+        "us-gaap:EarningsPerShareBasicAndDiluted",
+        "ifrs-full:BasicEarningsLossPerShare",
+        "ifrs-full:BasicAndDilutedEarningsLossPerShare",
+    ),
+    "capex": (
+        "us-gaap:PaymentsToAcquirePropertyPlantAndEquipment",
+        "us-gaap:PaymentsToAcquireProductiveAssets",
+        "ifrs-full:PurchaseOfPropertyPlantAndEquipmentClassifiedAsInvestingActivities",
+        "ifrs-full:PurchaseOfPropertyPlantAndEquipment",
+    ),
+    "operating_cash_flow": (
+        "us-gaap:NetCashProvidedByUsedInOperatingActivities",
+        "us-gaap:NetCashProvidedByUsedInOperatingActivitiesContinuingOperations",
+        "ifrs-full:CashFlowsFromUsedInOperatingActivities",
+        "ifrs-full:CashFlowsFromUsedInOperations",
+    ),
 }
 PER_SHARE = frozenset({"eps_gaap", "eps_basic"})
 LABELS = {
-    "revenue": "Revenue", "operating_income": "Operating income", "net_income": "Net income",
-    "eps_gaap": "EPS (diluted)", "eps_basic": "EPS (basic)", "capex": "Capital expenditure",
+    "revenue": "Revenue",
+    "operating_income": "Operating income",
+    "net_income": "Net income",
+    "eps_gaap": "EPS (diluted)",
+    "eps_basic": "EPS (basic)",
+    "capex": "Capital expenditure",
     "operating_cash_flow": "Operating cash flow",
 }
 
@@ -77,19 +104,20 @@ _PER_SHARE_UNIT = re.compile(r"^([A-Z]{3})/shares$")
 
 # --- the file -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Fact:
     """One value as one filing reported it."""
 
-    concept: str            # 'us-gaap:Revenues'
-    unit: str               # 'USD', 'USD/shares', 'JPY'
-    start: dt.date | None   # None for a point in time (balances)
+    concept: str  # 'us-gaap:Revenues'
+    unit: str  # 'USD', 'USD/shares', 'JPY'
+    start: dt.date | None  # None for a point in time (balances)
     end: dt.date
-    value: Decimal          # exactly as in the file
-    accession: str          # '0000950170-22-000796'
-    form: str               # '10-K', '10-Q', '10-K/A', '20-F'
+    value: Decimal  # exactly as in the file
+    accession: str  # '0000950170-22-000796'
+    form: str  # '10-K', '10-Q', '10-K/A', '20-F'
     filed: dt.date
-    fy: int | None = None   # the filing's fiscal year and period: not what the fact measures
+    fy: int | None = None  # the filing's fiscal year and period: not what the fact measures
     fp: str | None = None
 
     @property
@@ -157,8 +185,11 @@ def parse_companyfacts(raw: bytes, path: str) -> CompanyFacts:
             if not isinstance(units, dict):
                 continue
             name = f"{taxonomy}:{concept}"
-            facts[name] = {unit: tuple(f for f in (_fact(name, unit, row) for row in rows) if f is not None)
-                           for unit, rows in units.items() if isinstance(rows, list)}
+            facts[name] = {
+                unit: tuple(f for f in (_fact(name, unit, row) for row in rows) if f is not None)
+                for unit, rows in units.items()
+                if isinstance(rows, list)
+            }
     return CompanyFacts(path, cik, str(data.get("entityName") or f"CIK {cik}"), facts)
 
 
@@ -169,9 +200,18 @@ def _fact(concept: str, unit: str, row: Any) -> Fact | None:
     try:
         start = dt.date.fromisoformat(row["start"]) if row.get("start") else None
         fy = row.get("fy")
-        return Fact(concept, unit, start, dt.date.fromisoformat(row["end"]), Decimal(row["val"]), str(row["accn"]),
-                    str(row["form"]), dt.date.fromisoformat(row["filed"]), int(fy) if fy is not None else None,
-                    row.get("fp"))
+        return Fact(
+            concept,
+            unit,
+            start,
+            dt.date.fromisoformat(row["end"]),
+            Decimal(row["val"]),
+            str(row["accn"]),
+            str(row["form"]),
+            dt.date.fromisoformat(row["filed"]),
+            int(fy) if fy is not None else None,
+            row.get("fp"),
+        )
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
 
@@ -185,11 +225,11 @@ _PERIOD = re.compile(r"^(?:(Q[1-4]|H[12]) )?FY(\d{4})$")
 class Span:
     """The dates a fiscal period covers, and what a derivation needs."""
 
-    period: str                    # 'Q4 FY2021'
+    period: str  # 'Q4 FY2021'
     start: dt.date
     end: dt.date
-    year_start: dt.date            # first day of the fiscal year
-    previous_end: dt.date | None   # end of the year-to-date period before this one (Q4: Q3's end)
+    year_start: dt.date  # first day of the fiscal year
+    previous_end: dt.date | None  # end of the year-to-date period before this one (Q4: Q3's end)
 
     @property
     def derivable(self) -> bool:
@@ -213,13 +253,14 @@ def period_span(period: str, fiscal_year_end: str, named_by: str = "end", end: d
 
 # --- choosing facts -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Pick:
     """The fact chosen for one span among the filings that carry it, and why."""
 
     fact: Fact
-    amended_from: Fact | None = None   # the original fact, when an amendment changed its value
-    restated_in: Fact | None = None    # a later (non-amendment) filing that gives another value
+    amended_from: Fact | None = None  # the original fact, when an amendment changed its value
+    restated_in: Fact | None = None  # a later (non-amendment) filing that gives another value
 
 
 @dataclass(frozen=True)
@@ -233,8 +274,8 @@ class Resolved:
     start: dt.date
     end: dt.date
     value: Decimal
-    pick: Pick                 # the fact cited: the figure itself, or the year-to-date it was derived from
-    less: Pick | None = None   # derived: the earlier year-to-date figure subtracted
+    pick: Pick  # the fact cited: the figure itself, or the year-to-date it was derived from
+    less: Pick | None = None  # derived: the earlier year-to-date figure subtracted
 
     @property
     def derived(self) -> bool:
@@ -332,7 +373,7 @@ def _units(company: CompanyFacts, concept: str, per_share: bool, currency: str |
     units = [u for u in company.units(concept) if pattern.match(u)]
 
     def rank(unit: str) -> tuple[int, int, str]:
-        code = unit.split("/")[0]
+        code = unit.split("/", maxsplit=1)[0]
         return (code != currency, code != "USD", unit)
 
     return sorted(units, key=rank)
@@ -341,8 +382,9 @@ def _units(company: CompanyFacts, concept: str, per_share: bool, currency: str |
 def resolve(company: CompanyFacts, metric: str, span: Span, currency: str | None = None) -> Resolved | Missing:
     """One standard figure for a period: filed directly, else derived from year-to-date figures."""
     if metric not in CONCEPTS:
-        return Missing(metric, f"'{metric}' is not a figure this tool takes from filings "
-                               f"(it takes: {', '.join(CONCEPTS)})")
+        return Missing(
+            metric, f"'{metric}' is not a figure this tool takes from filings (it takes: {', '.join(CONCEPTS)})"
+        )
     per_share = metric in PER_SHARE
     refused = False
     seen_currencies: set[str] = set()
@@ -354,8 +396,16 @@ def resolve(company: CompanyFacts, metric: str, span: Span, currency: str | None
             facts = company.units(concept)[unit]
             direct = _find(facts, span.start, span.end)
             if direct is not None:
-                return Resolved(metric, company.cik, concept, unit, direct.fact.start or span.start,
-                                direct.fact.end, direct.fact.value, direct)
+                return Resolved(
+                    metric,
+                    company.cik,
+                    concept,
+                    unit,
+                    direct.fact.start or span.start,
+                    direct.fact.end,
+                    direct.fact.value,
+                    direct,
+                )
             if not span.derivable:
                 continue
             to_date = _find(facts, span.year_start, span.end)
@@ -366,16 +416,30 @@ def resolve(company: CompanyFacts, metric: str, span: Span, currency: str | None
                 refused = True
                 continue
             start = before.fact.end + dt.timedelta(days=1)
-            return Resolved(metric, company.cik, concept, unit, start, to_date.fact.end,
-                            to_date.fact.value - before.fact.value, to_date, before)
+            return Resolved(
+                metric,
+                company.cik,
+                concept,
+                unit,
+                start,
+                to_date.fact.end,
+                to_date.fact.value - before.fact.value,
+                to_date,
+                before,
+            )
     if refused:
-        return Missing(metric, f"no {span.period} figure is filed, and a per-share figure cannot be derived "
-                               "from year-to-date figures (the share count differs between them)")
+        return Missing(
+            metric,
+            f"no {span.period} figure is filed, and a per-share figure cannot be derived "
+            "from year-to-date figures (the share count differs between them)",
+        )
     if currency and seen_currencies and currency not in seen_currencies:
         return Missing(metric, f"filed in {', '.join(sorted(seen_currencies))}, not {currency}")
     if not any(company.units(c) for c in CONCEPTS[metric]):
         return Missing(metric, "not in the file (looked for " + ", ".join(CONCEPTS[metric]) + ")")
-    return Missing(metric, f"no figure for {span.start} to {span.end} in the file, directly or from year-to-date figures")
+    return Missing(
+        metric, f"no figure for {span.start} to {span.end} in the file, directly or from year-to-date figures"
+    )
 
 
 def resolve_all(company: CompanyFacts, span: Span, currency: str | None = None) -> dict[str, Resolved | Missing]:
@@ -384,24 +448,31 @@ def resolve_all(company: CompanyFacts, span: Span, currency: str | None = None) 
 
 # --- words and JSON for `scorecard facts` -------------------------------------------------------
 
+
 def describe(resolved: Resolved) -> str:
     """Where a figure comes from, in a sentence: for notes on the scorecard and the facts table."""
     fact = resolved.fact
     parts = []
     if resolved.less is not None:
         less = resolved.less.fact
-        parts.append(f"derived as {_span_words(fact)} ({_grouped(fact.value)}; {fact.form} {fact.accession}, "
-                     f"filed {fact.filed}) less {_span_words(less)} ({_grouped(less.value)}; "
-                     f"{less.form} {less.accession}, filed {less.filed})")
+        parts.append(
+            f"derived as {_span_words(fact)} ({_grouped(fact.value)}; {fact.form} {fact.accession}, "
+            f"filed {fact.filed}) less {_span_words(less)} ({_grouped(less.value)}; "
+            f"{less.form} {less.accession}, filed {less.filed})"
+        )
     for p in (resolved.pick, resolved.less):
         if p is not None and p.amended_from is not None:
             o = p.amended_from
-            parts.append(f"amended: {p.fact.form} {p.fact.accession} (filed {p.fact.filed}) changed "
-                         f"{_grouped(o.value)} in {o.form} {o.accession} to {_grouped(p.fact.value)}")
+            parts.append(
+                f"amended: {p.fact.form} {p.fact.accession} (filed {p.fact.filed}) changed "
+                f"{_grouped(o.value)} in {o.form} {o.accession} to {_grouped(p.fact.value)}"
+            )
         if p is not None and p.restated_in is not None:
             r = p.restated_in
-            parts.append(f"later restated as {_grouped(r.value)} in {r.form} {r.accession} (filed {r.filed}); "
-                         "the figure as first filed is used")
+            parts.append(
+                f"later restated as {_grouped(r.value)} in {r.form} {r.accession} (filed {r.filed}); "
+                "the figure as first filed is used"
+            )
     return "; ".join(parts)
 
 
@@ -420,8 +491,14 @@ def _grouped(value: Decimal) -> str:
 
 
 def _fact_json(fact: Fact) -> dict[str, Any]:
-    return {"value": fact.value, "start": fact.start, "end": fact.end, "form": fact.form,
-            "accession": fact.accession, "filed": fact.filed}
+    return {
+        "value": fact.value,
+        "start": fact.start,
+        "end": fact.end,
+        "form": fact.form,
+        "accession": fact.accession,
+        "filed": fact.filed,
+    }
 
 
 def as_json(results: dict[str, Resolved | Missing]) -> dict[str, Any]:
@@ -432,9 +509,16 @@ def as_json(results: dict[str, Resolved | Missing]) -> dict[str, Any]:
             out[metric] = {"value": None, "reason": item.reason}
             continue
         entry: dict[str, Any] = {
-            "value": item.value, "unit": item.unit, "start": item.start, "end": item.end,
-            "form": item.fact.form, "accession": item.fact.accession, "filed": item.fact.filed, "url": item.url,
-            "derived": item.derived, "concept": item.concept,
+            "value": item.value,
+            "unit": item.unit,
+            "start": item.start,
+            "end": item.end,
+            "form": item.fact.form,
+            "accession": item.fact.accession,
+            "filed": item.fact.filed,
+            "url": item.url,
+            "derived": item.derived,
+            "concept": item.concept,
         }
         if item.less is not None:
             entry["derived_from"] = [_fact_json(item.fact), _fact_json(item.less.fact)]
@@ -467,8 +551,7 @@ def dumps_exact(data: Any) -> str:
 
 def as_table(company: CompanyFacts, span: Span, results: dict[str, Resolved | Missing]) -> str:
     """The resolved figures as a plain-text table, with where each comes from."""
-    head = (f"{company.name} (CIK {company.cik}), {span.period}: {span.start} to {span.end}\n"
-            f"from {company.path}\n\n")
+    head = f"{company.name} (CIK {company.cik}), {span.period}: {span.start} to {span.end}\nfrom {company.path}\n\n"
     rows = [("Metric", "Value", "Unit", "Period", "Form", "Accession", "Filed")]
     notes: list[str] = []
     for metric, item in results.items():
@@ -478,8 +561,17 @@ def as_table(company: CompanyFacts, span: Span, results: dict[str, Resolved | Mi
             notes.append(f"{label}: {item.reason}")
             continue
         mark = " (derived)" if item.derived else (" (amended)" if item.amended else "")
-        rows.append((label + mark, _grouped(item.value), item.unit, f"{item.start} – {item.end}", item.fact.form,
-                     item.fact.accession, str(item.fact.filed)))
+        rows.append(
+            (
+                label + mark,
+                _grouped(item.value),
+                item.unit,
+                f"{item.start} – {item.end}",
+                item.fact.form,
+                item.fact.accession,
+                str(item.fact.filed),
+            )
+        )
         words = describe(item)
         if words:
             notes.append(f"{label}: {words}")

@@ -23,6 +23,7 @@ True
 >>> matches("We grew 77%.", "Thank you. We grew 66%, a record.")
 False
 """
+
 from __future__ import annotations
 
 import difflib
@@ -35,10 +36,43 @@ from pathlib import Path
 from scorecards.errors import Problem
 from scorecards.model.scorecard import Quarter, Scorecard, TopicCount
 
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
-                         "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"'})
+_QUOTES = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "`": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "″": '"',
+        "«": '"',
+        "»": '"',
+    }
+)
 _DASHES = re.compile(r"\s*(?:--|[‐‑‒–—―−-])\s*")
-_PARTICLES = {"de", "da", "di", "del", "der", "van", "von", "la", "le", "du", "dos", "das", "bin", "al", "y", "and", "of"}
+_PARTICLES = {
+    "de",
+    "da",
+    "di",
+    "del",
+    "der",
+    "van",
+    "von",
+    "la",
+    "le",
+    "du",
+    "dos",
+    "das",
+    "bin",
+    "al",
+    "y",
+    "and",
+    "of",
+}
 _SPEAKER = re.compile(r"^(?P<name>[^:]{1,60}?)(?:\s+(?:--|[—–-])\s+(?P<role>[^:]{1,120}?))?\s*:\s*$")
 
 
@@ -63,8 +97,8 @@ class Turn:
 @dataclass(frozen=True)
 class Transcript:
     path: str
-    turns: tuple[Turn, ...]   # empty when the file has no speaker lines: then ``text`` is all there is
-    text: str                 # what was said (speaker lines and the header left out)
+    turns: tuple[Turn, ...]  # empty when the file has no speaker lines: then ``text`` is all there is
+    text: str  # what was said (speaker lines and the header left out)
 
     @property
     def has_speakers(self) -> bool:
@@ -116,17 +150,30 @@ def read_transcript(path: Path, display: str) -> tuple[Transcript | None, list[P
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(display, line, 0, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text",
-                              "save the transcript as UTF-8")]
+        return None, [
+            Problem(
+                display, line, 0, "", f"byte 0x{raw[exc.start]:02x} is not UTF-8 text", "save the transcript as UTF-8"
+            )
+        ]
     transcript = parse_transcript(text, display)
     problems = []
     if not transcript.has_speakers:
-        problems.append(Problem(display, 1, 0, "", "no speaker lines found, so quotes are checked against the whole "
-                                "text without their speakers", "start each turn with a line 'Name — Role:'", warning=True))
+        problems.append(
+            Problem(
+                display,
+                1,
+                0,
+                "",
+                "no speaker lines found, so quotes are checked against the whole text without their speakers",
+                "start each turn with a line 'Name — Role:'",
+                warning=True,
+            )
+        )
     return transcript, problems
 
 
 # --- quotes ------------------------------------------------------------------------------------
+
 
 def normalise(text: str) -> str:
     """Text as compared: typographic quotes and dashes made plain, spaces collapsed."""
@@ -169,15 +216,17 @@ def matches(quote: str, said: str) -> bool:
 @dataclass(frozen=True)
 class QuoteCheck:
     found: bool
-    speaker_ok: bool          # found in a turn of the quoted speaker (or the transcript names none)
-    said_by: str | None       # who says it in the transcript, when not the quoted speaker
-    nearest: str | None       # the closest passage, when not found
+    speaker_ok: bool  # found in a turn of the quoted speaker (or the transcript names none)
+    said_by: str | None  # who says it in the transcript, when not the quoted speaker
+    nearest: str | None  # the closest passage, when not found
 
 
 def same_person(quoted: str, speaker: str) -> bool:
     """'Jassy' and 'Andy Jassy' are the same person; 'Operator' and 'Jane Doe' are not."""
+
     def words(name: str) -> set[str]:
         return {w for w in re.findall(r"\w+", normalise(name).lower()) if len(w) > 1} - {"mr", "ms", "mrs", "dr"}
+
     return bool(words(quoted) & words(speaker))
 
 
@@ -205,11 +254,11 @@ def nearest(transcript: Transcript, quote: str, limit: int = 4000) -> str | None
     matcher.set_seq2(wanted)
 
     def score(words: list[str], i: int) -> float:
-        matcher.set_seq1(" ".join(words[i:i + size]).lower())
+        matcher.set_seq1(" ".join(words[i : i + size]).lower())
         return matcher.ratio() if matcher.real_quick_ratio() > 0.6 and matcher.quick_ratio() > 0.6 else 0.0
 
     best, best_words, best_i, tried = 0.0, [], 0, 0
-    for body in ([t.text for t in transcript.turns] or [transcript.text]):
+    for body in [t.text for t in transcript.turns] or [transcript.text]:
         words = normalise(body).split()
         for i in range(0, max(1, len(words) - size + 1), step):  # coarse pass, then refine around the best
             tried += 1
@@ -224,10 +273,11 @@ def nearest(transcript: Transcript, quote: str, limit: int = 4000) -> str | None
         ratio = score(best_words, i)
         if ratio > best:
             best, best_i = ratio, i
-    return " ".join(best_words[best_i:best_i + size])
+    return " ".join(best_words[best_i : best_i + size])
 
 
 # --- topics ------------------------------------------------------------------------------------
+
 
 def _term_pattern(term: str) -> re.Pattern[str]:
     """Whole words; case-sensitive for acronyms written in capitals (AI), otherwise not."""
@@ -260,14 +310,14 @@ class TopicMentions:
     """One topic across a set of scorecards, for a season summary."""
 
     topic: str
-    companies: tuple[str, ...]   # tickers of the companies whose call mentioned it, in the order given
-    mentions: int                # mentions across those calls
-    transcripts: int             # companies with a transcript for the quarter looked at: the denominator
+    companies: tuple[str, ...]  # tickers of the companies whose call mentioned it, in the order given
+    mentions: int  # mentions across those calls
+    transcripts: int  # companies with a transcript for the quarter looked at: the denominator
 
 
-def companies_mentioning(cards: Iterable[Scorecard],
-                         quarter: Callable[[Scorecard], Quarter | None] = lambda card: card.latest
-                         ) -> tuple[TopicMentions, ...]:
+def companies_mentioning(
+    cards: Iterable[Scorecard], quarter: Callable[[Scorecard], Quarter | None] = lambda card: card.latest
+) -> tuple[TopicMentions, ...]:
     """How many companies mentioned each topic on their call (by default, each company's latest quarter).
 
     Companies without a transcript for that quarter count neither way; ``transcripts`` says how
