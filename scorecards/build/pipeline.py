@@ -136,6 +136,7 @@ class Report:
     fresh: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # every input file's, located (warnings too)
 
     @property
     def ok(self) -> bool:
@@ -189,7 +190,7 @@ def read_company(path: Path, settings: Settings, consensus: ConsensusBook | None
     problems = sorted(warnings_for(doc, data) + evidence.problems)
     if evidence.errors:
         return Loaded(path, slug, raw, None, problems, doc)
-    card = evidence.apply(build_scorecard(slug, evidence.card, settings))
+    card = build_scorecard(slug, evidence.card, settings, evidence)
     item = Loaded(path, slug, raw, card, problems, doc, evidence.digest)
     if cache is not None and cache.covers(path.parent, evidence.files):
         cache.remember(item, key, new=True)
@@ -352,7 +353,8 @@ def _build(settings: Settings, formats: tuple[str, ...], force: bool, out, loade
         if "pdf" in formats and not harfbuzz_subset_available():
             print("WARNING: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is "
                   "many times slower. Install it (Debian: apt-get install libharfbuzz-subset0).", file=sys.stderr)
-        for problem in (p for item in loaded for p in item.problems):
+        run.report.problems = [p for item in loaded for p in item.problems]
+        for problem in run.report.problems:
             print(problem, file=sys.stderr)
         # The companies to render go first: after one file changed, its PDF is laid out while the kept scorecards
         # of the others are unpickled for the season (the PDF workers would wait for them otherwise).

@@ -8,6 +8,7 @@ summary see the same numbers. Nothing here builds display strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from scorecards.i18n import N_
 from scorecards.load.validate import kpi_metric, metric_for
@@ -54,6 +55,8 @@ from scorecards.model.scorecard import (
     Verdict,
 )
 from scorecards.settings import Settings
+from scorecards.sources.consensus import Estimate, standardised_surprise
+from scorecards.sources.evidence import Evidence
 
 # --- building ---------------------------------------------------------------------------------
 
@@ -83,7 +86,9 @@ class _Citer:
         return tuple(out)
 
 
-def build_scorecard(slug: str, card: ScorecardIn, settings: Settings) -> Scorecard:
+def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: Evidence | None = None) -> Scorecard:
+    """The scorecard of one validated company file (``card``: as ``evidence`` filled it in, where it was gathered),
+    with what the other sources showed: verified quotes, the call's topics, standardised surprises."""
     company = Company(
         card.company.name,
         card.company.ticker,
@@ -96,7 +101,8 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings) -> Scoreca
         dict(card.company.names),
     )
     cite = _Citer(dict(card.sources))
-    quarters = tuple(_quarter(q, company, settings, cite) for q in card.quarters)
+    found = evidence if evidence is not None else Evidence(card, [])
+    quarters = tuple(_quarter(i, q, company, settings, cite, found) for i, q in enumerate(card.quarters))
     dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
     return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
 
@@ -149,7 +155,15 @@ def _alternatives(
     return tuple(out)
 
 
-def _figure(key: str, fig: FigureIn, default: str | None, company: Company, settings: Settings, cite: _Citer) -> Figure:
+def _figure(
+    key: str,
+    fig: FigureIn,
+    default: str | None,
+    company: Company,
+    settings: Settings,
+    cite: _Citer,
+    spread: Estimate | None = None,
+) -> Figure:
     metric = metric_for(key, fig)
     assert metric is not None  # validation guarantees it
     actual = _value(fig.actual, metric.kind, company)
@@ -200,7 +214,15 @@ def _figure(key: str, fig: FigureIn, default: str | None, company: Company, sett
         cites,
         alternatives,
         fig.note,
+        _standardised(actual, consensus, spread),
     )
+
+
+def _standardised(actual: Value | None, consensus: Value | None, spread: Estimate | None) -> Decimal | None:
+    """The surprise in standard deviations of the estimates, where the consensus files give their spread."""
+    if spread is None or spread.std_dev is None or actual is None or consensus is None:
+        return None
+    return standardised_surprise(actual.number, spread.mean.value, spread.std_dev.value)
 
 
 def _kpi(key: str, kpi: KpiIn, default: str | None, company: Company, cite: _Citer) -> Kpi:
@@ -323,9 +345,13 @@ def _verdict(figures: tuple[Figure, ...], guidance: tuple[Guide, ...]) -> Verdic
     )
 
 
-def _quarter(q: QuarterIn, company: Company, settings: Settings, cite: _Citer) -> Quarter:
+def _quarter(
+    index: int, q: QuarterIn, company: Company, settings: Settings, cite: _Citer, evidence: Evidence
+) -> Quarter:
     default = q.source
-    figures = tuple(_figure(k, f, default, company, settings, cite) for k, f in q.results.items())
+    figures = tuple(
+        _figure(k, f, default, company, settings, cite, evidence.spreads.get((index, k))) for k, f in q.results.items()
+    )
     segments = tuple(
         Segment(
             s.name,
@@ -348,7 +374,10 @@ def _quarter(q: QuarterIn, company: Company, settings: Settings, cite: _Citer) -
     quotes: tuple[Quote, ...] = ()
     if q.call is not None:
         highlights = tuple(Highlight(h.text, cite(h.source or default)) for h in q.call.highlights)
-        quotes = tuple(Quote(x.speaker, x.role, x.text, cite(x.source or default)) for x in q.call.quotes)
+        quotes = tuple(
+            Quote(x.speaker, x.role, x.text, cite(x.source or default), (index, k) in evidence.verified)
+            for k, x in enumerate(q.call.quotes)
+        )
     notes = tuple(Highlight(n.text, cite(n.source or default)) for n in q.notes)
     return Quarter(
         q.period,
@@ -365,4 +394,6 @@ def _quarter(q: QuarterIn, company: Company, settings: Settings, cite: _Citer) -
         notes,
         _tally(figures),
         _verdict(figures, guidance),
+        evidence.topics.get(index, ()),
+        evidence.transcripts.get(index),
     )

@@ -15,8 +15,8 @@ They sit beside the company files (``inputs/`` by default)::
   the date and the number of estimates; one it gives is checked against them;
 - every quote is checked against the call's transcript, and the topics of the call counted.
 
-``Evidence.apply`` then marks on the computed scorecard what compute cannot know: verified
-quotes, topic counts and standardised surprises.
+Compute then takes the evidence with the file: verified quotes, topic counts and standardised
+surprises are part of the scorecard as it is made, never patched in afterwards.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from scorecards.load.yaml import Document, Loc
 from scorecards.model.amounts import Amount
 from scorecards.model.metrics import REGISTRY, Basis, same_at_precision
 from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn
-from scorecards.model.scorecard import Figure, Scorecard, TopicCount
+from scorecards.model.scorecard import TopicCount
 from scorecards.settings import Settings
-from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder, standardised_surprise
+from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder
 from scorecards.sources.sec import (
     CONCEPTS,
     CompanyFacts,
@@ -72,39 +72,6 @@ class Evidence:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if not p.warning]
-
-    def apply(self, scorecard: Scorecard) -> Scorecard:
-        quarters = []
-        for qi, q in enumerate(scorecard.quarters):
-            quotes = tuple(replace(x, verified=True) if (qi, k) in self.verified else x for k, x in enumerate(q.quotes))
-            figures = tuple(self._standardised(qi, f) for f in q.figures)
-            swapped = {id(old): new for old, new in zip(q.figures, figures, strict=False) if old is not new}
-
-            def same(figs: tuple[Figure, ...]) -> tuple[Figure, ...]:  # the verdict names the figures shown
-                return tuple(swapped.get(id(f), f) for f in figs)
-
-            v = q.verdict
-            verdict = replace(
-                v, beat=same(v.beat), inline=same(v.inline), miss=same(v.miss), above=same(v.above), below=same(v.below)
-            )
-            quarters.append(
-                replace(
-                    q,
-                    figures=figures,
-                    quotes=quotes,
-                    verdict=verdict,
-                    topics=self.topics.get(qi, ()),
-                    transcript=self.transcripts.get(qi),
-                )
-            )
-        return replace(scorecard, quarters=tuple(quarters))
-
-    def _standardised(self, qi: int, fig: Figure) -> Figure:
-        estimate = self.spreads.get((qi, fig.metric.key))
-        if estimate is None or estimate.std_dev is None or fig.actual is None or fig.consensus is None:
-            return fig
-        value = standardised_surprise(fig.actual.number, estimate.mean.value, estimate.std_dev.value)
-        return fig if value is None else replace(fig, standardised_surprise=value)
 
 
 def gather(
