@@ -47,8 +47,10 @@ STAMP := $(BUILD)/.stamp$(foreach l,$(LOCALES),-$(l))
 # System packages WeasyPrint needs to be fast and complete, and the fonts the templates use.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
                    fonts-inter fonts-noto-cjk poppler-utils
+# ... and the browser the tests of scorecard serve drive (make test installs them)
+TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: all html pdf validate test clean help setup system-deps update-golden bench translations
+.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench translations
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
@@ -77,7 +79,17 @@ validate: $(SETUP) ## Check every company file and report every problem
 	$(SCORECARD) validate
 
 test: $(SETUP) ## Run the tests
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 	$(PY) -m pytest
+
+lint: $(SETUP) ## Check the code: ruff (lint and format), mypy, and the import-linter layers contract
+	$(VENV)/bin/ruff check scorecards tests bench
+	$(VENV)/bin/ruff format --check scorecards tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+serve: $(SETUP) ## Build, serve build/ on http://127.0.0.1:8000/ and rebuild on every save (PORT=8001 to change)
+	$(SCORECARD) serve $(if $(PORT),--port $(PORT))
 
 BENCH_N ?= 500
 bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes docs/benchmarks.md
@@ -97,7 +109,7 @@ translations: $(SETUP) ## Extract the messages of templates and code into every 
 	done
 	@echo "Translate every new or fuzzy message (msgstr \"\" or #, fuzzy) in the catalogues above; make test checks them."
 
-email: $(STAMP) ## Write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
+email: $(SETUP) ## Build, then write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
 	$(SCORECARD) email
 
 send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*); nobody gets one twice
@@ -141,4 +153,4 @@ system-deps: ## Install the system packages WeasyPrint and the fonts need (Debia
 	fi
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/:.*## /\t/' | expand -t 16

@@ -1,21 +1,32 @@
-"""The command line: ``scorecard validate | build | new | schema | email | send``.
+"""The command line: ``scorecard validate | build | serve | new | schema | email | send | ...``.
 
-Errors become messages and exit codes here and only here.
+Errors become messages and exit codes here and only here. The rest of the package reports through ``logging``;
+this module sends it to standard error (``-v`` for more, ``-q`` for errors only), with a progress bar on a
+terminal while a build waits for its PDFs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from importlib import resources
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from scorecards import __version__
 from scorecards.errors import ScorecardError
 from scorecards.settings import load_settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    from scorecards.build.pipeline import Report
 
 
 class _Group(click.Group):
@@ -32,8 +43,75 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scorecard")
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="Say more (-vv: everything, for debugging).")
+@click.option("-q", "--quiet", is_flag=True, help="Say only what went wrong.")
+def main(verbose: int, quiet: bool) -> None:
     """Earnings scorecards: YAML files in inputs/, HTML and PDF scorecards in build/."""
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    package = logging.getLogger("scorecards")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
+    if verbose == 1:
+        package.setLevel(logging.DEBUG)
+        handler.addFilter(lambda record: record.levelno > logging.DEBUG or record.name.startswith("scorecards"))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a message comes (the progress bar stands in for it while shown,
+    so that messages scroll above the bar)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+class _ProgressBar:
+    """A bar on standard error while a build waits for its PDFs, when standard error is a terminal and there are
+    enough of them to wait for (make's logs stay clean)."""
+
+    SHOWN_FROM = 8  # jobs
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar: Bar | None = None
+        self.task: TaskID | None = None
+
+    def start(self, total: int) -> None:
+        if self.quiet or total < self.SHOWN_FROM or not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("laying out PDFs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.bar.add_task("pdf", total=total)
+        self.bar.start()
+
+    def advance(self, name: str) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.advance(self.task)
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @main.command()
@@ -41,7 +119,7 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(paths: tuple[Path, ...], strict: bool) -> None:
     """Check company files (default: every inputs/*.yaml) and report every problem."""
-    from scorecards.build.pipeline import load_all
+    from scorecards.build.corpus import load_all
 
     settings = load_settings()
     for path in paths:
@@ -90,14 +168,23 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     from scorecards.build.pipeline import FORMATS
     from scorecards.build.pipeline import build as run
 
-    report = run(
-        settings, formats or FORMATS, jobs, force, languages=[t for given in locales for t in given.split()] or None
-    )
+    languages = [tag for given in locales for tag in given.split()] or None
+    with _ProgressBar(_quiet()) as bar:
+        report = run(settings, formats or FORMATS, jobs, force, languages, progress=bar)
+    click.echo(summary(report), err=not report.ok)
+    sys.exit(0 if report.ok else 1)
+
+
+def summary(report: Report) -> str:
+    """The build's last line: 'scorecards: 1 built, 7 up to date'."""
     parts = [f"{len(report.built)} built", f"{len(report.fresh)} up to date"]
     if report.failed:
         parts.append(f"{len(report.failed)} failed ({', '.join(report.failed)})")
-    click.echo("scorecards: " + ", ".join(parts), err=not report.ok)
-    sys.exit(0 if report.ok else 1)
+    return "scorecards: " + ", ".join(parts)
+
+
+def _quiet() -> bool:
+    return logging.getLogger("scorecards").level > logging.INFO
 
 
 @main.command()
@@ -244,11 +331,12 @@ def email() -> None:
     settings = load_settings()
     # the summaries are computed from the inputs: the PDFs must be built from them too, in every language a list gets
     languages = list(dict.fromkeys([*settings.languages, *languages_wanted(settings.email.distribution)]))
-    built = run_build(settings, languages=languages)
-    if not built.ok:
+    with _ProgressBar(_quiet()) as bar:
+        built = run_build(settings, languages=languages, progress=bar)
+    if not built.ok:  # no list may silently go without a company
         raise MailError(f"the build failed ({', '.join(built.failed)}): fix the errors above, then run `make email`")
     sender = load_config().sender
-    run = fill_outbox(settings, sender)
+    run = fill_outbox(settings, built.cards, sender)
     for warning in run.warnings:
         click.echo(warning, err=True)
     lines, to_send, sent = describe(settings.build / "outbox")

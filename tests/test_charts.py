@@ -4,7 +4,7 @@ import re
 
 from conftest import REPO
 
-from scorecards.build.pipeline import read_company
+from scorecards.build.corpus import read_company
 from scorecards.render.charts import WIDTH, guidance_ranges, text_width
 from scorecards.settings import Settings
 

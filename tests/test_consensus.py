@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from scorecards.build.pipeline import load_all, read_company
+from scorecards.build.corpus import load_all, read_company
 from scorecards.render.filters import deviations
 from scorecards.render.templates import make_env, render_company
 from scorecards.settings import Settings

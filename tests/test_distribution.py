@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from scorecards.build.pipeline import cards_only, load_all
+from scorecards.build.corpus import cards_only, load_all
 from scorecards.deliver.lists import load_distribution
 from scorecards.errors import InputError, MailError
 from scorecards.settings import Settings

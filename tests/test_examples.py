@@ -179,7 +179,7 @@ def test_exports_agree_with_the_scorecards(built):
 
     import pandas as pd
 
-    from scorecards.build.pipeline import load_all
+    from scorecards.build.corpus import load_all
     from scorecards.settings import Settings
 
     cards = {item.card.company.ticker: item.card for item in load_all(Settings(inputs=REPO / "inputs"))}
@@ -254,7 +254,7 @@ def test_book_has_contents_and_every_company(built):
     top = [item.title for item in reader.outline if not isinstance(item, list)]
     names = sorted(
         item.card.company.name
-        for item in __import__("scorecards.build.pipeline", fromlist=["x"]).load_all(
+        for item in __import__("scorecards.build.corpus", fromlist=["x"]).load_all(
             __import__("scorecards.settings", fromlist=["x"]).Settings(inputs=REPO / "inputs")
         )
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from scorecards.build.pipeline import load_all
+from scorecards.build.corpus import load_all
 from scorecards.render.templates import make_env, render_company, render_index
 from scorecards.settings import Settings
 

@@ -1,5 +1,6 @@
 """Hostile input, interrupted builds and reproducible files (issue 7)."""
 
+import json
 import os
 import shutil
 import signal
@@ -12,7 +13,7 @@ import pytest
 from conftest import REPO
 from pypdf import PdfReader
 
-from scorecards.build.pipeline import load_all, read_company
+from scorecards.build.corpus import load_all, read_company
 from scorecards.errors import InputError
 from scorecards.load.yaml import MAX_BYTES, parse_yaml
 from scorecards.settings import Settings
@@ -292,12 +293,15 @@ def test_csv_cells_from_the_inputs_cannot_become_formulas(tmp_path):
     )
 
 
-def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path):
+def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path, caplog):
     """A company whose PDF failed to render in this build keeps its older PDF on disk; the book must not take it
     (it would send last week's figures as this week's): no book, the last one moved to build/stale/, said why."""
     from types import SimpleNamespace
 
-    from scorecards.build.pipeline import Report, _build_book, _Run
+    from scorecards.build.context import Context
+    from scorecards.build.pack import season_book
+    from scorecards.build.pages import Summary
+    from scorecards.build.writer import Writer
     from scorecards.i18n import load_language
 
     settings = Settings(inputs=tmp_path / "inputs", build=tmp_path / "build")
@@ -306,14 +310,17 @@ def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path)
         (settings.build / name).write_bytes(b"%PDF-1.7 older")
     records = {str(settings.build / name): "fingerprint" for name in ("season.pdf", "a.pdf")}  # b.pdf failed
     records[str(settings.build / "season-book.pdf")] = "last build's"
-    run = _Run(settings, ("pdf",), False, records, Report(), None)
+    (settings.build / ".records.json").write_text(json.dumps(records))
     language = load_language(settings.locale, settings.default_language)
     cards = [SimpleNamespace(slug="a"), SimpleNamespace(slug="b")]
-    _build_book(run, None, cards, language, (), "this build's")
+    with Writer(settings.build) as writer:
+        ctx = Context(settings, ("pdf",), writer, workers=None)
+        season_book(ctx, None, cards, language, Summary((), "this build's"))
     assert not (settings.build / "season-book.pdf").exists()
     assert (settings.build / "stale" / "season-book.pdf").read_bytes() == b"%PDF-1.7 older"
-    assert str(settings.build / "season-book.pdf") not in run.records  # not linked from the index either
-    assert run.report.messages == [
+    saved = json.loads((settings.build / ".records.json").read_text())
+    assert str(settings.build / "season-book.pdf") not in saved  # not linked from the index either
+    assert [r.getMessage() for r in caplog.records] == [
         f"season-book.pdf not built: no current b.pdf (see the errors above); moved the "
         f"last book to {settings.build / 'stale' / 'season-book.pdf'}"
     ]

@@ -12,7 +12,7 @@ from email.parser import BytesParser
 import pytest
 from conftest import REPO
 
-from scorecards.build.pipeline import cards_only, load_all
+from scorecards.build.corpus import cards_only, load_all
 from scorecards.deliver.compose import Composer, calendar_quarter, compose_all, season_of
 from scorecards.deliver.lists import MailingList, Recipient
 from scorecards.deliver.outbox import content_hash, write_outbox

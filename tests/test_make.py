@@ -27,7 +27,15 @@ def tree(tmp_path):
 
 
 def make(tree, *args):
-    return subprocess.run(["make", f"VENV={VENV}", *args], cwd=tree, capture_output=True, text=True, timeout=300)
+    """make in ``tree``: what it says (its commands, the build's log and last line) in ``stdout``."""
+    return subprocess.run(
+        ["make", f"VENV={VENV}", *args],
+        cwd=tree,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
 
 
 def rendered(result):
@@ -49,7 +57,7 @@ def mtimes(tree):
 
 def test_second_make_does_nothing(tree):
     first = make(tree)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, first.stdout
     assert rendered(first) == ["bloom-energy", "sony"]
     before = mtimes(tree)
     started = time.perf_counter()
@@ -69,7 +77,7 @@ def test_editing_one_file_rebuilds_that_company_only(tree):
     time.sleep(0.01)
     sony.write_text(sony.read_text().replace("348.2B", "350.0B"))
     result = make(tree)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout
     assert rendered(result) == ["sony"]
     assert season_rendered(result), "the season summary rests on every company"
     after = mtimes(tree)
@@ -110,7 +118,7 @@ def test_broken_file_is_reported_and_the_rest_is_built(tree):
     assert result.returncode != 0
     assert (
         "inputs/sony.yaml:6:13: company.currency: 'yen' is not in the expected form "
-        "(a three-letter ISO code such as USD or JPY)" in result.stderr
+        "(a three-letter ISO code such as USD or JPY)" in result.stdout
     )
     assert (tree / "build" / "bloom-energy.pdf").exists()
     assert not (tree / "build" / "sony.pdf").exists()
@@ -120,7 +128,7 @@ def test_broken_file_is_reported_and_the_rest_is_built(tree):
 
 def test_parallel_make_is_safe(tree):
     result = make(tree, "-j2")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout
     assert rendered(result) == ["bloom-energy", "sony"]
     assert make(tree, "-j2").returncode == 0
 
@@ -131,7 +139,7 @@ def test_parallel_make_is_safe(tree):
 def test_locale_builds_that_language_alone_and_stays_incremental(tree):
     shutil.copytree(REPO / "locale", tree / "locale")
     first = make(tree, "LOCALE=zh-Hant")
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, first.stdout
     assert rendered(first) == ["zh-Hant/bloom-energy", "zh-Hant/sony"]
     assert (tree / "build" / "zh-Hant" / "season-book.pdf").exists()
     assert not (tree / "build" / "sony.pdf").exists(), "LOCALE builds that language only"
@@ -156,13 +164,13 @@ def test_languages_setting_and_catalogue_changes(tree):
     shutil.copytree(REPO / "locale", tree / "locale")
     (tree / "scorecard.toml").write_text('languages = ["en", "zh-Hans"]\n')
     first = make(tree)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, first.stdout
     assert rendered(first) == ["bloom-energy", "sony", "zh-Hans/bloom-energy", "zh-Hans/sony"]
     assert make(tree).stdout.count("render") == 0
     catalogue = tree / "locale" / "zh-Hans" / "LC_MESSAGES" / "messages.po"
     catalogue.write_text(catalogue.read_text("utf-8").replace('msgstr "营收"', 'msgstr "营业收入"'), "utf-8")
     result = make(tree)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout
     assert rendered(result) == ["zh-Hans/bloom-energy", "zh-Hans/sony"], "only the language whose catalogue changed"
     assert "营业收入" in (tree / "build" / "zh-Hans" / "sony.html").read_text()
     (tree / "build" / "zh-Hans" / "bloom-energy.html").unlink()
@@ -172,7 +180,7 @@ def test_languages_setting_and_catalogue_changes(tree):
 def test_unknown_locale_is_one_line_error(tree):
     result = make(tree, "LOCALE=fr")
     assert result.returncode != 0
-    assert "no catalogue for language 'fr'" in result.stderr and "Traceback" not in result.stderr
+    assert "no catalogue for language 'fr'" in result.stdout and "Traceback" not in result.stdout
 
 
 def _book_starts(tree):
@@ -207,7 +215,7 @@ def test_book_follows_a_company_that_grows_a_page(tree):
     time.sleep(0.01)
     bloom.write_text(text.replace("    call:\n", "    notes:\n" + notes + "    call:\n", 1))
     result = make(tree)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout
     grown = len(PdfReader(tree / "build" / "bloom-energy.pdf").pages)
     assert grown > pages["bloom-energy"]
     after, contents, total = _book_starts(tree)
@@ -228,7 +236,7 @@ def test_book_follows_a_company_that_grows_a_page(tree):
     time.sleep(0.01)
     bloom.write_text(bloom.read_text().replace("Note 59,", "Note fifty-nine,"))
     result = make(tree)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout
     assert rendered(result) == ["bloom-energy"] and "book    season-book.pdf" in result.stdout
     again, contents_again, total_again = _book_starts(tree)
     assert again == after and total_again == total

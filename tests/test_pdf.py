@@ -161,7 +161,9 @@ def test_renderer_reads_only_bundled_assets(tmp_path):
 
 
 def _job_ok(name, payload):
-    return name, None if payload == [1, 2, 3] else "payload did not arrive"
+    from scorecards.render.pdf import Done
+
+    return Done(name, {}, None if payload == [1, 2, 3] else "payload did not arrive")
 
 
 def _job_raises(name):
@@ -183,34 +185,36 @@ def test_forked_jobs_report_results_errors_and_deaths(tmp_path):
         workers.submit_forked("exports a", _job_ok, "exports a", [1, 2, 3])
         workers.submit_forked("exports b", _job_raises, "exports b")
         workers.submit_forked("exports c", _job_dies, "exports c")
-        results = dict(workers.results())
+        results = {done.name: done.error for done in workers.finished()}
     finally:
         workers.close()
     assert results["exports a"] is None
     assert results["exports b"] == "ValueError: disk on fire"
-    assert results["exports c"].startswith("exports c: the process writing them stopped (exit code 3)")
+    assert results["exports c"].startswith("exports c: the process making them stopped (exit code 3)")
 
 
 def _job_pid(name):
     import os
 
-    return name, os.getpid()
+    from scorecards.render.pdf import Done
+
+    return Done(name, {}, str(os.getpid()))
 
 
 def test_workers_are_renewed_after_their_share_of_jobs(tmp_path):
     """WeasyPrint's workers grow a little with every document: after jobs_per_worker jobs each, fresh ones take
-    over, and every job's result still comes back, in order."""
+    over, and every job's result still comes back."""
     from scorecards.render.pdf import Workers
 
     workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2, jobs_per_worker=2)
     try:
         for n in range(9):
             workers.submit(_job_pid, f"job {n}")
-        results = workers.results()
+        results = sorted(workers.finished(), key=lambda done: int(done.name.split()[1]))
     finally:
         workers.close()
-    assert [name for name, _ in results] == [f"job {n}" for n in range(9)]
-    pids = [pid for _, pid in results]
+    assert [done.name for done in results] == [f"job {n}" for n in range(9)]
+    pids = [done.error for done in results]
     generations = [set(pids[0:4]), set(pids[4:8]), set(pids[8:])]
     assert not generations[0] & generations[1] and not generations[1] & generations[2]  # new processes each time
     assert all(pids.count(pid) <= 4 for pid in pids)
@@ -281,7 +285,7 @@ def test_a_pdf_is_laid_out_again_only_when_what_it_shows_changed(tmp_path):
             timeout=300,
         )
         assert result.returncode == 0, result.stderr
-        return result.stdout
+        return result.stderr  # the build's log
 
     def stamps():
         return {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from scorecards.build.pipeline import load_all, read_company
+from scorecards.build.corpus import load_all, read_company
 from scorecards.compute.season import build_seasons, calendar_quarter
 from scorecards.errors import InputError
 from scorecards.settings import Settings

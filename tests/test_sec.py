@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SHARED
 
-from scorecards.build.pipeline import read_company
+from scorecards.build.corpus import read_company
 from scorecards.errors import FilingError
 from scorecards.settings import Settings
 from scorecards.sources.sec import (

@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import REPO
 
+from scorecards.build.corpus import cards_only, load_all
 from scorecards.deliver.compose import fill_outbox
 from scorecards.deliver.outbox import LEDGER, content_hash, describe, read_outbox
 from scorecards.deliver.send import account, load_config, parse_sender, send_outbox
@@ -198,7 +199,9 @@ def settings_of(root):
 
 
 def compose(root, sender=SENDER):
-    return fill_outbox(settings_of(root), parse_sender(sender, "test") if sender else None)
+    settings = settings_of(root)
+    cards = cards_only(load_all(settings))
+    return fill_outbox(settings, cards, parse_sender(sender, "test") if sender else None)
 
 
 def environment(port, certificate, tmp_path, **changes):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from scorecards.build.pipeline import load_all, read_company
+from scorecards.build.corpus import load_all, read_company
 from scorecards.model.scorecard import TopicCount
 from scorecards.render.templates import make_env, render_company
 from scorecards.settings import DEFAULT_TOPICS, Settings

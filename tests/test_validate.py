@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecards.build.pipeline import read_company
+from scorecards.build.corpus import read_company
 from scorecards.settings import Settings
 
 HERE = Path(__file__).parent

@@ -17,6 +17,7 @@ The body is unpickled only when the build needs it (``Kept.unpack``): after one 
 changed, the build renders that company first and unpickles the other 499 while its PDF
 is laid out.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,11 +25,13 @@ import io
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scorecards.errors import BuildError, Problem
+from scorecards.files import write_atomic
 from scorecards.sources.evidence import CONSENSUS_FOLDER, SEC_FOLDER, TRANSCRIPTS_FOLDER
 
 if TYPE_CHECKING:
@@ -45,8 +48,8 @@ class Kept:
     ticker: str
     problems: list[Problem]  # warnings only: a file with errors is not kept
     inputs_digest: str
-    has_lines: bool          # whether its part of the data files is kept with it
-    body: bytes              # the pickled (scorecard, lines)
+    has_lines: bool  # whether its part of the data files is kept with it
+    body: bytes  # the pickled (scorecard, lines)
 
     def unpack(self) -> tuple[Scorecard, Lines | None]:
         """The scorecard and its lines (raises whatever a damaged body raises)."""
@@ -110,7 +113,7 @@ class CardCache:
             ticker, problems, inputs_digest, has_lines, length = pickle.Unpickler(stream).load()
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failed build
             return None
-        body = data[stream.tell():]
+        body = data[stream.tell() :]
         if len(body) != length or not isinstance(ticker, str) or not isinstance(problems, list):
             return None  # cut short, or not ours
         return Kept(ticker, problems, inputs_digest, bool(has_lines), body)
@@ -119,19 +122,20 @@ class CardCache:
         """Keep ``item`` (a build's Loaded) on ``save``: when ``new``, or once its data-file lines are made."""
         self._remembered.append((item, key, new))
 
-    def save(self, slugs: set[str]) -> None:
-        """Write what was remembered, and drop the entries of companies no longer built (``slugs``: those that are)."""
-        from scorecards.files import write_atomic
+    def save(self, slugs: set[str], write: Callable[[Path, bytes], bool] | None = None) -> None:
+        """Write what was remembered (with ``write``: the build's writer's, for what only saves time), and drop the
+        entries of companies no longer built (``slugs``: those that are)."""
+        write = write or _write_cache
 
         for item, key, new in self._remembered:
             if item.card is None or not (new or item.lines is not None):
                 continue  # a duplicate found after loading, or nothing new to keep
             body = pickle.dumps((item.card, item.lines), protocol=5)
-            head = pickle.dumps((item.card.company.ticker, item.problems, item.inputs_digest, item.lines is not None,
-                                 len(body)), protocol=5)
-            try:
-                write_atomic(self.folder / f"{item.slug}.pickle", key.encode() + b"\n" + head + body)
-            except BuildError:
+            head = pickle.dumps(
+                (item.card.company.ticker, item.problems, item.inputs_digest, item.lines is not None, len(body)),
+                protocol=5,
+            )
+            if not write(self.folder / f"{item.slug}.pickle", key.encode() + b"\n" + head + body):
                 break  # a cache that cannot be written costs time next build, nothing else
         self._remembered.clear()
         try:
@@ -140,3 +144,11 @@ class CardCache:
                     path.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def _write_cache(path: Path, data: bytes) -> bool:
+    try:
+        write_atomic(path, data)
+    except BuildError:
+        return False
+    return True

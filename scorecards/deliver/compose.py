@@ -30,12 +30,11 @@ from pathlib import Path
 import css_inline
 from jinja2 import Environment, TemplateError, select_autoescape
 
-from scorecards.build.pipeline import cards_only, load_all
-from scorecards.build.writer import BuildLock
 from scorecards.compute.season import CalendarQuarter, calendar_quarter
 from scorecards.deliver.lists import MailingList, Recipient, load_distribution
 from scorecards.deliver.outbox import KEY_HEADER, content_hash, read_message, write_outbox
 from scorecards.errors import MailError, SettingsError
+from scorecards.files import FolderLock
 from scorecards.i18n import ENGLISH, Language, load_language
 from scorecards.model.metrics import Outcome
 from scorecards.model.scorecard import Figure, Scorecard
@@ -365,20 +364,11 @@ class OutboxRun:
     warnings: tuple[str, ...]
 
 
-def fill_outbox(settings: Settings, sender: Address | None) -> OutboxRun:
-    """Compose every list's messages from the built scorecards into build/outbox/."""
-    loaded = load_all(settings)
-    broken = [str(item.path) for item in loaded if item.card is None]
-    if broken:
-        raise MailError(
-            f"{', '.join(broken)} {'has' if len(broken) == 1 else 'have'} errors: fix "
-            f"{'it' if len(broken) == 1 else 'them'} first (`scorecard validate`), so that no list "
-            "silently goes without a company"
-        )
-    cards = cards_only(loaded)
+def fill_outbox(settings: Settings, cards: list[Scorecard], sender: Address | None) -> OutboxRun:
+    """Compose every list's messages from the scorecards a build made (``cards``) into build/outbox/."""
     lists, warnings = load_distribution(settings.email.distribution, cards)
     outbox = settings.build / "outbox"
-    with BuildLock(outbox):
+    with FolderLock(outbox):
         messages = compose_all(Composer(settings, cards, outbox, sender), lists)
         written, removed = write_outbox(outbox, {m.filename: m.data for m in messages})
     return OutboxRun(tuple(messages), tuple(written), tuple(removed), tuple(str(w) for w in warnings))

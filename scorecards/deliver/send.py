@@ -35,10 +35,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from scorecards.build.writer import BuildLock
 from scorecards.deliver.lists import ADDRESS_RE
 from scorecards.deliver.outbox import LEDGER, Ledger, OutboxMessage, read_outbox, recipient_key
 from scorecards.errors import SendError
+from scorecards.files import FolderLock
 from scorecards.settings import Settings
 
 Security = Literal["starttls", "tls", "none"]
@@ -256,7 +256,7 @@ def send_outbox(
     """
     outbox = settings.build / "outbox"
     report = SendReport()
-    with BuildLock(outbox):
+    with FolderLock(outbox):
         messages = read_outbox(outbox)
         if not messages:
             raise SendError(f"{outbox}/ holds no messages: run `make email` first, check them, then `make send`")

@@ -14,8 +14,10 @@ import json
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from scorecards.compute.season import Season, calendar_quarter
@@ -23,6 +25,7 @@ from scorecards.model.amounts import format_plain
 from scorecards.model.metrics import Kind
 from scorecards.model.scorecard import Figure, Guide, Kpi, Scorecard, Value
 from scorecards.render.filters import amount, outcome_word
+from scorecards.render.pdf import Done
 
 COLUMNS = [
     "ticker",
@@ -245,25 +248,21 @@ def to_json(summary: list[dict[str, Any]], lines: list[Lines]) -> str:
     )
 
 
-def write_exports(
-    name: str, seasons: tuple[Season, ...], lines: list[Lines], targets: list, created
-) -> tuple[str, str | None]:
-    """Write the asked-for data files (run in a worker process, beside the PDFs); returns (name, error or None)."""
-    from scorecards.errors import BuildError
-    from scorecards.files import write_atomic
-
+def export_files(
+    name: str, seasons: tuple[Season, ...], lines: list[Lines], targets: list[Path], created: dt.datetime | None
+) -> Done:
+    """The asked-for data files' bytes (made in a process of its own, beside the PDFs), for the writer."""
     summary = summary_rows(seasons) if any(t.suffix != ".csv" for t in targets) else []  # made once for both
-    makers = {
+    makers: dict[str, Callable[[], bytes | str]] = {
         ".csv": lambda: to_csv(lines),
         ".json": lambda: to_json(summary, lines),
         ".xlsx": lambda: to_xlsx(summary, lines, created),
     }
-    try:
-        for target in targets:
-            write_atomic(target, makers[target.suffix]())
-    except BuildError as exc:
-        return name, str(exc)
-    return name, None
+    files = {}
+    for target in targets:
+        data = makers[target.suffix]()
+        files[target] = data.encode("utf-8") if isinstance(data, str) else data
+    return Done(name, files)
 
 
 # Number formats of the workbook's columns (Excel's codes); other columns are text or general.

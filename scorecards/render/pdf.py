@@ -1,10 +1,11 @@
 """PDF rendering with WeasyPrint, in a pool of long-lived worker processes.
 
-WeasyPrint is imported only here (through scorecards/weasy.py), and only by the
-fork server the workers are forked from (or when rendering in-process), so
-commands that render nothing never pay for it. Each worker keeps its own font
-configuration. WeasyPrint may read only files inside the allowed asset folders:
-nothing else on disk and nothing from the network.
+Rendering a page is a pure function: its HTML, the templates' assets, fonts and settings in, PDF bytes out
+(``render_pdf``). Workers hand the bytes back; the build's writer puts them on disk.
+
+WeasyPrint is imported by the fork server the workers are forked from (or in this process when there is one
+worker), so commands that render nothing never pay for it. Each worker keeps its own font configuration.
+WeasyPrint may read only files inside the allowed asset folders: nothing else on disk and nothing from the network.
 """
 
 from __future__ import annotations
@@ -14,22 +15,29 @@ import multiprocessing
 import os
 import sys
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlparse
-
-from scorecards.errors import BuildError
-from scorecards.files import write_atomic
 
 
 @dataclass(frozen=True)
 class PdfJob:
-    slug: str
+    name: str  # how the build names it in messages: "amazon", "zh-Hant/season"
     html: str
-    target: Path
+    target: Path  # where the writer will put it (named in error messages)
     variant: str | None = None  # "pdf/a-3u", "pdf/ua-1"
     tags: bool = True
+
+
+class Done(NamedTuple):
+    """What a job hands back: the files it made (path -> bytes) for the writer, or why it could not."""
+
+    name: str
+    files: dict[Path, bytes]
+    error: str | None = None
 
 
 _state: dict[str, object] = {}
@@ -74,8 +82,8 @@ def init_worker(roots: list[Path], base_url: str) -> None:
     _state["base_url"] = base_url
 
 
-def render_pdf(job: PdfJob) -> tuple[str, str | None]:
-    """Render one PDF; returns (slug, error message or None)."""
+def render_pdf(job: PdfJob) -> Done:
+    """Lay out one PDF: its bytes, or the error that stopped it."""
     weasyprint = _state["weasyprint"]
     try:
         document = weasyprint.HTML(
@@ -86,14 +94,11 @@ def render_pdf(job: PdfJob) -> tuple[str, str | None]:
         data = document.write_pdf(
             font_config=_state["fonts"], pdf_variant=job.variant, pdf_tags=job.tags, uncompressed_pdf=False
         )
-        write_atomic(job.target, data)
         if os.environ.get("SCORECARD_MEMORY_TRACE"):
-            _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.slug)
-    except BuildError as exc:
-        return job.slug, str(exc)
+            _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.name)
     except Exception as exc:  # noqa: BLE001 - a renderer failure is reported per company, never a traceback
-        return job.slug, f"{job.target}: PDF rendering failed: {type(exc).__name__}: {exc}"
-    return job.slug, None
+        return Done(job.name, {}, f"{job.target}: PDF rendering failed: {type(exc).__name__}: {exc}")
+    return Done(job.name, {job.target: data})
 
 
 def _trace_memory(path: str, slug: str) -> None:
@@ -216,23 +221,21 @@ class Workers:
         assert self.starting is not None
         return self.starting.submit(function, *args)
 
-    def results(self) -> list:
-        """Every job's result, in submission order (the warm-up tasks left out)."""
-        out = list(self.done)
-        for future in self.futures:
-            result = future.result()
-            if result is not None:
-                out.append(result)
-        for name, process, receive in self.forked:
+    def finished(self) -> Iterator[Done]:
+        """Every job's result, as the jobs finish."""
+        done, futures, forked = self.done, self.futures, self.forked
+        self.futures, self.done, self.forked = [], [], []
+        yield from done
+        for future in as_completed(futures):
+            yield future.result()
+        for name, process, receive in forked:
             try:
-                out.append(receive.recv())
+                yield receive.recv()
             except EOFError:  # the process died without a word (killed, out of memory)
                 process.join()
-                out.append((name, f"{name}: the process writing them stopped (exit code {process.exitcode})"))
+                yield Done(name, {}, f"{name}: the process making them stopped (exit code {process.exitcode})")
             receive.close()
             process.join()
-        self.futures, self.done, self.forked = [], [], []
-        return out
 
     def close(self) -> None:
         """End every process of the pool, also after an interrupt (the old pool of a renewal among them: left
@@ -343,7 +346,7 @@ def _run_forked(send, name: str, function, args) -> None:
     try:
         result = function(*args)
     except BaseException as exc:  # noqa: BLE001 - reported as the job's error, never a traceback
-        result = (name, f"{type(exc).__name__}: {exc}")
+        result = Done(name, {}, f"{type(exc).__name__}: {exc}")
     send.send(result)
     send.close()
 
