@@ -14,7 +14,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ScorecardError as exc:
@@ -63,7 +63,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is when a message comes (the progress bar stands in for it while shown,
     so that messages scroll above the bar)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -292,7 +292,7 @@ def fetch_sec(companies: tuple[str, ...], force: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
 def consensus(paths: tuple[Path, ...]) -> None:
     """Check consensus CSV files (default: inputs/consensus/*.csv) and list what they hold, by company."""
-    from scorecards.sources.consensus import ConsensusBook, read_file
+    from scorecards.sources.consensus import ConsensusBook, Estimate, read_file
 
     settings = load_settings()
     files: list[Path] = []
@@ -304,7 +304,7 @@ def consensus(paths: tuple[Path, ...]) -> None:
     problems = sorted({p for _, p in book.row_problems} | {p for _, p in book.file_problems})
     for problem in problems:
         click.echo(str(problem), err=True)
-    by_ticker: dict[str, list] = {}
+    by_ticker: dict[str, list[Estimate]] = {}
     for estimate in book.estimates:
         by_ticker.setdefault(estimate.ticker, []).append(estimate)
     for ticker, rows in sorted(by_ticker.items()):

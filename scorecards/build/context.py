@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scorecards.build.writer import Writer
 from scorecards.errors import Problem
@@ -39,7 +39,7 @@ class Report:
         return not self.failed
 
 
-class Progress:
+class Progress(Protocol):
     """Told how many jobs there are to wait for, and each time one is done (``scorecard build`` shows a bar)."""
 
     def start(self, total: int) -> None:
@@ -47,6 +47,16 @@ class Progress:
 
     def advance(self, name: str) -> None:
         """One more is done."""
+
+
+class Silent:
+    """No progress shown."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, name: str) -> None:
+        pass
 
 
 @dataclass
@@ -57,7 +67,7 @@ class Context:
     formats: tuple[str, ...]
     writer: Writer
     workers: Workers
-    progress: Progress = field(default_factory=Progress)
+    progress: Progress = field(default_factory=Silent)
     report: Report = field(default_factory=Report)
     # job -> (its outputs, their fingerprint, the key of the HTML a PDF is laid out from)
     pending: dict[str, tuple[list[Path], str, str | None]] = field(default_factory=dict)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from jinja2 import Environment
 
 from scorecards.build.cache import CardCache
-from scorecards.build.context import FORMATS, Context, Progress, Report, logger
+from scorecards.build.context import FORMATS, Context, Progress, Report, Silent, logger
 from scorecards.build.corpus import Loaded, load_all, unpack_all
 from scorecards.build.datafiles import data_files, season_data
 from scorecards.build.fingerprints import code_digest
@@ -44,7 +44,7 @@ def build(
         cache = CardCache(settings.build / ".cache" / "cards", settings.model_dump_json() + code_digest())
         loaded = load_all(settings, cache=cache, unpack=False)  # kept scorecards stay pickled until needed
         with Writer(settings.build, force) as writer:
-            ctx = Context(settings, formats, writer, workers, progress or Progress())
+            ctx = Context(settings, formats, writer, workers, progress or Silent())
             _report_problems(ctx, loaded)
             envs = {lang.tag: make_env(settings, lang) for lang in chosen}
             # the companies to render go first: after one file changed, its PDF is laid out while the kept

@@ -15,12 +15,17 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlparse
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,20 +45,30 @@ class Done(NamedTuple):
     error: str | None = None
 
 
-_state: dict[str, object] = {}
+@dataclass
+class _Renderer:
+    """This process's WeasyPrint, font configuration and fetcher (``init_worker``)."""
+
+    weasyprint: Any
+    fonts: Any
+    fetcher: Any
+    base_url: str
 
 
-def _fetcher_class():
+_state: dict[str, _Renderer] = {}  # "renderer" once this process has loaded WeasyPrint
+
+
+def _fetcher_class() -> type[Any]:
     from weasyprint.urls import URLFetcher
 
-    class RestrictedFetcher(URLFetcher):
+    class RestrictedFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints
         """Allows file: URLs inside the asset folders; refuses everything else."""
 
         def __init__(self, roots: list[Path]):
             super().__init__(allowed_protocols={"file"})
             self.roots = [r.resolve() for r in roots]
 
-        def fetch(self, url: str, headers=None):
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
             parsed = urlparse(url)
             if parsed.scheme != "file":
                 raise ValueError(f"refused to fetch {url}: only bundled assets may be used")
@@ -73,26 +88,17 @@ def init_worker(roots: list[Path], base_url: str) -> None:
 
     from scorecards.render.weasy import load_weasyprint
 
-    weasyprint = load_weasyprint()
-
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    _state["weasyprint"] = weasyprint
-    _state["fonts"] = FontConfiguration()
-    _state["fetcher"] = _fetcher_class()(roots)
-    _state["base_url"] = base_url
+    _state["renderer"] = _Renderer(load_weasyprint(), FontConfiguration(), _fetcher_class()(roots), base_url)
 
 
 def render_pdf(job: PdfJob) -> Done:
     """Lay out one PDF: its bytes, or the error that stopped it."""
-    weasyprint = _state["weasyprint"]
+    renderer = _state["renderer"]
     try:
-        document = weasyprint.HTML(
-            string=job.html,
-            base_url=_state["base_url"],  # type: ignore[attr-defined]
-            url_fetcher=_state["fetcher"],
-        )
-        data = document.write_pdf(
-            font_config=_state["fonts"], pdf_variant=job.variant, pdf_tags=job.tags, uncompressed_pdf=False
+        document = renderer.weasyprint.HTML(string=job.html, base_url=renderer.base_url, url_fetcher=renderer.fetcher)
+        data: bytes = document.write_pdf(
+            font_config=renderer.fonts, pdf_variant=job.variant, pdf_tags=job.tags, uncompressed_pdf=False
         )
         if os.environ.get("SCORECARD_MEMORY_TRACE"):
             _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.name)
@@ -111,11 +117,12 @@ def _trace_memory(path: str, slug: str) -> None:
 
 def render_html_to_pdf(html: str, roots: list[Path], base_url: str) -> bytes:
     """One PDF rendered in this process, as bytes (the book's contents page; see ``Workers.call_async``)."""
-    if _state.get("base_url") != base_url:
+    if "renderer" not in _state or _state["renderer"].base_url != base_url:
         init_worker(roots, base_url)
-    weasyprint = _state["weasyprint"]
-    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_state["fetcher"])  # type: ignore[attr-defined]
-    return document.write_pdf(font_config=_state["fonts"])
+    renderer = _state["renderer"]
+    document = renderer.weasyprint.HTML(string=html, base_url=base_url, url_fetcher=renderer.fetcher)
+    data: bytes = document.write_pdf(font_config=renderer.fonts)
+    return data
 
 
 # WeasyPrint's workers grow by about 0.14 MB per document (native memory, never given back; measured with
@@ -127,7 +134,7 @@ JOBS_PER_WORKER = 150
 class Workers:
     """A pool of long-lived rendering processes, started at once so their imports overlap the main process's work.
 
-    Jobs are submitted as soon as their HTML exists; ``results()`` waits for all of them.
+    Jobs are submitted as soon as their HTML exists; ``finished()`` hands back their results as they finish.
     With ``workers == 1`` everything runs in this process, without a pool.
     """
 
@@ -139,9 +146,9 @@ class Workers:
         self.jobs_per_worker = jobs_per_worker
         self.pool: ProcessPoolExecutor | None = None
         self.singles: list[ProcessPoolExecutor] = []
-        self.forked: list = []  # (name, process, pipe) of submit_forked jobs
-        self.futures: list = []
-        self.done: list = []
+        self.forked: list[tuple[str, BaseProcess, Connection]] = []  # submit_forked jobs
+        self.futures: list[Future[Done]] = []
+        self.done: list[Done] = []
         self.starting: _Starting | None = None
         self.retired: list[tuple[ProcessPoolExecutor, _Starting]] = []  # pools being replaced, until they have ended
         self.submitted = 0  # jobs handed to the current pool
@@ -168,7 +175,7 @@ class Workers:
         retired[0].shutdown(wait=True)
         self.retired.remove(retired)
 
-    def submit_alone(self, function, *args) -> None:
+    def submit_alone(self, function: Callable[..., Done], *args: Any) -> None:
         """Run a big job (the season summary) in a process of its own, so the pool's workers stay small."""
         if self.pool is None:
             return self.submit(function, *args)
@@ -179,7 +186,7 @@ class Workers:
         self.singles.append(single)
         return None
 
-    def submit_forked(self, name: str, function, *args) -> None:
+    def submit_forked(self, name: str, function: Callable[..., Done], *args: Any) -> None:
         """Run ``function(*args)`` in a process forked now, which inherits the arguments instead of receiving
         them pickled (the season's exports take every scorecard: pickling 500 costs more than a second).
         It returns (name, error or None) like the other jobs. Where fork is unavailable, a pool job."""
@@ -193,19 +200,19 @@ class Workers:
         self.forked.append((name, process, receive))
         return None
 
-    def submit(self, function, *args) -> None:
+    def submit(self, function: Callable[..., Done], *args: Any) -> None:
         if self.pool is None:
-            if function is render_pdf and "weasyprint" not in _state:
+            if function is render_pdf and "renderer" not in _state:
                 init_worker(self.roots, self.base_url)
             self.done.append(function(*args))
         else:
             self.futures.append(self._pool_submit(function, *args))
 
-    def call_async(self, function, *args) -> Future:
+    def call_async(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """Run one job and return its future: in a pool worker, where WeasyPrint is loaded already (the book's
         contents page: this process need not import WeasyPrint, ~0.5 s), or here, at once, without a pool."""
         if self.pool is None:
-            future: Future = Future()
+            future: Future[T] = Future()
             try:
                 future.set_result(function(*args))
             except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
@@ -213,7 +220,7 @@ class Workers:
             return future
         return self._pool_submit(function, *args)
 
-    def _pool_submit(self, function, *args):
+    def _pool_submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
         assert self.pool is not None
         if self.submitted >= self.jobs_per_worker * self.workers:
             self._renew()
@@ -269,15 +276,15 @@ class _Starting:
     def __init__(self, pool: ProcessPoolExecutor, workers: int):
         self.pool = pool
         self.lock = threading.Lock()
-        self.waiting: list[tuple[Future, object, tuple]] = []  # (its future here, function, arguments)
+        self.waiting: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = []  # future here, job
         self.started = False
         self.thread = threading.Thread(target=self._start, args=(workers,), daemon=True)
         self.thread.start()
 
-    def submit(self, function, *args) -> Future:
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
         with self.lock:
             if not self.started:
-                future: Future = Future()
+                future: Future[T] = Future()
                 self.waiting.append((future, function, args))
                 return future
         return self.pool.submit(function, *args)
@@ -304,21 +311,21 @@ class _Starting:
                     future.set_exception(exc)
 
 
-def _pass_on(source: Future, target: Future) -> None:
+def _pass_on(source: Future[T], target: Future[T]) -> None:
     """``target`` ends as ``source`` does."""
 
-    def done(finished: Future) -> None:
+    def done(finished: Future[T]) -> None:
         if finished.cancelled():
             target.cancel()
-        elif finished.exception() is not None:
-            target.set_exception(finished.exception())
+        elif (error := finished.exception()) is not None:
+            target.set_exception(error)
         else:
             target.set_result(finished.result())
 
     source.add_done_callback(done)
 
 
-def _workers_context():
+def _workers_context() -> BaseContext:
     """Where it exists, a fork server that imports WeasyPrint once (~0.3 s of CPU, see scorecards/weasy.py) and forks
     each worker from itself, so that no worker imports it again and none carries a copy of this process's memory."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -341,7 +348,7 @@ def _ready() -> None:
     return None
 
 
-def _run_forked(send, name: str, function, args) -> None:
+def _run_forked(send: Connection, name: str, function: Callable[..., Done], args: tuple[Any, ...]) -> None:
     gc.disable()  # a short job making ~10^6 objects it keeps to the end (the workbook's cells): collecting is waste
     try:
         result = function(*args)
