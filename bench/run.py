@@ -36,11 +36,12 @@ VENV = Path(os.environ.get("VIRTUAL_ENV") or REPO / ".venv")
 
 
 def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    """Run ``command``; what it said (the build logs to standard error) is in the result's ``stdout``."""
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-4000:]}")
     return elapsed, result
 
 
