@@ -175,6 +175,22 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     sys.exit(0 if report.ok else 1)
 
 
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free one).",
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="PDF worker processes (default: one per core).")
+def serve(port: int, jobs: int | None) -> None:
+    """Build, serve build/ on http://127.0.0.1:PORT/, rebuild on every save and reload the open page."""
+    from scorecards.build.serve import serve as run
+
+    run(load_settings, port, jobs)
+
+
 def summary(report: Report) -> str:
     """The build's last line: 'scorecards: 1 built, 7 up to date'."""
     parts = [f"{len(report.built)} built", f"{len(report.fresh)} up to date"]
