@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -141,7 +142,7 @@ def load_language(folder: Path, tag: str) -> Language:
     return Language(tag, Translations(compiled), _messages_digest(catalog))
 
 
-def _messages_digest(catalog) -> str:
+def _messages_digest(catalog: Catalog) -> str:
     """A hash of what the catalogue says (not of its header, whose dates `make translations` refreshes)."""
     digest = hashlib.sha256()
     for message in sorted((m for m in catalog if m.id and not m.fuzzy), key=lambda m: (m.context or "", str(m.id))):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,7 +101,7 @@ class Loaded:
 
 
 @contextlib.contextmanager
-def _kept_for_good():
+def _kept_for_good() -> Iterator[None]:
     """Objects made inside live as long as the process (the scorecards): made with the collector paused (hundreds of
     thousands of them: collecting while they are made only costs time), then frozen, so that it never scans them
     again (enabled as they are, its next pass would go through every one, ~0.1 s at 500 companies, and so would
@@ -181,6 +181,7 @@ def read_company(
     key = cache.key(raw, path.parent) if cache is not None else ""
     kept = cache.get(slug, key) if cache is not None else None
     if kept is not None:
+        assert cache is not None  # kept came from it
 
         def again() -> Loaded:
             fresh = read_company(path, settings, consensus)
@@ -212,7 +213,9 @@ def check_duplicates(loaded: list[Loaded]) -> None:
     by_ticker: dict[str, list[Loaded]] = {}
     for item in loaded:
         if item.valid:
-            by_ticker.setdefault(item.ticker, []).append(item)
+            ticker = item.ticker
+            assert ticker is not None  # a valid file has a scorecard (kept or made), and so a ticker
+            by_ticker.setdefault(ticker, []).append(item)
     for ticker, items in by_ticker.items():
         if len(items) < 2:
             continue

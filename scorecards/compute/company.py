@@ -166,6 +166,7 @@ def _figure(
 ) -> Figure:
     metric = metric_for(key, fig)
     assert metric is not None  # validation guarantees it
+    assert not isinstance(fig.actual, str)  # `actual: filing` was taken from the filing, or the file has errors
     actual = _value(fig.actual, metric.kind, company)
     consensus = _value(fig.consensus, metric.kind, company)
     prior_year = _value(fig.prior_year, metric.kind, company)

@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
@@ -329,7 +329,7 @@ class Composer:
         """A one-line template: whitespace collapsed."""
         return " ".join(self._render_body(env, name, context).split())
 
-    def _render_body(self, env: Environment, name: str, context: dict[str, object]) -> str:
+    def _render_body(self, env: Environment, name: str, context: Mapping[str, object]) -> str:
         try:
             return env.get_template(name).render(**context)
         except TemplateError as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scorecards.errors import InputError, MailError, Problem
 from scorecards.i18n import canonical_tag
@@ -262,5 +262,5 @@ _HINTS = {
 }
 
 
-def _translate(doc: Document, error: dict[str, Any]) -> Problem:
+def _translate(doc: Document, error: ErrorDetails) -> Problem:
     return translate(doc, error, DistributionIn, _HINTS, {"email": "an e-mail address", "lists": "a list"})

@@ -86,7 +86,8 @@ def read_message(path: Path) -> OutboxMessage:
             recipients.extend(value.addresses)
     if not recipients:
         raise MailError(f"{path} has no recipients: run `make email` to write the outbox again")
-    senders = msg.get("From").addresses if msg.get("From") is not None else ()
+    sender = msg.get("From")
+    senders = sender.addresses if sender is not None else ()
     attachments = tuple(part.get_filename() or "" for part in msg.iter_attachments())
     return OutboxMessage(
         path,

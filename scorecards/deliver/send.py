@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -128,7 +128,7 @@ def load_config(env: Mapping[str, str] | None = None, project: Path | None = Non
     security = values.get("security")
     if security is None:
         security = "tls" if port == 465 else "starttls"
-    if security not in DEFAULT_PORTS:
+    if not _is_security(security):
         raise SendError(
             f"{where['security']}: '{security}' is not a connection security: use starttls "
             "(port 587, the default), tls (implicit TLS, port 465) or none (a local test server only)"
@@ -146,7 +146,7 @@ def load_config(env: Mapping[str, str] | None = None, project: Path | None = Non
         str(values["host"]) if "host" in values else None,
         port or DEFAULT_PORTS[security],
         security,
-        str(values["user"]) if "user" in values else None,  # type: ignore[arg-type]
+        str(values["user"]) if "user" in values else None,
         str(values["password"]) if "password" in values else None,
         sender,
         ca_file,
@@ -185,6 +185,10 @@ def _read_config_file(path: Path, project: Path) -> SmtpFileIn:
     return config
 
 
+def _is_security(value: object) -> TypeGuard[Security]:
+    return value in DEFAULT_PORTS
+
+
 def _port(value: object, where: str) -> int | None:
     if value is None:
         return None
@@ -202,6 +206,7 @@ def parse_sender(text: str, where: str) -> Address:
     hint = "write it as research@example.com or 'Equity research <research@example.com>'"
     if any(ch in text for ch in "\r\n\0"):
         raise SendError(f"{where}: the sender must be one line ({hint})")
+    addresses: tuple[Address, ...]
     try:
         header = policy.default.header_factory("From", text)
         addresses = header.addresses
@@ -425,7 +430,8 @@ def _reply(code: int, text: bytes | str) -> str:
 
 def _with_sender(raw: bytes, sender: Address) -> bytes:
     """The message with a From line, for an outbox written before the sender was configured."""
-    return policy.SMTP.fold("From", str(sender)).encode("ascii") + raw
+    line: str = policy.SMTP.fold("From", str(sender))
+    return line.encode("ascii") + raw
 
 
 def _deliver(smtp: smtplib.SMTP, config: SmtpConfig, message: OutboxMessage, recipient: Address) -> str:

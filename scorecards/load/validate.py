@@ -14,13 +14,23 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from scorecards.errors import InputError, Problem
 from scorecards.load.yaml import Document, Loc
 from scorecards.model.amounts import Amount, Unit
 from scorecards.model.fiscal import nominal_period_end
 from scorecards.model.metrics import REGISTRY, Basis, Direction, Kind, Metric
-from scorecards.model.schema import CompanyIn, FigureIn, GuidanceIn, KpiIn, MetricDeclaration, QuarterIn, ScorecardIn
+from scorecards.model.schema import (
+    AlternativeIn,
+    CompanyIn,
+    FigureIn,
+    GuidanceIn,
+    KpiIn,
+    MetricDeclaration,
+    QuarterIn,
+    ScorecardIn,
+)
 
 PERIOD_END_TOLERANCE = dt.timedelta(days=10)  # 52/53-week fiscal years end near, not on, the nominal date
 
@@ -73,13 +83,13 @@ def _semantic_of_valid_parts(doc: Document) -> Iterator[Problem]:
 # --- pydantic errors, in words a user can act on -------------------------------------------
 
 
-def _translate(doc: Document, error: dict[str, Any]) -> Problem:
+def _translate(doc: Document, error: ErrorDetails) -> Problem:
     return translate(doc, error, ScorecardIn)
 
 
 def translate(
     doc: Document,
-    error: dict[str, Any],
+    error: ErrorDetails,
     root: type[BaseModel],
     hints: dict[str, str] | None = None,
     forms: dict[str, str] | None = None,
@@ -468,7 +478,7 @@ def _check_range(
 
 
 def _check_alternatives(
-    doc: Document, loc: Loc, alternatives: list, metric: Metric, sources: list[str], currency: str
+    doc: Document, loc: Loc, alternatives: list[AlternativeIn], metric: Metric, sources: list[str], currency: str
 ) -> Iterator[Problem]:
     for ai, alt in enumerate(alternatives):
         alt_loc = loc + ("also", ai)

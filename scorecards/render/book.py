@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def assemble(
     a link must still reach its own part.
     """
     import pikepdf
-    from pikepdf import Array, Dictionary, Name, NameTree, OutlineItem, String
+    from pikepdf import Array, Dictionary, Name, NameTree, Object, OutlineItem, String
 
     book = pikepdf.new()
     parts = []  # kept open until the book is written: its pages refer to their objects
@@ -91,14 +92,15 @@ def assemble(
             with warnings.catch_warnings():  # the named destinations are carried over below, prefixed
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
                 book.pages.extend(part.pages)
-            number = {page.objgen: n for n, page in enumerate(part.pages)}
+            number = {page.obj.objgen: n for n, page in enumerate(part.pages)}
             prefix = f"{path.stem}:"
 
-            def moved(target: Array, first: int = first, number: dict = number) -> Array:
+            def moved(target: Object, first: int = first, number: dict[tuple[int, int], int] = number) -> Array:
                 """A destination [page, /XYZ, left, top, zoom] in the part, pointing at the book's page."""
                 return Array([book.pages[first + number[target[0].objgen]].obj, *list(target)[1:]])
 
-            def bookmark(item: OutlineItem, moved=moved) -> OutlineItem:
+            def bookmark(item: OutlineItem, moved: Callable[[Object], Array] = moved) -> OutlineItem:
+                assert isinstance(item.destination, Array)  # WeasyPrint's bookmarks: [page, /XYZ, left, top, zoom]
                 copy = OutlineItem(item.title, moved(item.destination))
                 copy.children.extend(bookmark(child) for child in item.children)
                 return copy

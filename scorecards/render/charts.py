@@ -19,10 +19,13 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from scorecards.model.metrics import Kind, Outcome, Stance
 from scorecards.model.scorecard import Figure, Guide, Scorecard, Value
+
+if TYPE_CHECKING:
+    from scorecards.compute.season import CapexRow, Row
 
 WIDTH = 680  # px: the content width of an A4 page at 96 dpi, less margins
 NARROW_EM = 0.62  # Inter's widest digit; most Latin glyphs are narrower, so widths are overestimated
@@ -137,7 +140,7 @@ MAX_BARS = 30
 CAPEX_MAX_BARS = 20  # two bars each: twenty fit on a page with their heading
 
 
-def season_surprise(rows: Iterable, attribute: str, limit: int = MAX_BARS) -> BarChart | None:
+def season_surprise(rows: Iterable[Row], attribute: str, limit: int = MAX_BARS) -> BarChart | None:
     """Surprise % bars for a season's companies ('eps' or 'revenue'); past ``limit`` companies, the largest
     surprises."""
     judged = [(r.card.company.ticker, getattr(r, attribute)) for r in rows]
@@ -203,7 +206,9 @@ def history_dots(card: Scorecard, key: str, title: str, width: int = 330, height
         first.metric.kind, ""
     )
     if first.metric.kind is Kind.PER_SHARE:
-        unit = (first.actual or first.consensus).currency
+        shown = first.actual or first.consensus
+        assert shown is not None  # pairs hold only figures with an actual or a consensus
+        unit = shown.currency
     return DotChart(title, axis, tuple(dots), width, height, unit)
 
 
@@ -242,7 +247,9 @@ def guidance_ranges(
     right = min(right, WIDTH - max((text_width(t) for t in labels), default=0) - 16)  # 5: half a diamond
     rows = []
     for guide, text in zip(usable, labels, strict=False):
-        values = [v.number for v in (guide.low, guide.high, guide.midpoint, guide.consensus) if v is not None]
+        midpoint, consensus = guide.midpoint, guide.consensus
+        assert midpoint is not None and consensus is not None  # usable holds only guides with both
+        values = [v.number for v in (guide.low, guide.high, midpoint, consensus) if v is not None]
         axis = Axis.fit(values, left, right, count=4)
         rows.append(
             RangeRow(
@@ -250,8 +257,8 @@ def guidance_ranges(
                 axis,
                 axis.x(guide.low.number) if guide.low else None,
                 axis.x(guide.high.number) if guide.high else None,
-                axis.x(guide.midpoint.number),
-                axis.x(guide.consensus.number),
+                axis.x(midpoint.number),
+                axis.x(consensus.number),
                 guide.stance,
                 text,
             )
@@ -276,6 +283,7 @@ class CapexBar:
     def prior_label_x(self, text: str, gap: float = 5) -> float:
         """Where the prior-year label starts: just after the prior-year bar, or just past the consensus line when
         the line would cross the label there (the line is 3 px wide and drawn across both bars)."""
+        assert self.x_prior is not None  # asked only of a bar with a prior year (see templates/charts.html)
         start = self.x_prior + gap
         if self.x_consensus is not None and start - gap <= self.x_consensus <= start + text_width(text) + gap:
             return self.x_consensus + gap
@@ -294,38 +302,38 @@ class CapexChart:
         return 40 + 34 * len(self.bars)
 
 
-def capex_bars(rows: Iterable, left: float = 120, right: float = WIDTH - 110) -> CapexChart | None:
+def capex_bars(rows: Iterable[CapexRow], left: float = 120, right: float = WIDTH - 110) -> CapexChart | None:
     """Capex plan (bar, with its range) against the prior year (thin bar) and consensus (tick), one currency."""
-    usable = [r for r in rows if r.plan is not None]
-    currencies = {r.plan.currency for r in usable}
+    usable = [(r, r.plan) for r in rows if r.plan is not None]
+    currencies = {plan.currency for _, plan in usable}
     if not usable or len(currencies) != 1:
-        usable = [r for r in usable if r.plan.currency == "USD"]
+        usable = [(r, plan) for r, plan in usable if plan.currency == "USD"]
         currencies = {"USD"} if usable else set()
     if not usable:
         return None
     total = len(usable)
     if total > CAPEX_MAX_BARS:
-        usable = sorted(usable, key=lambda r: r.plan.number, reverse=True)[:CAPEX_MAX_BARS]
-    factor = {r.card.company.ticker: (r.rate or Decimal(1)) for r in usable}
+        usable = sorted(usable, key=lambda pair: pair[1].number, reverse=True)[:CAPEX_MAX_BARS]
+    factor = {r.card.company.ticker: (r.rate or Decimal(1)) for r, _ in usable}
     values = []
-    for r in usable:
-        values += [v.number for v in (r.plan, r.prior_year, r.consensus) if v is not None]
+    for r, plan in usable:
+        values += [v.number for v in (plan, r.prior_year, r.consensus) if v is not None]
         values += [v.number * factor[r.card.company.ticker] for v in (r.guide.low, r.guide.high) if v is not None]
     axis = Axis.fit(values, left, right, include_zero=True, count=4)
     bars = []
-    for r in usable:
+    for r, plan in usable:
         f = factor[r.card.company.ticker]
         low = r.guide.low.number * f if r.guide.low else None
         high = r.guide.high.number * f if r.guide.high else None
         bars.append(
             CapexBar(
                 r.card.company.ticker,
-                r.plan,
+                plan,
                 r.prior_year,
                 r.consensus,
                 r.guide.low,
                 r.guide.high,
-                axis.x(r.plan.number),
+                axis.x(plan.number),
                 axis.x(r.prior_year.number) if r.prior_year else None,
                 axis.x(r.consensus.number) if r.consensus else None,
                 axis.x(low) if low is not None else None,

@@ -14,18 +14,21 @@ import json
 import math
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scorecards.compute.season import Season, calendar_quarter
 from scorecards.model.amounts import format_plain
-from scorecards.model.metrics import Kind
+from scorecards.model.metrics import Kind, Outcome, Stance
 from scorecards.model.scorecard import Figure, Guide, Kpi, Scorecard, Value
 from scorecards.render.filters import amount, outcome_word
 from scorecards.render.pdf import Done
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 COLUMNS = [
     "ticker",
@@ -146,6 +149,7 @@ def _cell(value: Any) -> Any:
 
 def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, Any]:
     metric = item.metric
+    outcome: Outcome | Stance | None
     if isinstance(item, Figure):
         actual, consensus, surprise = item.actual, item.consensus, item.surprise
         pct, outcome, low, high, period = item.surprise_pct, item.outcome, None, None, None
@@ -294,7 +298,7 @@ XLSX_WIDTHS = {
 }
 
 
-def _write_rows(ws, rows) -> None:
+def _write_rows(ws: Worksheet, rows: Iterable[tuple[Any, ...]]) -> None:
     """Rows from the second on, each cell by its type: what ``write_row`` does, without asking every one of the
     ~400,000 cells of a 500-company season what it is through XlsxWriter's general ``write`` (a third faster)."""
     write_string, write_number, write = ws.write_string, ws.write_number, ws.write
@@ -382,12 +386,12 @@ def sheet_row(cells: tuple[Any, ...]) -> str:
     return "".join(out)
 
 
-def _figures_sheet(rows: list[str]):
+def _figures_sheet(rows: list[str]) -> type[Worksheet]:
     """A worksheet class that writes ``rows`` (``sheet_row``'s, in order) after its header row, the one row written
     through XlsxWriter."""
     from xlsxwriter.worksheet import Worksheet
 
-    class Figures(Worksheet):
+    class Figures(Worksheet):  # type: ignore[misc]  # XlsxWriter has no type hints: Worksheet is Any to mypy
         def _write_rows(self) -> None:  # XlsxWriter's own, called as it writes the sheet's <sheetData>
             super()._write_rows()
             self.fh.write("".join(row.replace(ROW, str(number)) for number, row in enumerate(rows, start=2)))
@@ -395,7 +399,7 @@ def _figures_sheet(rows: list[str]):
     return Figures
 
 
-def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created) -> bytes:
+def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created: dt.datetime | None) -> bytes:
     """A workbook (written by XlsxWriter): a summary sheet (``summary_rows``) and the tidy sheet (the companies'
     lines); numbers as numbers with their columns' formats; header rows frozen. Its zip entries and properties
     carry ``created`` (the data date), so that the same data gives the same bytes."""
@@ -448,6 +452,6 @@ class _FastZipInfo(zipfile.ZipInfo):
 
     __slots__ = ()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._compresslevel = 1
+        self._compresslevel = 1  # type: ignore[misc]  # a slot of ZipInfo's that typeshed leaves out (private)

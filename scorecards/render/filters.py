@@ -51,7 +51,7 @@ def number(value: Decimal, places: int | None = None, *, signed: bool = False, l
         context.prec = max(context.prec, value.adjusted() + places + 2)
         if given is not None:
             value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-        text = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
+        text: str = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
     if value < 0 and any(c not in "0.," for c in text):
         return MINUS + text
     if signed and value > 0:
@@ -313,7 +313,7 @@ def verdict(quarter: Quarter, *, lang: Language = ENGLISH) -> str:
     """'Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus'."""
     v: Verdict = quarter.verdict
 
-    def names(figures) -> str:
+    def names(figures: tuple[Figure, ...]) -> str:
         return join_words([metric_name(f, lang=lang) for f in figures], lang=lang)
 
     parts: list[str] = []

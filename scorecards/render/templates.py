@@ -6,15 +6,20 @@ import contextlib
 import hashlib
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, meta
+from jinja2.bccache import Bucket
 
 from scorecards.i18n import ENGLISH, Language
 from scorecards.model.scorecard import Scorecard, headline_eps, headline_revenue
 from scorecards.render import charts
 from scorecards.render.filters import filters_for, fonts, page_counter
 from scorecards.settings import Settings
+
+if TYPE_CHECKING:
+    from scorecards.compute.season import Season
+    from scorecards.render.book import Entry
 
 
 def make_env(settings: Settings, language: Language = ENGLISH) -> Environment:
@@ -57,7 +62,7 @@ class _BytecodeCache(FileSystemBytecodeCache):
     """Compiled templates kept between builds; one that cannot be written (a full disk) costs time, nothing else:
     the build reports the problem where it writes its outputs."""
 
-    def dump_bytecode(self, bucket) -> None:
+    def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
 
@@ -103,7 +108,9 @@ def render_company(env: Environment, card: Scorecard) -> str:
     return env.get_template("company.html").render(card=card)
 
 
-def render_season(env: Environment, seasons: tuple, cards: list[Scorecard], *, for_pdf: bool = False) -> str:
+def render_season(
+    env: Environment, seasons: tuple[Season, ...], cards: list[Scorecard], *, for_pdf: bool = False
+) -> str:
     """The season summary; ``for_pdf`` leaves out links to the HTML pages (a PDF stands on its own)."""
     dates = [c.data_date for c in cards if c.data_date]
     return env.get_template("season.html").render(
@@ -111,7 +118,7 @@ def render_season(env: Environment, seasons: tuple, cards: list[Scorecard], *, f
     )
 
 
-def render_book_contents(env: Environment, seasons: tuple, entries: list) -> str:
+def render_book_contents(env: Environment, seasons: tuple[Season, ...], entries: list[Entry]) -> str:
     return env.get_template("book.html").render(seasons=seasons, entries=entries)
 
 

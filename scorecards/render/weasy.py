@@ -6,7 +6,9 @@ Only the PDF workers import this module (and with it WeasyPrint, ~0.3 s): comman
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import weasyprint
 
@@ -14,14 +16,14 @@ import weasyprint
 def load_weasyprint() -> ModuleType:
     """WeasyPrint, its SVG text drawn whole (once per process)."""
     draw_svg_text_whole()
-    return weasyprint
+    return weasyprint  # type: ignore[no-any-return]  # no stubs: mypy sees the module as Any
 
 
 class _Chunk(str):
     """Text that iterates as one piece: WeasyPrint's SVG ``text`` lays out and draws every item of ``node.text``
     on its own."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         yield str(self)
 
 
@@ -49,11 +51,11 @@ def draw_svg_text_whole() -> bool:
         return False
     per_letter = svg.text
 
-    def one_value(node, name: str) -> bool:
+    def one_value(node: Any, name: str) -> bool:  # node: a WeasyPrint SVG Node
         value = node.attrib.get(name)
         return value is None or len(normalize(value).split()) <= 1
 
-    def text(drawing, node, font_size):
+    def text(drawing: Any, node: Any, font_size: float) -> None:  # as weasyprint.svg.text.text
         chunk = node._etree_node.text
         if (
             not chunk
@@ -62,10 +64,11 @@ def draw_svg_text_whole() -> bool:
             or not all(one_value(node, n) for n in ("x", "y", "dx", "dy"))
             or any(node.attrib.get(n) for n in ("rotate", "letter-spacing", "textLength"))
         ):
-            return per_letter(drawing, node, font_size)
+            per_letter(drawing, node, font_size)
+            return
         node._etree_node.text = _Chunk(chunk)
         try:
-            return per_letter(drawing, node, font_size)
+            per_letter(drawing, node, font_size)
         finally:
             node._etree_node.text = chunk
 

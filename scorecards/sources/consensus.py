@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from scorecards.errors import AmountError, Problem
 from scorecards.model.amounts import Amount, parse_amount
@@ -269,6 +270,12 @@ def _header(path: str, header: list[str]) -> tuple[dict[int, str], list[Problem]
     return columns, problems
 
 
+class _Bad(Protocol):
+    """How ``_row``'s helpers report a problem in one of its cells."""
+
+    def __call__(self, column: str, message: str, hint: str = "") -> None: ...
+
+
 def _row(path: str, line: int, cells: dict[str, str], text: str) -> tuple[Estimate | None, list[Problem]]:
     problems: list[Problem] = []
 
@@ -341,7 +348,7 @@ def _row(path: str, line: int, cells: dict[str, str], text: str) -> tuple[Estima
     ), problems
 
 
-def _metric(name: str, basis_text: str, bad) -> str:
+def _metric(name: str, basis_text: str, bad: _Bad) -> str:
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
     basis_word = basis_text.strip().lower()
     if basis_word and basis_word not in BASIS_WORDS:
@@ -381,7 +388,7 @@ def _metric(name: str, basis_text: str, bad) -> str:
     return key
 
 
-def _amount(text: str, column: str, kind: Kind | None, bad) -> Amount | None:
+def _amount(text: str, column: str, kind: Kind | None, bad: _Bad) -> Amount | None:
     if not text:
         return None
     try:

@@ -300,7 +300,7 @@ class _Gatherer:
             self.digests.append("consensus:" + book.digest(company.ticker))
         for qi, quarter in enumerate(list(self.quarters)):
             for key, fig in quarter.results.items():
-                loc = ("quarters", qi, "results", key)
+                loc: Loc = ("quarters", qi, "results", key)
                 estimate = self._estimate(book, quarter, quarter.period, key, fig.consensus, loc)
                 if estimate is None:
                     continue

@@ -247,7 +247,11 @@ def period_span(period: str, fiscal_year_end: str, named_by: str = "end", end: d
     assert nominal_end is not None
     previous = {"Q2": "Q1", "Q3": "Q2", "Q4": "Q3", "H2": "H1"}.get(part)
     previous_end = nominal_period_end(f"{previous} FY{fy}", fiscal_year_end, named_by) if previous else None
-    start = year_start if part in ("Q1", "H1", "FY") else previous_end + dt.timedelta(days=1)  # type: ignore[operator]
+    if part in ("Q1", "H1", "FY"):
+        start = year_start
+    else:
+        assert previous_end is not None  # Q2-Q4 and H2 name a period before them, of the same well-formed year
+        start = previous_end + dt.timedelta(days=1)
     return Span(period.strip(), start, end or nominal_end, year_start, previous_end)
 
 
