@@ -1,4 +1,4 @@
-"""WeasyPrint as the PDF workers use it (scorecards/weasy.py): SVG text chunks drawn whole where no letter is
+"""WeasyPrint as the PDF workers use it (scorecards/render/weasy.py): SVG text chunks drawn whole where no letter is
 placed on its own, read back from the PDF as a reader gets it (pdftotext's word boxes)."""
 
 import re

@@ -48,7 +48,7 @@ class Loaded:
     _card: Scorecard | None
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
-    inputs_digest: str = ""  # of the filings, consensus rows and transcripts the scorecard takes (enrich.py)
+    inputs_digest: str = ""  # of the filings, consensus rows and transcripts the scorecard takes (sources/evidence.py)
     _lines: Lines | None = None  # its part of the data files, once made (or kept from an earlier build)
     kept: Kept | None = None
     again: Callable[[], Loaded] | None = None  # reads the file again, should its kept scorecard be damaged

@@ -187,7 +187,7 @@ FIELD_WORDS = {
     "prior_year": N_("prior year"),
     "value": N_("value"),
 }
-# Words made in the code rather than written in the templates: basis labels (compute.py), the
+# Words made in the code rather than written in the templates: basis labels (compute/company.py), the
 # accounting standards, the season's overall group (season.py) and the GICS sectors (schema.py).
 LABELS = (
     N_("GAAP"),

@@ -326,7 +326,7 @@ def _pass_on(source: Future[T], target: Future[T]) -> None:
 
 
 def _workers_context() -> BaseContext:
-    """Where it exists, a fork server that imports WeasyPrint once (~0.3 s of CPU, see scorecards/weasy.py) and forks
+    """Where it exists, a fork server that imports WeasyPrint once (~0.4 s of CPU) and forks
     each worker from itself, so that no worker imports it again and none carries a copy of this process's memory."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
