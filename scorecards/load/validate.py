@@ -353,7 +353,7 @@ EXPECTED_UNITS = {
 def _check_value(
     doc: Document, loc: Loc, amount: Amount | str | None, metric: Metric, currency: str
 ) -> Iterator[Problem]:
-    if amount is None or isinstance(amount, str):  # `actual: filing` is checked where the filing is read (sources/evidence.py)
+    if amount is None or isinstance(amount, str):  # `actual: filing`: checked where the filing is read (evidence.py)
         return
     units, words = EXPECTED_UNITS[metric.kind]
     yield from _check_unit(doc, loc, amount, units, words)
