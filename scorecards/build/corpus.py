@@ -143,41 +143,17 @@ def read_company(
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return Loaded(path, slug, b"", None, [Problem(str(path), 1, 1, "", f"cannot read the file: {exc.strerror}")])
+        return _refused(path, b"", f"cannot read the file: {exc.strerror}")
     if slug in RESERVED_SLUGS:
-        return Loaded(
+        return _refused(
             path,
-            slug,
             raw,
-            None,
-            [
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    "",
-                    f"'{path.name}' would overwrite the {slug} page",
-                    "rename the file, e.g. after the company's ticker",
-                )
-            ],
+            f"'{path.name}' would overwrite the {slug} page",
+            "rename the file, e.g. after the company's ticker",
         )
     if not SLUG_RE.match(slug):
-        return Loaded(
-            path,
-            slug,
-            raw,
-            None,
-            [
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    "",
-                    f"file name '{path.name}' cannot name a page",
-                    "use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml",
-                )
-            ],
-        )
+        hint = "use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml"
+        return _refused(path, raw, f"file name '{path.name}' cannot name a page", hint)
     key = cache.key(raw, path.parent) if cache is not None else ""
     kept = cache.get(slug, key) if cache is not None else None
     if kept is not None:
@@ -206,6 +182,11 @@ def read_company(
     if cache is not None and cache.covers(path.parent, evidence.files):
         cache.remember(item, key, new=True)
     return item
+
+
+def _refused(path: Path, raw: bytes, message: str, hint: str = "") -> Loaded:
+    """A file that gives no scorecard for a reason of its own (not its contents): one problem on its first line."""
+    return Loaded(path, path.stem, raw, None, [Problem(str(path), 1, 1, "", message, hint)])
 
 
 def check_duplicates(loaded: list[Loaded]) -> None:
