@@ -43,20 +43,16 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scorecard")
-@click.option("-v", "--verbose", count=True, help="Say more (-vv: everything, for debugging).")
+@click.option("-v", "--verbose", is_flag=True, help="Say more: each step of a build, each request served.")
 @click.option("-q", "--quiet", is_flag=True, help="Say only what went wrong.")
-def main(verbose: int, quiet: bool) -> None:
+def main(verbose: bool, quiet: bool) -> None:
     """Earnings scorecards: YAML files in inputs/, HTML and PDF scorecards in build/."""
-    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     package = logging.getLogger("scorecards")
     package.handlers[:] = [handler]
-    package.setLevel(level)
+    package.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
     package.propagate = False
-    if verbose == 1:
-        package.setLevel(logging.DEBUG)
-        handler.addFilter(lambda record: record.levelno > logging.DEBUG or record.name.startswith("scorecards"))
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -43,6 +43,9 @@ def build(
     try:
         cache = CardCache(settings.build / ".cache" / "cards", settings.model_dump_json() + code_digest())
         loaded = load_all(settings, cache=cache, unpack=False)  # kept scorecards stay pickled until needed
+        logger.debug(
+            "read %d company files (%d kept from the last build)", len(loaded), sum(i.kept is not None for i in loaded)
+        )
         with Writer(settings.build, force) as writer:
             ctx = Context(settings, formats, writer, workers, progress or Silent())
             _report_problems(ctx, loaded)
@@ -51,10 +54,12 @@ def build(
             # scorecards of the others are unpickled for the season
             fingerprints = {lang.tag: company_pages(ctx, envs[lang.tag], loaded, lang) for lang in chosen}
             cards = _cards(loaded)
+            logger.debug("%d scorecards for the season", len(cards))
             summaries = _season(ctx, envs, chosen, loaded, cards, fingerprints)
             cache.save({item.slug for item in loaded}, writer.write_cache)  # while the workers render
             made = [(lang, summary) for lang in chosen if (summary := summaries[lang.tag]) is not None]
             ahead = {lang.tag: book_ahead(ctx, envs[lang.tag], cards, lang, summary) for lang, summary in made}
+            logger.debug("waiting for %d jobs of the workers", len(ctx.pending))
             ctx.collect()  # the workers' PDFs and data files written as they finish
             for lang, summary in made:
                 season_book(ctx, envs[lang.tag], cards, lang, summary, ahead[lang.tag])
