@@ -322,3 +322,27 @@ def test_a_book_is_never_put_together_from_a_pdf_that_failed_to_render(tmp_path,
         f"season-book.pdf not built: no current b.pdf (see the errors above); moved the "
         f"last book to {settings.build / 'stale' / 'season-book.pdf'}"
     ]
+
+
+def test_an_output_that_cannot_be_written_fails_alone(tmp_path):
+    """A data file that cannot be written (a folder in its place) fails that job: every other output is still
+    written and recorded, and the build says which."""
+    root = project(tmp_path, *sorted(COMPANIES.glob("*.yaml")))
+    (root / "build" / "season.xlsx").mkdir(parents=True)
+    result = build(root, check=False)
+    assert result.returncode == 1
+    assert "cannot write build/season.xlsx" in result.stderr and "Traceback" not in result.stderr
+    assert "failed (exports season.csv, season.xlsx, season.json)" in result.stdout + result.stderr
+    for name in ("sony.pdf", "season.pdf", "season-book.pdf", "index.html", ".records.json"):
+        assert (root / "build" / name).is_file(), name
+    records = json.loads((root / "build" / ".records.json").read_text())
+    assert str(Path("build") / "sony.pdf") in records and str(Path("build") / "season.xlsx") not in records
+
+
+def test_a_template_that_cannot_be_read_is_a_located_error(tmp_path):
+    root = project(tmp_path, COMPANIES / "sony.yaml")
+    season = root / "templates" / "season.html"
+    season.write_text(season.read_text() + "\n{% if %}\n")
+    result = build(root, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "season.html:" in result.stderr and "TemplateSyntaxError" in result.stderr

@@ -269,3 +269,19 @@ def test_the_open_page_follows_each_save(project):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_only_this_machine_s_names_and_no_hidden_files_or_outbox(site, tmp_path):
+    """A page elsewhere that makes a name resolve to 127.0.0.1 (DNS rebinding) gets nothing; nor does anyone get
+    the build's records or the outbox's e-mails (their recipients)."""
+    server, url = site
+    (tmp_path / "build" / "outbox").mkdir()
+    (tmp_path / "build" / "outbox" / "clients.eml").write_text("To: someone@example.com\n")
+    (tmp_path / "build" / ".records.json").write_text("{}")
+    request = urllib.request.Request(url + "/sony.html", headers={"Host": "attacker.example:80"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    assert get(f"http://localhost:{server.server_port}/sony.html")[0] == 200
+    assert get(url + "/outbox/clients.eml")[0] == 404
+    assert get(url + "/.records.json")[0] == 404

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from scorecards.build.writer import Writer
-from scorecards.errors import Problem
+from scorecards.errors import BuildError, Problem
 from scorecards.i18n import Language
 from scorecards.model.scorecard import Scorecard
 from scorecards.render.pdf import Done, Workers
@@ -106,16 +106,24 @@ class Context:
             self.workers.submit(function, *args)
 
     def collect(self) -> None:
-        """Write each job's files as it finishes; a failed job is reported and its outputs stay unwritten."""
-        self.progress.start(len(self.pending))
+        """Write each job's files as it finishes; a job that failed, or whose files cannot be written, is reported
+        and its outputs stay unwritten (the build goes on). The report lists them in the order they were handed in."""
+        order = list(self.pending)
+        errors: dict[str, str] = {}
+        self.progress.start(len(order))
         for done in self.workers.finished():
             outputs, fingerprint, laid_out = self.pending.pop(done.name)
             self.progress.advance(done.name)
-            if done.error:
-                logger.error("%s", done.error)
-                self.report.failed.append(done.name)
-                continue
-            for path in outputs:
-                self.writer.write(path, done.files[path], fingerprint, laid_out)
-            if done.name.rsplit("/", 1)[-1] != "season" and not done.name.startswith("exports"):
-                self.report.built.append(done.name)
+            try:
+                if done.error:
+                    raise BuildError(done.error)
+                for path in outputs:
+                    self.writer.write(path, done.files[path], fingerprint, laid_out)
+            except BuildError as exc:
+                logger.error("%s", exc)
+                errors[done.name] = str(exc)
+        for name in order:
+            if name in errors:
+                self.report.failed.append(name)
+            elif name.rsplit("/", 1)[-1] != "season" and not name.startswith("exports"):
+                self.report.built.append(name)

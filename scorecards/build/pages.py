@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
-from jinja2 import Environment, TemplateError, TemplateSyntaxError
+from jinja2 import Environment, TemplateError
 
 from scorecards.build.context import FORMATS, Context, logger
 from scorecards.build.corpus import Loaded, unpack_all
@@ -18,7 +19,7 @@ from scorecards.compute.season import Season
 from scorecards.i18n import Language
 from scorecards.model.scorecard import Scorecard
 from scorecards.render.pdf import PdfJob, render_pdf
-from scorecards.render.templates import render_company, render_season
+from scorecards.render.templates import render_company, render_season, template_error
 
 PDF_KEPT = "its PDF shows nothing that changed"
 UNPACK_ONE_BY_ONE = 20  # companies to render whose kept scorecards are taken out one by one, before the others
@@ -71,20 +72,20 @@ def _company_page(
     if not stale:
         ctx.report.fresh.append(name)
         return
+    folder = ctx.settings.output_folder(language.tag)
     card = item.card  # a kept scorecard is taken out here (the file read again, should it be damaged)
     if card is None:
         for problem in item.errors:
             logger.error("%s", problem)
-        ctx.report.failed.append(name)
+        _not_current(ctx, folder, item.slug, name)
         return
     try:
         html = render_company(env, card)
     except TemplateError as exc:
         where = "" if name == item.slug else " in " + language.tag
         logger.error("%s: cannot render%s: %s", item.path, where, template_error(exc))
-        ctx.report.failed.append(name)
+        _not_current(ctx, folder, item.slug, name)
         return
-    folder = ctx.settings.output_folder(language.tag)
     if "html" in stale:
         ctx.writer.write(folder / f"{item.slug}.html", html, fingerprint)
     kept = ""
@@ -100,6 +101,14 @@ def _company_page(
     if "pdf" not in stale:
         ctx.report.built.append(name)
     logger.info("  render  %s (%s)", name, "; ".join(filter(None, (", ".join(stale), kept))))
+
+
+def _not_current(ctx: Context, folder: Path, slug: str, name: str) -> None:
+    """A company that could not be rendered: its older outputs stay on disk but no longer count as current (the
+    book must not take them, the index must not link them)."""
+    for fmt in FORMATS:
+        ctx.writer.forget(folder / f"{slug}.{fmt}")
+    ctx.report.failed.append(name)
 
 
 def season_pages(
@@ -153,8 +162,3 @@ def season_pages(
 def _listed(seasons: tuple[Season, ...], table_max: int) -> int:
     """How many company rows the summary's PDF lists (a season past ``table_max`` companies lists none)."""
     return sum(len(s.rows) for s in seasons if len(s.rows) <= table_max)
-
-
-def template_error(exc: Exception) -> str:
-    where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
-    return f"{where}{type(exc).__name__}: {exc}"

@@ -7,6 +7,7 @@ once a rebuild has run, and it answers a broken company's page with that company
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import logging
@@ -122,6 +123,13 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
         shown = self.server.shown
+        port = self.server.server_port
+        if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            self.send_error(HTTPStatus.FORBIDDEN, "only http://127.0.0.1 or http://localhost")  # DNS rebinding
+            return
+        if any(part.startswith(".") or part == "outbox" for part in PurePosixPath(path).parts):
+            self.send_error(HTTPStatus.NOT_FOUND)  # records, caches, the e-mails with their recipients
+            return
         if path == VERSION_PATH:
             self._send(json.dumps({"version": shown.version}).encode(), "application/json")
             return
@@ -181,7 +189,7 @@ class _Relevant(watchfiles.DefaultFilter):
 
 def _watched(settings: Settings) -> list[Path]:
     """The folders to watch, each by itself (a watched file is lost once an editor saves by renaming over it)."""
-    roots = [settings.inputs.resolve(), settings.templates.resolve()]
+    roots = [settings.inputs.resolve(), settings.templates.resolve(), settings.locale.resolve()]
     folders = [Path.cwd(), *(path for root in roots for path in [root, *root.rglob("*")] if path.is_dir())]
     return sorted(set(folders))
 
@@ -206,8 +214,14 @@ def _rebuild(
         logger.error("cannot build: %s", exc)
         server.shown = Shown(settings.build.resolve(), version, {}, tuple(str(exc).splitlines()))
         return settings
+    except Exception as exc:  # a bug: shown in the page and logged with its traceback; serving goes on
+        logger.exception("the build failed")
+        server.shown = Shown(settings.build.resolve(), version, {}, (f"the build failed: {type(exc).__name__}: {exc}",))
+        return settings
     finally:
         package.removeHandler(logged)
+        gc.unfreeze()  # a build keeps its scorecards out of the collector's sight for good; here they are garbage
+        gc.collect()  # once the next build is made
     server.shown = shown_after(report, logged.messages, settings, version)
     counts = f"{len(report.built)} built, {len(report.fresh)} up to date"
     if report.ok:

@@ -189,7 +189,7 @@ class Workers:
     def submit_forked(self, name: str, function: Callable[..., Done], *args: Any) -> None:
         """Run ``function(*args)`` in a process forked now, which inherits the arguments instead of receiving
         them pickled (the season's exports take every scorecard: pickling 500 costs more than a second).
-        It returns (name, error or None) like the other jobs. Where fork is unavailable, a pool job."""
+        It returns a ``Done`` like the other jobs. Where fork is unavailable, a pool job."""
         if self.pool is None or sys.platform != "linux":
             return self.submit(function, *args)
         context = multiprocessing.get_context("fork")
@@ -229,20 +229,24 @@ class Workers:
         return self.starting.submit(function, *args)
 
     def finished(self) -> Iterator[Done]:
-        """Every job's result, as the jobs finish."""
-        done, futures, forked = self.done, self.futures, self.forked
-        self.futures, self.done, self.forked = [], [], []
-        yield from done
-        for future in as_completed(futures):
+        """Every job's result, as the jobs finish. A job is let go only once its result is handed over: should
+        the caller stop early, ``close`` ends the rest."""
+        while self.done:
+            yield self.done.pop(0)
+        for future in as_completed(list(self.futures)):
+            self.futures.remove(future)
             yield future.result()
-        for name, process, receive in forked:
+        while self.forked:
+            name, process, receive = self.forked[0]
             try:
-                yield receive.recv()
+                result = receive.recv()
             except EOFError:  # the process died without a word (killed, out of memory)
                 process.join()
-                yield Done(name, {}, f"{name}: the process making them stopped (exit code {process.exitcode})")
+                result = Done(name, {}, f"{name}: the process making them stopped (exit code {process.exitcode})")
             receive.close()
             process.join()
+            self.forked.pop(0)
+            yield result
 
     def close(self) -> None:
         """End every process of the pool, also after an interrupt (the old pool of a renewal among them: left

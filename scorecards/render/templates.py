@@ -8,9 +8,18 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, meta
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    meta,
+)
 from jinja2.bccache import Bucket
 
+from scorecards.errors import BuildError
 from scorecards.i18n import ENGLISH, Language
 from scorecards.model.scorecard import Scorecard, headline_eps, headline_revenue
 from scorecards.render import charts
@@ -88,20 +97,30 @@ def template_files(env: Environment, name: str) -> list[str]:
         if current in seen:
             continue
         seen.append(current)
-        source, _, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
+        source, filename, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
         if source not in _references:
-            _references[source] = [ref for ref in meta.find_referenced_templates(env.parse(source)) if ref]
+            parsed = env.parse(source, current, filename)
+            _references[source] = [ref for ref in meta.find_referenced_templates(parsed) if ref]
         pending.extend(_references[source])
     return seen
 
 
 def templates_digest(env: Environment, name: str) -> str:
-    """A content hash over ``name`` and every template it uses."""
+    """A content hash over ``name`` and every template it uses (a template that cannot be read: a BuildError)."""
     digest = hashlib.sha256()
-    for ref in sorted(template_files(env, name)):
-        source, _, _ = env.loader.get_source(env, ref)  # type: ignore[union-attr]
-        digest.update(ref.encode() + b"\0" + source.encode("utf-8") + b"\0")
+    try:
+        for ref in sorted(template_files(env, name)):
+            source, _, _ = env.loader.get_source(env, ref)  # type: ignore[union-attr]
+            digest.update(ref.encode() + b"\0" + source.encode("utf-8") + b"\0")
+    except TemplateError as exc:
+        raise BuildError(f"cannot read the templates: {template_error(exc)}") from None
     return digest.hexdigest()
+
+
+def template_error(exc: Exception) -> str:
+    """A template's error, located where Jinja knows where ('templates/season.html:12: TemplateSyntaxError: ...')."""
+    where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
+    return f"{where}{type(exc).__name__}: {exc}"
 
 
 def render_company(env: Environment, card: Scorecard) -> str:
