@@ -22,7 +22,7 @@ JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 LOCALES := $(subst _,-,$(LOCALE))
 LOCALE_FLAG := $(foreach l,$(LOCALES),--locale $(l))
 
-# The translation catalogues, one per language (see README, "Languages").
+# The translation catalogues, one per language (see docs/languages.md).
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 
 # What a scorecard build depends on: the company files, the templates, the code, the settings and the catalogues.

@@ -126,7 +126,7 @@ def load_language(folder: Path, tag: str) -> Language:
             return ENGLISH
         raise SettingsError(
             f"no catalogue for language '{tag}': {path} does not exist (languages with a "
-            f"catalogue: {', '.join(available(folder))}; see README, 'Languages')"
+            f"catalogue: {', '.join(available(folder))}; see docs/languages.md)"
         )
     try:
         Locale.parse(tag.replace("-", "_"))

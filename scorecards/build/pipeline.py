@@ -82,8 +82,8 @@ def _languages(settings: Settings, tags: list[str] | None) -> list[Language]:
 def _workers(settings: Settings, formats: tuple[str, ...], jobs: int | None) -> Workers:
     if "pdf" in formats and not harfbuzz_subset_available():
         logger.warning(
-            "libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is many times slower. "
-            "Install it (Debian: apt-get install libharfbuzz-subset0)."
+            "warning: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is many times "
+            "slower. Install it (Debian: apt-get install libharfbuzz-subset0)."
         )
     base_url = (settings.templates / "assets").resolve().as_uri() + "/"
     return Workers(asset_roots(settings), base_url, (jobs or settings.workers) if "pdf" in formats else 1)

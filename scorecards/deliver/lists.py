@@ -133,8 +133,8 @@ def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[Mailing
         raw = path.read_bytes()
     except FileNotFoundError:
         raise MailError(
-            f"{path} does not exist: write the distribution lists there (see README, "
-            "'Distribution lists') or set email.distribution in [tool.scorecard]"
+            f"{path} does not exist: write the distribution lists there (see "
+            "docs/email.md) or set email.distribution in [tool.scorecard]"
         ) from None
     except OSError as exc:
         raise MailError(f"cannot read {path}: {exc.strerror}") from None
