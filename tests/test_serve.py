@@ -183,6 +183,39 @@ def test_a_settings_error_shows_on_every_page_until_it_is_fixed(project, monkeyp
     assert "scorecards-serve" not in [thread.name for thread in threading.enumerate()]
 
 
+@pytest.mark.slow
+def test_a_save_made_while_the_first_build_runs_is_built_too(project, monkeypatch):
+    """The watcher starts once the first build is done: a file saved while it ran, after it was read (here, as
+    the build ends), is still noticed and built."""
+    import scorecards.build.serve as serving
+
+    monkeypatch.chdir(project)
+    yaml = project / "inputs" / "sony.yaml"
+    builds = []
+
+    def build_then_save(*args, **kwargs):
+        report = real_build(*args, **kwargs)
+        if not builds:
+            yaml.write_text(yaml.read_text("utf-8").replace("3.714T", "3.815T"), "utf-8")
+        builds.append(report)
+        return report
+
+    real_build = serving.build
+    monkeypatch.setattr(serving, "build", build_then_save)
+    stop, urls = threading.Event(), queue.Queue()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(serve, port=0, jobs=1, stop=stop, ready=urls.put)
+        try:
+            wait_until(lambda: not urls.empty() or running.done(), what="the first build")
+            assert not running.done(), running.exception()
+            url = urls.get_nowait()
+            wait_until(lambda: "¥3.815T" in get(url + "sony.html")[2].decode(), what="the save built")
+        finally:
+            stop.set()
+        running.result(timeout=60)
+    assert [report.built for report in builds] == [["bloom-energy", "sony"], ["sony"]]
+
+
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",

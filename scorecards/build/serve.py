@@ -7,6 +7,7 @@ once a rebuild has run, and it answers a broken company's page with that company
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import html
 import json
@@ -15,6 +16,7 @@ import os
 import string
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -194,6 +196,18 @@ def _watched(settings: Settings) -> list[Path]:
     return sorted(set(folders))
 
 
+def _saved_since(folders: list[Path], when: float) -> Path | None:
+    """A watched file saved after ``when`` (a build's start), if any."""
+    relevant = _Relevant()
+    for folder in folders:
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                saved = path.stat().st_mtime
+                if path.is_file() and when < saved <= time.time() and relevant(watchfiles.Change.modified, str(path)):
+                    return path
+    return None
+
+
 def _named(changes: set[tuple[watchfiles.Change, str]]) -> str:
     """'inputs/sony.yaml', or 'inputs/sony.yaml (and 1 more)': a file still there first (not an editor's temporary)."""
     paths = sorted({path for _, path in changes}, key=lambda path: (not os.path.exists(path), path))
@@ -247,6 +261,7 @@ def serve(
         raise ScorecardError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (choose another with --port)") from None
     thread = threading.Thread(target=server.serve_forever, name="scorecards-serve")
     try:
+        built_from = time.time()  # files saved after this are not in the build
         settings = _rebuild(server, load, Settings(), jobs, "first build")
         thread.start()
         url = f"http://127.0.0.1:{server.server_port}/"
@@ -255,7 +270,13 @@ def serve(
             ready(url)
         while not stop.is_set():
             folders = _watched(settings)
+            saved = _saved_since(folders, built_from)  # while the build ran, before the watcher was watching
+            if saved:
+                built_from = time.time()
+                settings = _rebuild(server, load, settings, jobs, f"rebuilt after change to {os.path.relpath(saved)}")
+                continue
             for changes in watchfiles.watch(*folders, watch_filter=_Relevant(), stop_event=stop, recursive=False):
+                built_from = time.time()
                 settings = _rebuild(server, load, settings, jobs, f"rebuilt after change to {_named(changes)}")
                 if _watched(settings) != folders:
                     break  # a folder added or removed, or the settings name others: watch anew
