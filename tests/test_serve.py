@@ -162,24 +162,31 @@ def project(tmp_path):
     return tmp_path
 
 
-@pytest.mark.slow
-def test_a_settings_error_shows_on_every_page_until_it_is_fixed(project, monkeypatch):
-    monkeypatch.chdir(project)
+@contextlib.contextmanager
+def serving_in_a_thread():
+    """``serve`` in a thread of this process (one PDF worker: no pool), from the current folder; yields its URL
+    once the first build is done, and on leaving stops it and checks it ended without an exception."""
     stop, urls = threading.Event(), queue.Queue()
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(serve, port=0, jobs=1, stop=stop, ready=urls.put)
         try:
             wait_until(lambda: not urls.empty() or running.done(), what="the first build")
             assert not running.done(), running.exception()
-            url = urls.get_nowait()
-            (project / "scorecard.toml").write_text('page_size = "A5"\n', "utf-8")
-            wait_until(lambda: b"scorecard.toml: page_size" in get(url + "sony.html")[2], what="the settings error")
-            assert "¥3.714T" in get(url + "sony.html")[2].decode()  # the page as last built, below the error
-            (project / "scorecard.toml").write_text('page_size = "Letter"\n', "utf-8")
-            wait_until(lambda: b'role="alert"' not in get(url + "sony.html")[2], what="the page without the error")
+            yield urls.get_nowait()
         finally:
             stop.set()
         running.result(timeout=60)  # ends once stopped, and raised nothing
+
+
+@pytest.mark.slow
+def test_a_settings_error_shows_on_every_page_until_it_is_fixed(project, monkeypatch):
+    monkeypatch.chdir(project)
+    with serving_in_a_thread() as url:
+        (project / "scorecard.toml").write_text('page_size = "A5"\n', "utf-8")
+        wait_until(lambda: b"scorecard.toml: page_size" in get(url + "sony.html")[2], what="the settings error")
+        assert "¥3.714T" in get(url + "sony.html")[2].decode()  # the page as last built, below the error
+        (project / "scorecard.toml").write_text('page_size = "Letter"\n', "utf-8")
+        wait_until(lambda: b'role="alert"' not in get(url + "sony.html")[2], what="the page without the error")
     assert "scorecards-serve" not in [thread.name for thread in threading.enumerate()]
 
 
@@ -202,17 +209,8 @@ def test_a_save_made_while_the_first_build_runs_is_built_too(project, monkeypatc
 
     real_build = serving.build
     monkeypatch.setattr(serving, "build", build_then_save)
-    stop, urls = threading.Event(), queue.Queue()
-    with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(serve, port=0, jobs=1, stop=stop, ready=urls.put)
-        try:
-            wait_until(lambda: not urls.empty() or running.done(), what="the first build")
-            assert not running.done(), running.exception()
-            url = urls.get_nowait()
-            wait_until(lambda: "¥3.815T" in get(url + "sony.html")[2].decode(), what="the save built")
-        finally:
-            stop.set()
-        running.result(timeout=60)
+    with serving_in_a_thread() as url:
+        wait_until(lambda: "¥3.815T" in get(url + "sony.html")[2].decode(), what="the save built")
     assert [report.built for report in builds] == [["bloom-energy", "sony"], ["sony"]]
 
 
