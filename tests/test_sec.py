@@ -4,6 +4,7 @@ three-month against year-to-date durations, derived quarters, alternative concep
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from scorecards.sources.sec import (
     load_companyfacts,
     parse_companyfacts,
     period_span,
+    read_limited,
     resolve,
     resolve_all,
 )
@@ -607,3 +609,112 @@ def test_tesla_2011_operating_cash_flow_as_first_filed_with_its_later_restatemen
     assert cash.value == D(-114364000) and cash.fact.form == "10-K" and cash.fact.filed == dt.date(2012, 2, 27)
     assert not cash.amended  # the 10-K/A of March 2012 repeated the same value
     assert cash.pick.restated_in.value == D(-128034000)  # the 10-K of 2014
+
+
+# --- hostile companyfacts files: each one line, in bounded time and memory ---
+
+
+def write_companyfacts(path, text):
+    path.write_text(text)
+    return path
+
+
+def one_row(val):
+    """A companyfacts file of one diluted EPS row whose value is written as ``val``."""
+    row = (
+        f'{{"start": "2024-01-01", "end": "2024-12-31", "val": {val}, "accn": "0000000007-25-000001", '
+        '"fy": 2024, "fp": "FY", "form": "10-K", "filed": "2025-02-01"}'
+    )
+    units = f'{{"USD/shares": [{row}]}}'
+    return (
+        f'{{"cik": 7, "entityName": "T", "facts": {{"us-gaap": {{"EarningsPerShareDiluted": {{"units": {units}}}}}}}}}'
+    )
+
+
+@pytest.mark.parametrize(
+    "val, message",
+    [
+        (
+            "1e999999999",
+            "facts.us-gaap.EarningsPerShareDiluted.units.USD/shares[0].val: 1E+999999999 is not a filed "
+            "amount (beyond 10^18, or finer than 10^-12)",
+        ),
+        (
+            "1e-999999999",
+            "facts.us-gaap.EarningsPerShareDiluted.units.USD/shares[0].val: 1E-999999999 is not a "
+            "filed amount (beyond 10^18, or finer than 10^-12)",
+        ),
+        ("NaN", "NaN is not a number a filing can hold"),
+        ("Infinity", "Infinity is not a number a filing can hold"),
+        ("-Infinity", "-Infinity is not a number a filing can hold"),
+        ("1" * 5000, "a number 5,000 characters long (11111111111111111111...)"),
+    ],
+)
+def test_numbers_no_filing_holds_are_refused_in_one_line(tmp_path, val, message):
+    path = write_companyfacts(tmp_path / "x.json", one_row(val))
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_json_never_prints_a_bare_infinity(tmp_path):
+    path = write_companyfacts(tmp_path / "x.json", one_row("Infinity"))
+    result = run("facts", str(path), "--period", "FY2024", "--format", "json")
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"error: {path}: Infinity is not a number a filing can hold"]
+
+
+@pytest.mark.parametrize("cik", ["true", "-5", "1.5e3", "0", '"12ab"', "null"])
+def test_a_cik_that_is_not_one_is_refused(tmp_path, cik):
+    path = write_companyfacts(tmp_path / "x.json", f'{{"cik": {cik}, "entityName": "T", "facts": {{}}}}')
+    shown = {'"12ab"': '"12ab"', "null": "null"}.get(cik, cik if cik != "1.5e3" else "1.5E+3")
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: cik: {shown} is not a CIK (a whole number from 1 to 9999999999)"
+
+
+def test_json_nested_100000_deep_is_one_line(tmp_path):
+    path = write_companyfacts(tmp_path / "x.json", '{"cik": 7, "facts": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: not a companyfacts file (its JSON is nested too deeply to read)"
+
+
+def test_a_file_larger_than_any_companyfacts_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(449 * 2**20)  # sparse: 449 MB that take no disk, and would take GB to parse
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: 449 MB, larger than the 64 MB a companyfacts file can be"
+
+
+def test_a_device_or_a_fifo_is_refused_without_reading_it(tmp_path):
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts("/dev/zero")
+    assert str(caught.value) == (
+        "/dev/zero: not a regular file (a device, pipe or socket); a companyfacts file is a JSON file"
+    )
+    fifo = tmp_path / "facts.json"
+    os.mkfifo(fifo)  # nothing ever writes to it: opening it for reading would wait forever
+    with pytest.raises(FilingError, match="not a regular file"):
+        load_companyfacts(fifo)
+    with pytest.raises(FilingError, match="not a regular file"):
+        read_limited(fifo)
+    result = run("facts", str(fifo), "--period", "FY2024")
+    assert result.returncode != 0 and "not a regular file" in result.stderr
+
+
+def test_a_fifo_or_a_link_out_of_inputs_in_place_of_the_filing_is_a_located_error(project):
+    target = project / "sec" / "CIK0000000042.json"
+    target.unlink()
+    os.mkfifo(target)
+    [error] = read_company(project / "exm.yaml", Settings()).errors
+    assert str(error).startswith(f"{project}/exm.yaml:10:8: company.cik: {target}: not a regular file")
+    target.unlink()
+    target.symlink_to("/dev/zero")
+    [error] = read_company(project / "exm.yaml", Settings()).errors
+    assert str(error) == (
+        f"{project}/exm.yaml:10:8: company.cik: {target} is outside {project}/, the folder of company files, "
+        f"where filings are read from (put the file in {project}/sec/ and name it relative to the company file)"
+    )
