@@ -718,3 +718,74 @@ def test_a_fifo_or_a_link_out_of_inputs_in_place_of_the_filing_is_a_located_erro
         f"{project}/exm.yaml:10:8: company.cik: {target} is outside {project}/, the folder of company files, "
         f"where filings are read from (put the file in {project}/sec/ and name it relative to the company file)"
     )
+
+
+# --- Alphabet, the example company with its real filing (inputs/sec/CIK0001652044.json) ---
+
+ALPHABET = REPO / "inputs" / "sec" / "CIK0001652044.json"
+
+
+def test_the_shipped_alphabet_scorecard_checks_its_typed_figures_against_the_10k():
+    loaded = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs"))
+    assert loaded.problems == []
+    latest = loaded.card.latest
+    checks = {c.metric.key: c for c in latest.filing_checks}
+    assert set(checks) == {"revenue", "operating_income", "capex"}  # the typed GAAP figures the filing gives
+    revenue = checks["revenue"]
+    assert (revenue.typed.amount.written, revenue.filed.number) == ("113.8B", D(113829000000))
+    assert revenue.agrees and revenue.difference.amount.written == "-29M"
+    assert (revenue.form, revenue.accession, revenue.filed_on) == ("10-K", "0001652044-26-000018", dt.date(2026, 2, 5))
+    assert revenue.derived and (revenue.less_form, revenue.less_accession) == ("10-Q", "0001652044-25-000091")
+    cited = {c.number: c for c in loaded.card.citations}
+    assert [cited[n].title for n in revenue.cites] == [
+        "ALPHABET INC., Form 10-K, accession no. 0001652044-26-000018",
+        "ALPHABET INC., Form 10-Q, accession no. 0001652044-25-000091",
+    ]
+    assert checks["operating_income"].filed.number == D(35934000000) and checks["operating_income"].agrees
+    assert checks["capex"].filed.number == D(27851000000) and checks["capex"].agrees
+
+
+def test_the_shipped_alphabet_scorecard_has_its_earlier_quarters_from_the_filings():
+    card = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs")).card
+    cited = {c.number: c for c in card.citations}
+    revenue = {}
+    for quarter in card.quarters[1:]:
+        figure = next(f for f in quarter.figures if f.metric.key == "revenue")
+        [title] = [cited[n].title for n in figure.cites]
+        revenue[quarter.period] = (figure.actual.number, title.rsplit(" ", 1)[1])
+    assert revenue == {
+        "Q3 FY2025": (D(102346000000), "0001652044-25-000091"),
+        "Q2 FY2025": (D(96428000000), "0001652044-25-000062"),
+        "Q1 FY2025": (D(90234000000), "0001652044-25-000043"),  # first filed, under another concept
+        "Q4 FY2024": (D(96469000000), "0001652044-25-000014"),  # the 10-K less the nine months
+    }
+    eps = [next((f.actual.number for f in q.figures if f.metric.key == "eps_gaap"), None) for q in card.quarters]
+    assert eps == [None, D("2.87"), D("2.31"), D("2.81"), None]
+
+
+@needs_real
+@pytest.mark.parametrize("period", ["Q1 FY2024", "Q4 FY2024", "Q1 FY2025", "Q2 FY2025", "Q4 FY2025", "Q1 FY2026"])
+def test_the_shipped_alphabet_file_gives_what_the_full_companyfacts_gives(period):
+    # inputs/sec/ holds the SEC's file trimmed to the concepts the tool reads, values and layout untouched
+    shipped, full = figures(ALPHABET, period), figures(REAL / "alphabet-companyfacts.json", period)
+    assert shipped == full
+    shipped_json = json.loads(ALPHABET.read_text())
+    full_json = json.loads((REAL / "alphabet-companyfacts.json").read_text())
+    for taxonomy, concepts in shipped_json["facts"].items():
+        for name, body in concepts.items():
+            assert body == full_json["facts"][taxonomy][name]
+
+
+def test_a_figure_that_differs_from_the_filing_is_shown_so_on_the_page(project):
+    from scorecards.render.templates import make_env, render_company
+
+    edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12.4M}")
+    card = read_company(project / "exm.yaml", Settings()).card
+    [check] = card.latest.filing_checks
+    assert (check.metric.key, check.agrees, check.difference.amount.written) == ("net_income", False, "400K")
+    html = render_company(make_env(Settings(templates=REPO / "templates")), card)
+    block = html[html.index('<section class="block filing-checks">') :]
+    block = block[: block.index("</section>")]
+    assert "Checked against the SEC filing" in block and "✗</span> differs" in block
+    assert "$12.4M" in block and "$12.00M" in block and "+$400K" in block
+    assert "Form 10-K, filed 10 Feb 2025" in block
