@@ -789,3 +789,15 @@ def test_a_figure_that_differs_from_the_filing_is_shown_so_on_the_page(project):
     assert "Checked against the SEC filing" in block and "✗</span> differs" in block
     assert "$12.4M" in block and "$12.00M" in block and "+$400K" in block
     assert "Form 10-K, filed 10 Feb 2025" in block
+
+
+@needs_real
+def test_tesla_q2_2014_operating_cash_flow_from_the_first_filings_whatever_their_concept():
+    # Q1 2014 was first filed (May 2014) as NetCashProvidedByUsedInOperatingActivities, 60,640K; the 10-Q of
+    # May 2015 repeats it as ...ContinuingOperations, 58,723K. Preferring the concept took the 2015 value and
+    # derived Q2 as 57,061K - 58,723K = -1,662K, citing no restatement.
+    cash = figures(REAL / "tesla-companyfacts.json", "Q2 FY2014")["operating_cash_flow"]
+    assert cash.derived and cash.value == D(57061000 - 60640000)
+    assert (cash.less.fact.accession, cash.less.fact.value) == ("0001193125-14-192606", D(60640000))
+    assert cash.less.restated_in.value == D(58723000)
+    assert "later restated as 58,723,000 in 10-Q 0001564590-15-003789" in describe(cash)
