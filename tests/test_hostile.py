@@ -404,3 +404,43 @@ def test_read_input_reads_a_link_to_a_regular_file_and_keeps_a_path_inside_its_f
         read_input(tmp_path / "inputs" / ".." / "facts.json", 2, inside=tmp_path / "inputs")
     assert caught.value.strerror == f"it is outside {tmp_path / 'inputs'}/"
     assert read_input(tmp_path / "inputs" / ".." / "inputs" / "link.json", 2, inside=tmp_path) == b"{}"
+
+
+def test_the_other_inputs_refuse_special_files_unread(tmp_path):
+    """The consensus files, transcripts, fx.yaml and distribution.yaml are read by the same safe reader."""
+    from scorecards.deliver.lists import languages_wanted, load_distribution
+    from scorecards.errors import MailError
+    from scorecards.sources.consensus import read_folder
+    from scorecards.sources.fx import load_rates
+    from scorecards.sources.transcripts import read_transcript
+
+    (tmp_path / "consensus").mkdir()
+    os.mkfifo(tmp_path / "consensus" / "estimates.csv")
+    book = read_folder(tmp_path / "consensus")
+    assert [str(p) for _, p in book.file_problems] == [
+        f"{tmp_path}/consensus/estimates.csv:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
+        "(replace it with the file itself)"
+    ]
+    (tmp_path / "sony-q3-fy2025.txt").symlink_to("/dev/zero")
+    transcript, problems = read_transcript(tmp_path / "sony-q3-fy2025.txt", "t.txt")
+    assert transcript is None
+    assert [str(p) for p in problems] == [
+        "t.txt:1: cannot read the transcript: it links to /dev/zero, a character device, not a regular file "
+        "(replace it with the file itself)"
+    ]
+    os.mkfifo(tmp_path / "fx.yaml")
+    with pytest.raises(InputError) as caught:
+        load_rates(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path}/fx.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
+        "(replace it with the file itself)"
+    )
+    distribution = tmp_path / "distribution.yaml"
+    distribution.symlink_to("/dev/zero")
+    assert languages_wanted(distribution) == []
+    with pytest.raises(MailError) as caught:
+        load_distribution(distribution, [])
+    assert str(caught.value) == (
+        f"cannot read {distribution}: it links to /dev/zero, a character device, not a regular file "
+        "(replace it with the file itself)"
+    )
