@@ -444,3 +444,41 @@ def test_the_other_inputs_refuse_special_files_unread(tmp_path):
         f"cannot read {distribution}: it links to /dev/zero, a character device, not a regular file "
         "(replace it with the file itself)"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["new", "X", "--slug", "../../x"],
+            "error: --slug: '../../x' cannot name a file in inputs/ "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy)",
+        ),
+        (
+            ["new", "../X"],
+            "error: the ticker ../X (give --slug): '--/x' cannot name a file in inputs/ "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy)",
+        ),
+        (
+            ["new", "X", "--slug", "index"],
+            "error: --slug: 'index' would overwrite the index page (choose another name)",
+        ),
+        (
+            ["build", "--locale", "../../x"],
+            "error: --locale: '../../x' is not a language tag (write e.g. en, zh-Hant or zh-Hans)",
+        ),
+    ],
+    ids=["slug-path", "ticker-path", "slug-reserved", "locale-path"],
+)
+def test_a_name_on_the_command_line_never_walks_out_of_its_folder(tmp_path, args, message):
+    root = project(tmp_path / "project", COMPANIES / "sony.yaml")
+    (root / "locale").mkdir()
+    (tmp_path / "x" / "LC_MESSAGES").mkdir(parents=True)  # what '--locale ../../x' would have read
+    (tmp_path / "x" / "LC_MESSAGES" / "messages.po").write_text('msgid ""\nmsgstr ""\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", *args], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert (result.returncode, result.stderr.splitlines()) == (1, [message])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "x"]  # nothing written beside the project
+    assert sorted(p.name for p in (root / "inputs").iterdir()) == ["sony.yaml"]
+    assert sorted(p.name for p in root.iterdir()) == ["inputs", "locale", "templates"]
