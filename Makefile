@@ -125,10 +125,11 @@ send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*
 
 .PHONY: email send
 
-clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.json: the record of what was e-mailed
-	@if [ -f $(BUILD)/outbox/ledger.json ]; then \
-	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.json -delete; \
-	  echo "kept $(BUILD)/outbox/ledger.json (what was e-mailed to whom; without it make send sends everything again)"; \
+clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.jsonl: the record of what was e-mailed
+	@if [ -f $(BUILD)/outbox/ledger.jsonl ] || [ -f $(BUILD)/outbox/ledger.json ]; then \
+	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.jsonl \
+	    ! -path $(BUILD)/outbox/ledger.json -delete; \
+	  echo "kept the ledger in $(BUILD)/outbox/ (what was e-mailed to whom; without it make send sends everything again)"; \
 	else rm -rf $(BUILD); fi
 
 setup: $(SETUP) ## Install system packages (as root on Debian), the virtual environment and Python packages

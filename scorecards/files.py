@@ -79,8 +79,9 @@ def _too_large(path: Path, size: int, limit: int, hint: str) -> RefusedInput:
     return RefusedInput(path, f"it is {size:,} bytes, over the limit of {limit:,}", hint)
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``; ``durable``: fsynced (the file, then its
+    folder), so that it is on disk, not only in the cache, when this returns (a record that must survive a crash)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -88,8 +89,17 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
+            if durable:
+                folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
