@@ -53,8 +53,17 @@ def read_input(path: Path, limit: int, *, inside: Path | None = None, size_hint:
     should the file grow while it is read."""
     if inside is not None and not path.resolve().is_relative_to(inside.resolve()):
         raise RefusedInput(path, f"it is outside {inside}/", f"keep the file inside {inside}/")
-    if not stat.S_ISREG(os.stat(path).st_mode):  # a device is never even opened
-        raise _not_regular(path, os.stat(path).st_mode)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not path.is_symlink():
+            raise
+        target = os.readlink(path)
+        raise RefusedInput(
+            path, f"it links to {target}, which does not exist", "replace it with the file itself"
+        ) from None
+    if not stat.S_ISREG(mode):  # a device is never even opened
+        raise _not_regular(path, mode)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
