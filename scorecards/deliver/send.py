@@ -283,8 +283,8 @@ def send_outbox(
         if not todo:
             return report
         smtp = connect(config)
-        ledger.open()
         try:
+            ledger.open()  # compacted first if it must be, before anything is sent
             for index, (message, recipient) in enumerate(todo):
                 try:
                     reply = _deliver(smtp, config, message, recipient)
