@@ -356,6 +356,7 @@ def special_files(folder):
     os.mkfifo(folder / "fifo.yaml")
     (folder / "z.yaml").symlink_to("/dev/zero")
     (folder / "dir.yaml").mkdir()
+    shutil.copy(COMPANIES / "bloom-energy.yaml", folder / "my co.yaml")  # make cannot name it (test_make.py)
 
 
 def test_special_files_are_refused_unread_and_the_good_company_still_loads(tmp_path):
@@ -370,6 +371,10 @@ def test_special_files_are_refused_unread_and_the_good_company_still_loads(tmp_p
         "fifo": [
             f"{tmp_path}/fifo.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
             "(replace it with the file itself)"
+        ],
+        "my co": [
+            f"{tmp_path}/my co.yaml:1:1: file name 'my co.yaml' cannot name a page "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml)"
         ],
         "z": [
             f"{tmp_path}/z.yaml:1:1: cannot read the file: it links to /dev/zero, a character device, not a "
