@@ -8,6 +8,7 @@ summary see the same numbers. Nothing here builds display strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from scorecards.i18n import N_
@@ -397,4 +398,5 @@ def _quarter(
         _verdict(figures, guidance),
         evidence.topics.get(index, ()),
         evidence.transcripts.get(index),
+        tuple(replace(check, cites=cite(*sources)) for check, sources in evidence.checks.get(index, ())),
     )

@@ -22,6 +22,7 @@ from scorecards.model.amounts import Amount, Unit
 from scorecards.model.fiscal import nominal_period_end
 from scorecards.model.metrics import REGISTRY, Basis, Direction, Kind, Metric
 from scorecards.model.schema import (
+    FROM_FILING,
     AlternativeIn,
     CompanyIn,
     FigureIn,
@@ -406,7 +407,8 @@ def _check_figure(
             yield item
         else:
             metric = item
-    yield from _cited(doc, loc, fig.source, default, sources)
+    if not (fig.actual == FROM_FILING and fig.consensus is None and fig.source is None):
+        yield from _cited(doc, loc, fig.source, default, sources)  # a figure from the filing cites the filing
     if fig.consensus_source is not None:
         yield from _check_source(doc, loc + ("consensus_source",), fig.consensus_source, sources)
     if fig.actual is None and fig.consensus is None:

@@ -83,6 +83,30 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class FilingCheck:
+    """A typed figure checked against the company's SEC filing: both values, the difference, and the filing.
+
+    ``derived``: the filing gives the quarter only within a year to date, so its figure is that
+    (``form``, ``accession``) less the year to date before it (``less_form`` ...): Q4 = 10-K − nine months."""
+
+    metric: Metric
+    typed: Value
+    filed: Value  # exactly as filed
+    difference: Value  # typed - filed
+    agrees: bool  # at the precision typed
+    form: str
+    accession: str
+    filed_on: dt.date
+    url: str
+    derived: bool = False
+    less_form: str | None = None
+    less_accession: str | None = None
+    less_filed_on: dt.date | None = None
+    amended: bool = False  # an amendment (10-K/A, 10-Q/A) changed the filed figure
+    cites: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Kpi:
     metric: Metric
     value: Value
@@ -227,6 +251,7 @@ class Quarter:
     verdict: Verdict
     topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
     transcript: str | None = None  # the transcript quotes were checked against
+    filing_checks: tuple[FilingCheck, ...] = ()  # typed figures checked against the SEC filing
 
     @property
     def disagreements(self) -> tuple[Disagreement, ...]:

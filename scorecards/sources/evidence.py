@@ -33,20 +33,24 @@ from scorecards.errors import FilingError, Problem
 from scorecards.load.validate import metric_for
 from scorecards.load.yaml import Document, Loc
 from scorecards.model.amounts import Amount
-from scorecards.model.metrics import REGISTRY, Basis, same_at_precision
+from scorecards.model.metrics import REGISTRY, Basis, Metric, same_at_precision
 from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn
-from scorecards.model.scorecard import TopicCount
+from scorecards.model.scorecard import FilingCheck, TopicCount, Value
 from scorecards.settings import Settings
 from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder
 from scorecards.sources.sec import (
     CONCEPTS,
     CompanyFacts,
+    Fact,
     Missing,
     Resolved,
     Span,
     cik_file_name,
     describe,
+    filing_amount,
+    filing_url,
     load_companyfacts,
+    locate,
     period_span,
     resolve,
 )
@@ -69,6 +73,8 @@ class Evidence:
     topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
     transcripts: dict[int, str] = field(default_factory=dict)  # quarter -> transcript path
     spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
+    # quarter -> typed figures checked against the filing, each with the ids of the filings' sources
+    checks: dict[int, list[tuple[FilingCheck, tuple[str, ...]]]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -238,6 +244,7 @@ class _Gatherer:
                 )
             except FilingError:
                 continue  # validation has reported the period
+            span = locate(facts, span)  # the dates the company's own reports give the period
             for key, fig in quarter.results.items():
                 metric = metric_for(key, fig)
                 if metric is None:
@@ -247,12 +254,53 @@ class _Gatherer:
                     self._take(qi, key, fig, quarter, span, facts, metric.label, metric.basis)
                 elif isinstance(fig.actual, Amount) and key in CONCEPTS and metric.basis is Basis.REPORTED:
                     found = resolve(facts, key, span, company.currency)
-                    if isinstance(found, Resolved) and not agrees(fig.actual, found.value):
+                    if not isinstance(found, Resolved):
+                        continue
+                    self._record_check(qi, metric, fig.actual, found, facts)
+                    if not agrees(fig.actual, found.value):
                         self.warn(
                             loc,
                             f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
                             "correct the figure, or write `actual: filing` to take the filing's",
                         )
+
+    def _filing_source(self, facts: CompanyFacts, fact: Fact) -> str:
+        """The source id of the filing a fact is in, added to the company's sources."""
+        return self.add_source(
+            f"sec-{fact.accession}",
+            SourceIn(
+                publisher="SEC EDGAR",
+                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
+                date=fact.filed,
+                url=filing_url(facts.cik, fact.accession),
+            ),
+        )
+
+    def _record_check(self, qi: int, metric: Metric, typed: Amount, found: Resolved, facts: CompanyFacts) -> None:
+        """A typed figure set beside the filing's, for the page: both values, the difference and the filing."""
+        currency = self.card.company.currency
+        filed = found.amount()
+        less = found.less.fact if found.less is not None else None
+        check = FilingCheck(
+            metric,
+            Value(typed, metric.kind, currency),
+            Value(filed, metric.kind, currency),
+            Value(_shortest(typed.value - found.value, found.per_share), metric.kind, currency, derived=True),
+            agrees(typed, found.value),
+            found.fact.form,
+            found.fact.accession,
+            found.fact.filed,
+            found.url,
+            found.derived,
+            less.form if less else None,
+            less.accession if less else None,
+            less.filed if less else None,
+            found.amended,
+        )
+        sources: tuple[str, ...] = (self._filing_source(facts, found.fact),)
+        if less is not None:
+            sources += (self._filing_source(facts, less),)
+        self.result.checks.setdefault(qi, []).append((check, sources))
 
     def _take(
         self,
@@ -285,16 +333,7 @@ class _Gatherer:
                 "type the figure",
             )
             return
-        fact = found.fact
-        sid = self.add_source(
-            f"sec-{fact.accession}",
-            SourceIn(
-                publisher="SEC EDGAR",
-                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
-                date=fact.filed,
-                url=found.url,
-            ),
-        )
+        sid = self._filing_source(facts, found.fact)
         changes: dict[str, Any] = {"actual": found.amount(), "source": sid}
         if fig.consensus is not None and fig.consensus_source is None:
             changes["consensus_source"] = fig.source or quarter.source  # the consensus keeps its own citation
@@ -430,6 +469,16 @@ class _Gatherer:
                         warning=True,
                     )
                 )
+
+
+def _shortest(value: Decimal, per_share: bool) -> Amount:
+    """An exact difference in its own scale, without trailing zeros: -29000000 -> -29M, 0.005 a share -> 0.005."""
+    amount = filing_amount(value, per_share=per_share)
+    if per_share:
+        return amount
+    exponent = amount.mantissa.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return replace(amount, mantissa=amount.mantissa.quantize(Decimal(1).scaleb(-places)))
 
 
 def _filed_words(found: Resolved) -> str:
