@@ -22,7 +22,7 @@ def v(text, kind=Kind.MONEY, currency="USD", derived=False):
         ("1234567", Kind.MONEY, "USD", "$1,234,567"),
         ("35.9%", Kind.PERCENT, "USD", "35.9%"),
         ("-7.4pp", Kind.PERCENT, "USD", "−7.4 pp"),
-        ("-74bp", Kind.PERCENT, "USD", "−74 bp"),
+        ("-74bp", Kind.PERCENT, "USD", "−0.74 pp"),  # one rule for points: pp, every digit kept
         ("2.5x", Kind.MULTIPLE, "USD", "2.5×"),
         ("8.0M", Kind.COUNT, "USD", "8.0M"),
         ("~200B", Kind.MONEY, "USD", "~$200B"),

@@ -102,7 +102,8 @@ def card_rows(card: Scorecard) -> list[dict[str, Any]]:
         }
         items: list[tuple[str, str, Figure | Guide | Kpi]] = [("result", "", f) for f in q.figures]
         for seg in q.segments:
-            items += [("result", seg.name, f) for f in seg.figures] + [("kpi", seg.name, k) for k in seg.kpis]
+            name = str(seg.name)  # free text as written (model/text.py), a plain string in the data files
+            items += [("result", name, f) for f in seg.figures] + [("kpi", name, k) for k in seg.kpis]
         items += [("guidance", "", g) for g in q.guidance] + [("kpi", "", k) for k in q.kpis]
         for record, segment, item in items:
             rows.append({**base, "record": record, "segment": segment, **_figure_columns(card, item)})
@@ -172,7 +173,7 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
         basis = "Operating" if metric.basis.value == "operating" else ""
     return {
         "metric": metric.key,
-        "label": metric.label,
+        "label": str(metric.label),
         "basis": basis,
         "kind": metric.kind.value,
         "unit": _unit(actual, metric.kind, card.company.currency),
