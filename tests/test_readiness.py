@@ -61,14 +61,17 @@ def test_no_reported_date_holds_it():
 
 
 def test_no_results_and_no_guidance_holds_it_and_so_does_no_quarter():
-    empty = card(READY.split("    results:")[0])
+    empty = card(READY.split("    results:", maxsplit=1)[0])
     assert reasons(empty) == [Reason.NO_FIGURES]
-    none = card(READY.split("quarters:")[0] + "quarters: []\n")
+    none = card(READY.split("quarters:", maxsplit=1)[0] + "quarters: []\n")
     assert reasons(none) == [Reason.NO_FIGURES]
 
 
 def test_guidance_alone_is_enough():
-    c = card(READY.split("    results:")[0] + "    guidance:\n      - {metric: capex, period: FY2026, value: 200B}\n")
+    c = card(
+        READY.split("    results:", maxsplit=1)[0]
+        + "    guidance:\n      - {metric: capex, period: FY2026, value: 200B}\n"
+    )
     assert readiness(c, "en").ready
 
 
@@ -209,7 +212,7 @@ def test_include_held_sends_them_with_their_reasons(outbox, cards):
 
 def test_the_subject_counts_only_the_companies_of_the_season(outbox, cards, tmp_path):
     other = card(READY.replace("Q4 FY2025", "Q3 FY2025").replace("2025-12-31", "2025-09-30"), "old")
-    empty = card(READY.split("quarters:")[0] + "quarters: []\n", "nvda")
+    empty = card(READY.split("quarters:", maxsplit=1)[0] + "quarters: []\n", "nvda")
     everyone = [*cards.values(), other, empty]
     [message] = composer(outbox, everyone, include_held=True).compose(desk([], season_summary=True, pack=True))
     assert message.subject == "Earnings scorecards and season summary, Q4 2025 season: 2 companies"
