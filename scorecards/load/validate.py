@@ -515,12 +515,15 @@ def _check_guidance(
 def _check_stated(doc: Document, loc: Loc, word: str, metric: Metric) -> Iterator[Problem]:
     neutral = metric.direction is Direction.NEUTRAL
     if neutral and word in ("beat", "miss"):
-        yield doc.problem(
-            loc, f"{metric.label} is neither better higher nor lower: it cannot {word}", "write above, in line or below"
+        message = (
+            f"neither a higher nor a lower {metric.label} is better: it is above or below expectations, not a {word}"
         )
+        yield doc.problem(loc, message, "write above, in line or below")
     elif not neutral and word in ("above", "below"):
-        hint = "write beat or miss (or in line)"
-        yield doc.problem(loc, f"{metric.label} is better {metric.direction.value}: it beats or misses", hint)
+        better = "higher" if metric.direction is Direction.HIGHER else "lower"
+        yield doc.problem(
+            loc, f"a {better} {metric.label} is better: it beats or misses expectations", "write beat, in line or miss"
+        )
 
 
 def _check_range(
