@@ -219,3 +219,30 @@ def test_a_stated_outcome_follows_the_metric_direction_and_neutral_metrics_are_a
         "Capital expenditure above expectations per source; "
         "FY2026 capital expenditure guidance above expectations per source"
     )
+
+
+def test_the_season_counts_per_source_results_as_a_group_of_their_own():
+    from scorecards.compute.season import build_seasons
+
+    stated = card("""
+        results:
+          revenue: {actual: 213.39B, outcome: beat}
+          eps_gaap: {actual: 1.95, consensus: 1.97}
+    """)
+    judged = card("""
+        results:
+          revenue: {actual: 777.7M, consensus: 640.07M}
+          eps_adjusted: {actual: 0.45, consensus: 0.30}
+    """)
+    [season] = build_seasons([stated, judged])
+    assert (season.overall.revenue.above, season.overall.revenue.n) == (1, 1)  # only the one with a consensus
+    assert (season.overall.eps.above, season.overall.eps.below) == (1, 1)
+    assert (season.per_source.revenue.above, season.per_source.revenue.n) == (1, 1)
+    assert season.per_source.eps.n == 0
+    from conftest import REPO
+
+    from scorecards.render.templates import make_env, render_season
+
+    page = render_season(make_env(Settings(templates=REPO / "templates")), (season,), [stated, judged])
+    assert "Revenue per source, without a consensus figure: 1 beat, 0 in line, 0 missed" in page
+    assert "EPS per source" not in page

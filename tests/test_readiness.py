@@ -216,3 +216,9 @@ def test_the_subject_counts_only_the_companies_of_the_season(outbox, cards, tmp_
     everyone = [*cards.values(), other, empty]
     [message] = composer(outbox, everyone, include_held=True).compose(desk([], season_summary=True, pack=True))
     assert message.subject == "Earnings scorecards and season summary, Q4 2025 season: 2 companies"
+
+
+def test_overflow_found_by_a_layout_check_holds_it_in_the_index_for_that_language():
+    cards = cards_only(load_all(Settings(inputs=COMPANIES)))
+    holds = holds_by_slug(cards, ["en"], overflow={("bloom-energy", "en"): [2], ("bloom-energy", "zh-Hant"): [1]})
+    assert [(h.reason, h.items) for h in holds["bloom-energy"]] == [(Reason.OVERFLOW, ("2",))]

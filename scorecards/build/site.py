@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,16 @@ def index_page(
     ctx.writer.write_if_changed(settings.build / "index.html", html)
 
 
-def holds_by_slug(cards: list[Scorecard], languages: list[str]) -> dict[str, list[Hold]]:
+def holds_by_slug(
+    cards: list[Scorecard], languages: list[str], overflow: Mapping[tuple[str, str], Iterable[int]] | None = None
+) -> dict[str, list[Hold]]:
     """Why each held scorecard is held, for readers of any of ``languages`` (the first is the default); the ready
-    ones are not listed."""
+    ones are not listed. ``overflow``: by (slug, language), the PDF pages a layout check found ink outside the
+    safe area on (none is checked in the build yet: the hook for it)."""
     out: dict[str, list[Hold]] = {}
+    pages = overflow or {}
     for card in cards:
-        reasons = [h for tag in languages for h in readiness(card, tag).holds]
+        reasons = [h for tag in languages for h in readiness(card, tag, pages.get((card.slug, tag), ())).holds]
         if reasons:
             out[card.slug] = list(dict.fromkeys(reasons))
     return out
