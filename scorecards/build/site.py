@@ -70,7 +70,8 @@ def index_page(
     failed = [
         {"slug": item.slug, "path": str(item.path), "errors": len(item.errors)} for item in loaded if item.card is None
     ]
-    holds = holds_by_slug(cards, [settings.default_language, *(t for t in found if t != settings.default_language)])
+    linked = {link.tag for items in links.values() for link in items}  # the languages the index links scorecards in
+    holds = holds_by_slug(cards, [settings.default_language, *(t for t in found if t in linked)])
     for slug, reasons in holds.items():
         logger.info("held: %s (%s)", slug, "; ".join(hold(h) for h in reasons))
     html = render_index(env, cards, failed, links, _season_links(ctx, built), holds)
