@@ -27,7 +27,15 @@ LOCALE_FLAG := $(foreach l,$(LOCALES),--locale $(l))
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 
 # What a scorecard build depends on: the company files, the templates, the code, the settings and the catalogues.
-COMPANY_FILES := $(wildcard $(INPUTS)/*.yaml)
+# Only a file whose name can name a page (lower-case letters, digits and hyphens) is a prerequisite: make splits
+# "inputs/my co.yaml" into two names and cannot name "a:b.yaml" at all. Any other *.yaml there (ODD_FILES) makes
+# every make run the build, which refuses it with a located message and fails, after building every good company.
+SLUG_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 -
+without = $(if $(2),$(call without,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+YAML_WORDS := $(wildcard $(INPUTS)/*.yaml)
+COMPANY_FILES := $(sort $(wildcard $(foreach f,$(filter $(INPUTS)/%.yaml,$(YAML_WORDS)),\
+                   $(if $(call without,$(patsubst $(INPUTS)/%.yaml,%,$(f)),$(SLUG_CHARS)),,$(f)))))
+ODD_FILES := $(filter-out $(COMPANY_FILES),$(YAML_WORDS))
 SLUGS := $(patsubst $(INPUTS)/%.yaml,%,$(COMPANY_FILES))
 # The languages and the season's outputs as the last build wrote them (build/outputs.mk: DEFAULT_LANGUAGE,
 # LANGUAGES, SEASON_OUTPUTS and SEASON_OUTPUTS_<language>; the book only up to book_max_companies).
@@ -65,8 +73,8 @@ $(STAMP): $(DEPS) $(SETUP) $(BYTECODE)
 $(BYTECODE): $(wildcard scorecards/*.py scorecards/*/*.py)
 	@$(PY) -m compileall -q scorecards && touch $@
 
-# Anything missing from build/ forces a build.
-ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS)),)
+# Anything missing from build/ forces a build; so does a company file make cannot name (the build reports it).
+ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS))$(ODD_FILES),)
 .PHONY: $(STAMP)
 endif
 

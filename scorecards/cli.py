@@ -20,6 +20,7 @@ import click
 
 from scorecards import __version__
 from scorecards.errors import ScorecardError
+from scorecards.i18n import TAG_RE, canonical_tag
 from scorecards.settings import load_settings
 
 if TYPE_CHECKING:
@@ -165,6 +166,9 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
     from scorecards.build.pipeline import build as run
 
     languages = [tag for given in locales for tag in given.split()] or None
+    for tag in languages or ():  # a tag names a folder of locale/ and of build/: '../../x' would walk out of both
+        if not TAG_RE.match(canonical_tag(tag)):
+            raise ScorecardError(f"--locale: '{tag}' is not a language tag (write e.g. en, zh-Hant or zh-Hans)")
     with _ProgressBar(_quiet()) as bar:
         report = run(settings, formats or FORMATS, jobs, force, languages, progress=bar)
     click.echo(summary(report), err=not report.ok)
@@ -205,11 +209,21 @@ def _quiet() -> bool:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(ticker: str, slug: str | None, force: bool) -> None:
     """Start inputs/<slug>.yaml for a company, with every field explained."""
+    from scorecards.build.corpus import RESERVED_SLUGS, SLUG_RE
     from scorecards.files import write_atomic
 
     settings = load_settings()
     ticker = ticker.strip().upper()
+    given = slug
     slug = slug or ticker.lower().replace(".", "-")
+    option = "--slug" if given else f"the ticker {ticker} (give --slug)"
+    if not SLUG_RE.match(slug):  # and never a path: '../../x' would write outside inputs/
+        raise ScorecardError(
+            f"{option}: '{slug}' cannot name a file in {settings.inputs}/ "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy)"
+        )
+    if slug in RESERVED_SLUGS:
+        raise ScorecardError(f"{option}: '{slug}' would overwrite the {slug} page (choose another name)")
     target = settings.inputs / f"{slug}.yaml"
     if target.exists() and not force:
         raise ScorecardError(f"{target} already exists (use --force to overwrite)")

@@ -18,9 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scorecards.errors import InputError, MailError, Problem
+from scorecards.files import RefusedInput, read_input
 from scorecards.i18n import canonical_tag
 from scorecards.load.validate import did_you_mean, translate
-from scorecards.load.yaml import Document, Loc, parse_yaml
+from scorecards.load.yaml import MAX_BYTES, Document, Loc, parse_yaml
 from scorecards.model.schema import Sector
 from scorecards.model.scorecard import Scorecard
 
@@ -114,7 +115,7 @@ def languages_wanted(path: Path) -> list[str]:
     """The languages the lists name (``language:``), read without checking the rest: so that ``scorecard email``
     builds them before composing. A file that cannot be read names none; composing then says what is wrong."""
     try:
-        doc = parse_yaml(path.read_bytes(), str(path))
+        doc = parse_yaml(read_input(path, MAX_BYTES), str(path))
     except (OSError, InputError):
         return []
     lists = doc.data.get("lists") if isinstance(doc.data, dict) else None
@@ -130,14 +131,15 @@ def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[Mailing
     Raises InputError listing every problem, or MailError when the file is missing.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_input(path, MAX_BYTES, size_hint="split it into several files")  # never a FIFO or /dev/zero
     except FileNotFoundError:
         raise MailError(
             f"{path} does not exist: write the distribution lists there (see "
             "docs/email.md) or set email.distribution in [tool.scorecard]"
         ) from None
     except OSError as exc:
-        raise MailError(f"cannot read {path}: {exc.strerror}") from None
+        hint = f" ({exc.hint})" if isinstance(exc, RefusedInput) and exc.hint else ""
+        raise MailError(f"cannot read {path}: {exc.strerror}{hint}") from None
     doc = parse_yaml(raw, str(path))
     if not isinstance(doc.data, dict):
         raise InputError(

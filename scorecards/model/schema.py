@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from scorecards.errors import AmountError
@@ -139,8 +139,23 @@ ActualField = Annotated[
         }
     ),
 ]
+
+
+def _whole_cik(value: Any) -> Any:
+    """A CIK is written as a whole number (1318605) or its digits ("0001318605"): not true, nor 1.5e3."""
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, (bool, float)) or (isinstance(value, str) and not re.fullmatch(r"\d{1,10}", value)):
+        raise PydanticCustomError(
+            "cik",
+            "{value} is not a CIK: write the whole number the SEC gives the company, one to ten digits",
+            {"value": text, "hint": "e.g. 1318605"},
+        )
+    return value
+
+
 Cik = Annotated[
     int,
+    BeforeValidator(_whole_cik),
     Field(ge=1, le=9_999_999_999),
     WithJsonSchema(
         {

@@ -22,6 +22,7 @@ surprises are part of the scorecard as it is made, never patched in afterwards.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -174,6 +175,11 @@ class _Gatherer:
             return self.folder / SEC_FOLDER / cik_file_name(company.cik), ("company", "cik")
         return None, ("company",)
 
+    def _outside(self, path: Path) -> bool:
+        """Whether a filing's path leads out of the folder of company files (by '..', an absolute path or a link)."""
+        inputs = os.path.realpath(self.folder)
+        return os.path.commonpath([inputs, os.path.realpath(path)]) != inputs
+
     def filings(self) -> None:
         company = self.card.company
         taking = [
@@ -200,6 +206,13 @@ class _Gatherer:
                     "set company.cik and run `scorecard fetch-sec " + company.ticker + "`, or set company.companyfacts",
                 )
             return
+        if self._outside(path):
+            self.error(
+                loc,
+                f"{path} is outside {self.folder}{os.sep}, the folder of company files, where filings are read from",
+                f"put the file in {self.folder / SEC_FOLDER}{os.sep} and name it relative to the company file",
+            )
+            return
         if not path.exists():
             hint = f"run `scorecard fetch-sec {company.cik or company.ticker}`" if company.cik else "check the path"
             if company.companyfacts or taking:
@@ -208,7 +221,7 @@ class _Gatherer:
         try:
             facts = load_companyfacts(path)
         except FilingError as exc:
-            self.error(loc, str(exc), "download it again with `scorecard fetch-sec`")
+            self.error(loc, str(exc), "download the company's file with `scorecard fetch-sec`")
             return
         if company.cik is not None and facts.cik != company.cik:
             self.error(
@@ -375,7 +388,7 @@ class _Gatherer:
         for qi, quarter in enumerate(self.quarters):
             path = transcript_path(folder, self.slug, quarter.period)
             expected.add(path.name)
-            if not path.is_file():
+            if not (path.exists() or path.is_symlink()):  # a FIFO or a link to /dev/zero is reported, not skipped
                 continue
             transcript, problems = read_transcript(path, str(path))
             self.problems.extend(problems)
