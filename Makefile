@@ -11,6 +11,7 @@ BUILD ?= build
 INPUTS ?= inputs
 JOBS ?=
 LOCALE ?=
+INCLUDE_HELD ?=        # make email INCLUDE_HELD=1: send held scorecards too, with their reasons
 
 PY := $(VENV)/bin/python
 SCORECARD := $(PY) -m scorecards
@@ -121,8 +122,8 @@ translations: $(SETUP) ## Extract the messages of templates and code into every 
 	done
 	@echo "Translate every new or fuzzy message (msgstr \"\" or #, fuzzy) in the catalogues above; make test checks them."
 
-email: $(SETUP) ## Build, then write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
-	$(SCORECARD) email
+email: $(SETUP) ## Build, then write each list's e-mail into build/outbox/ (a dry run), held scorecards left out (INCLUDE_HELD=1: with them)
+	$(SCORECARD) email $(if $(INCLUDE_HELD),--include-held)
 
 send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*); nobody gets one twice
 	$(SCORECARD) send

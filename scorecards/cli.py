@@ -345,8 +345,15 @@ def consensus(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
-def email() -> None:
-    """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent)."""
+@click.option(
+    "--include-held",
+    is_flag=True,
+    help="Send scorecards the ready-to-send gate holds too, each with its reasons in the summary.",
+)
+def email(include_held: bool) -> None:
+    """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent).
+
+    Scorecards held by the ready-to-send gate (see build/index.html) are left out, and said so."""
     from scorecards.build.pipeline import build as run_build
     from scorecards.deliver.compose import fill_outbox
     from scorecards.deliver.lists import languages_wanted
@@ -362,7 +369,7 @@ def email() -> None:
     if not built.ok:  # no list may silently go without a company
         raise MailError(f"the build failed ({', '.join(built.failed)}): fix the errors above, then run `make email`")
     sender = load_config().sender
-    run = fill_outbox(settings, built.cards, sender)
+    run = fill_outbox(settings, built.cards, sender, include_held)
     for warning in run.warnings:
         click.echo(warning, err=True)
     lines, to_send, sent = describe(settings.build / "outbox")

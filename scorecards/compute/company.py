@@ -12,10 +12,11 @@ from dataclasses import replace
 from decimal import Decimal
 
 from scorecards.i18n import N_
-from scorecards.load.validate import kpi_metric, metric_for
+from scorecards.load.validate import kpi_metric, metric_for, placeholders
 from scorecards.model.amounts import Amount, Unit
 from scorecards.model.metrics import (
     Basis,
+    Direction,
     Kind,
     Metric,
     Outcome,
@@ -55,6 +56,7 @@ from scorecards.model.scorecard import (
     Value,
     Verdict,
 )
+from scorecards.model.text import Text
 from scorecards.settings import Settings
 from scorecards.sources.consensus import Estimate, standardised_surprise
 from scorecards.sources.evidence import Evidence
@@ -83,7 +85,10 @@ class _Citer:
         out = []
         for sid, number in sorted(self.numbers.items(), key=lambda item: item[1]):
             s = self.sources[sid]
-            out.append(Citation(number, sid, s.publisher, s.title, s.date, s.url, s.language))
+            title = s.title
+            if s.language and len(title.versions) == 1:  # a title written plainly is in the source's language
+                title = Text(str(title), s.language)
+            out.append(Citation(number, sid, s.publisher, title, s.date, s.url, s.language))
         return tuple(out)
 
 
@@ -105,7 +110,8 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: 
     found = evidence if evidence is not None else Evidence(card, [])
     quarters = tuple(_quarter(i, q, company, settings, cite, found) for i, q in enumerate(card.quarters))
     dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
-    return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
+    left = tuple(".".join(str(part) for part in loc) for loc, _ in placeholders(card))
+    return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None, left)
 
 
 def _basis_label(metric: Metric, company: Company) -> str:
@@ -217,7 +223,28 @@ def _figure(
         alternatives,
         fig.note,
         _standardised(actual, consensus, spread),
+        STATED_OUTCOMES[fig.outcome] if fig.outcome is not None and result is Outcome.NONE else Outcome.NONE,
     )
+
+
+STATED_OUTCOMES = {
+    "beat": Outcome.BEAT,
+    "inline": Outcome.INLINE,
+    "in line": Outcome.INLINE,
+    "miss": Outcome.MISS,
+    "above": Outcome.ABOVE,
+    "below": Outcome.BELOW,
+}
+
+
+def stated_stance(word: str, direction: Direction) -> Stance:
+    """Guidance the source calls above, in line with or below expectations, judged by the metric's direction."""
+    if word in ("inline", "in line"):
+        return Stance.INLINE
+    if direction is Direction.NEUTRAL:
+        return Stance.ABOVE if word == "above" else Stance.BELOW
+    good = (word == "above") == (direction is Direction.HIGHER)
+    return Stance.POSITIVE if good else Stance.NEGATIVE
 
 
 def _standardised(actual: Value | None, consensus: Value | None, spread: Estimate | None) -> Decimal | None:
@@ -312,29 +339,35 @@ def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: S
         cites,
         alternatives,
         guide.note,
+        stated_stance(guide.outcome, metric.direction)
+        if guide.outcome is not None and judged is Stance.NONE
+        else Stance.NONE,
     )
 
 
 def _tally(figures: Iterable[Figure]) -> Tally:
+    """Every outcome, those judged against consensus and those the source states (counted in the totals too)."""
     counts = dict.fromkeys(Outcome, 0)
+    stated = dict.fromkeys(Outcome, 0)
     for fig in figures:
-        counts[fig.outcome] += 1
-    return Tally(
-        counts[Outcome.BEAT], counts[Outcome.INLINE], counts[Outcome.MISS], counts[Outcome.ABOVE], counts[Outcome.BELOW]
-    )
+        counts[fig.result] += 1
+        if fig.per_source:
+            stated[fig.result] += 1
+    order = (Outcome.BEAT, Outcome.INLINE, Outcome.MISS, Outcome.ABOVE, Outcome.BELOW)
+    return Tally(*(counts[o] for o in order), *(stated[o] for o in order))
 
 
 def _verdict(figures: tuple[Figure, ...], guidance: tuple[Guide, ...]) -> Verdict:
-    headline = [f for f in figures if f.metric.headline and f.outcome is not Outcome.NONE]
+    headline = [f for f in figures if f.metric.headline and f.result is not Outcome.NONE]
     if not headline:
-        headline = [f for f in figures if f.outcome is not Outcome.NONE]
+        headline = [f for f in figures if f.result is not Outcome.NONE]
 
     def having(which: Outcome) -> tuple[Figure, ...]:
-        return tuple(f for f in headline if f.outcome is which)
+        return tuple(f for f in headline if f.result is which)
 
     periods: dict[str, list[Guide]] = {}
     for guide in guidance:
-        if guide.stance is not Stance.NONE:
+        if guide.result is not Stance.NONE:
             periods.setdefault(guide.period, []).append(guide)
     calls = tuple(GuidanceCall(period, tuple(guides)) for period, guides in periods.items())
     return Verdict(
