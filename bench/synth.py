@@ -154,3 +154,105 @@ def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:
         path.write_text(company_yaml(index, seed), "utf-8")
         paths.append(path)
     return paths
+
+
+# --- several seasons, some companies still to report -----------------------------------------------------------
+#
+# Simple, patterned figures so that every aggregate of the season summary can be worked out by hand (see
+# tests/test_season_history.py). Company i is in sector SEASON_SECTORS[(i // 10) % 4], at place j = i % 10 in it.
+# Quarter q = 0 is the latest (Q4 FY2025), q = 7 the oldest (Q1 FY2024); in quarter q, with b = BEATS[q]:
+# - EPS (adjusted): consensus 1.00; actual 1.10 (beat) for j < b, 1.00 (in line) for j = 9, 0.90 (miss) otherwise;
+# - revenue: in q = 0 consensus 1.1 × the sector's base and actual 2% above it; earlier, actual = the base and
+#   consensus 0.10B below it (beat) for j <= b, 0.10B above it (miss) otherwise;
+# - guidance: next quarter's revenue at the base, consensus 0.10B below (positive) for j < b - 2, above otherwise;
+# - reaction: one day, +(q + 1)% after an EPS beat, -(q + 1)% after a miss, 0.0% in line;
+# - in q = 0, companies with i % 4 == 3 are still to report: consensus only, on a scheduled date 2026-02-05 plus
+#   i // 4 days (the last one, 2026-02-03, is before the data date, 2026-02-04, with nothing recorded yet).
+SEASON_SECTORS = ["Information Technology", "Health Care", "Financials", "Energy"]
+SEASON_BASE = [4, 2, 1, 3]  # revenue, billions, by sector
+BEATS = [6, 8, 7, 6, 5, 7, 8, 9]
+SEASON_DATA_DATE = "2026-02-04"
+
+
+def _quarter_of(q: int) -> tuple[str, str, int, int]:
+    """Quarter q before Q4 FY2025 (calendar fiscal year): its period, its end, its number and fiscal year."""
+    number, year = 4 - q % 4, 2025 - q // 4
+    end = {1: "03-31", 2: "06-30", 3: "09-30", 4: "12-31"}[number]
+    return f"Q{number} FY{year}", f"{year}-{end}", number, year
+
+
+def season_company_yaml(index: int, seasons: int = 8) -> str:
+    """Company ``index`` of the multi-season set: ``seasons`` quarters, the latest perhaps still to report."""
+    sector, j = (index // 10) % 4, index % 10
+    base = SEASON_BASE[sector]
+    lines = [
+        "company:",
+        f"  name: Season Company {index:03d}",
+        f"  ticker: S{index:03d}",
+        f"  sector: {SEASON_SECTORS[sector]}",
+        "  currency: USD",
+        '  fiscal_year_end: "12-31"',
+        "sources:",
+        "  pr:",
+        f"    publisher: Season Company {index:03d}",
+        "    title: Quarterly results",
+        "quarters:",
+    ]
+    for q in range(seasons):
+        period, end, number, year = _quarter_of(q)
+        b = BEATS[q % len(BEATS)]
+        if q == 0 and index % 4 == 3:
+            day = 3 if index == 39 else 5 + index // 4
+            lines += [
+                f"  - period: {period}",
+                f"    period_end: {end}",
+                f"    reported: 2026-02-{day:02d}",
+                "    timing: after-close",
+                "    source: pr",
+                "    results:",
+                "      eps_adjusted: {consensus: 1.00}",
+                f"      revenue: {{consensus: {base * 1.1:.2f}B}}",
+            ]
+            continue
+        eps = "1.10" if j < b else "1.00" if j == 9 else "0.90"
+        if q == 0:
+            revenue = f"{{actual: {base * 1.1 * 1.02:.3f}B, consensus: {base * 1.1:.2f}B}}"
+            reported = SEASON_DATA_DATE
+        else:
+            revenue = f"{{actual: {base:.2f}B, consensus: {base - 0.1 if j <= b else base + 0.1:.2f}B}}"
+            reported = _reported(end)
+        outcome = "beat" if j < b else "inline" if j == 9 else "miss"
+        change = {"beat": f"+{q + 1}.0%", "inline": "0.0%", "miss": f"-{q + 1}.0%"}[outcome]
+        following = f"Q{number % 4 + 1} FY{year + (number == 4)}"
+        guide = base - 0.1 if j < b - 2 else base + 0.1
+        lines += [
+            f"  - period: {period}",
+            f"    period_end: {end}",
+            f"    reported: {reported}",
+            "    timing: after-close",
+            "    source: pr",
+            "    results:",
+            f"      eps_adjusted: {{actual: {eps}, consensus: 1.00}}",
+            f"      revenue: {revenue}",
+            "    guidance:",
+            f"      - {{metric: revenue, period: {following}, value: {base:.2f}B, consensus: {guide:.2f}B}}",
+            f"    reaction: {{window: 1-day, change: {change}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _reported(end: str) -> str:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(end) + dt.timedelta(days=35)).isoformat()
+
+
+def generate_seasons(folder: Path, count: int = 40, seasons: int = 8) -> list[Path]:
+    """``count`` companies over ``seasons`` seasons, a quarter of them still to report in the latest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"season-{index:04d}.yaml"
+        path.write_text(season_company_yaml(index, seasons), "utf-8")
+        paths.append(path)
+    return paths

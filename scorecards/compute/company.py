@@ -103,7 +103,10 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: 
     cite = _Citer(dict(card.sources))
     found = evidence if evidence is not None else Evidence(card, [])
     quarters = tuple(_quarter(i, q, company, settings, cite, found) for i, q in enumerate(card.quarters))
-    dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
+    # a quarter still to report has a scheduled date, not a date the data is as of
+    dates = [q.reported for q in quarters if q.reported and not q.to_report] + [
+        c.date for c in cite.citations() if c.date
+    ]
     return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
 
 

@@ -229,6 +229,15 @@ class Quarter:
     transcript: str | None = None  # the transcript quotes were checked against
 
     @property
+    def to_report(self) -> bool:
+        """Scheduled, not yet reported: a ``reported:`` date and results with a consensus, none with an actual.
+
+        Such a quarter is not a failure to report: the season counts it as still to report, and its blended
+        growth takes the consensus where the actual is still to come.
+        """
+        return self.reported is not None and scheduled(self.figures)
+
+    @property
     def disagreements(self) -> tuple[Disagreement, ...]:
         rows: list[Disagreement] = []
         items: list[tuple[str | None, str | None, Figure | Kpi | Guide]] = [(None, None, f) for f in self.figures]
@@ -253,6 +262,11 @@ class Company:
     fiscal_year_end: str
     accounting: str
     names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+def scheduled(figures: tuple[Figure, ...]) -> bool:
+    """Results with a consensus and no actual yet: the quarter is still to report."""
+    return bool(figures) and all(f.actual is None for f in figures) and any(f.consensus is not None for f in figures)
 
 
 def headline_eps(quarter: Quarter) -> Figure | None:

@@ -1,0 +1,169 @@
+"""The season against its history, on the generated set of 40 companies over 8 seasons (bench/synth.py).
+
+Every expected number below is worked out by hand from the pattern bench/synth.py describes, not by the code:
+company i is in sector (i // 10) % 4 (IT, Health Care, Financials, Energy) at place j = i % 10; in quarter q (0 the
+latest) with b = BEATS[q] = 6, 8, 7, 6, 5, 7, 8, 9, EPS beats (1.10 against 1.00) for j < b, is in line for j = 9
+and misses (0.90) otherwise; companies with i % 4 == 3 are still to report in q = 0.
+"""
+
+import datetime as dt
+import importlib.util
+from decimal import Decimal as D
+
+import pytest
+from conftest import REPO
+
+from scorecards.build.corpus import load_all
+from scorecards.compute.season import build_seasons, year_ago_period
+from scorecards.settings import Settings
+
+
+def _synth():
+    spec = importlib.util.spec_from_file_location("synth", REPO / "bench" / "synth.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seasons") / "inputs"
+    _synth().generate_seasons(folder, 40, 8)
+    loaded = load_all(Settings(inputs=folder))
+    assert all(not item.errors for item in loaded), [p for item in loaded for p in item.errors]
+    return [item.card for item in loaded]
+
+
+@pytest.fixture(scope="module")
+def season(cards):
+    seasons = build_seasons(cards)
+    assert [s.quarter.label for s in seasons] == ["Q4 2025"]  # every company's latest quarter is in it
+    return seasons[0]
+
+
+def close(value, expected, places=12):
+    return value is not None and abs(value - D(expected)) < D(10) ** -places
+
+
+def test_companies_still_to_report_are_counted_as_such(season):
+    # i % 4 == 3: 3, 7, 11, ..., 39: ten of forty
+    assert len(season.rows) == 40 and len(season.reported) == 30
+    assert [r.card.company.ticker for r in season.to_report] == [
+        "S039",  # scheduled 2026-02-03, before the data date: overdue
+        "S003",
+        "S007",
+        "S011",
+        "S015",
+        "S019",
+        "S023",
+        "S027",
+        "S031",
+        "S035",
+    ]
+    assert season.reported_share == D(75)
+    assert season.data_date == dt.date(2026, 2, 4)  # the scheduled dates are not dates the data is as of
+    # within seven days after 4 February: 5 (S003) to 11 February (S027); S031 (12th) and S035 (13th) are later
+    assert [r.card.company.ticker for r in season.upcoming] == ["S003", "S007", "S011", "S015", "S019", "S023", "S027"]
+    assert [r.card.company.ticker for r in season.overdue] == ["S039"]
+
+
+def test_the_season_itself(season):
+    o = season.overall
+    # reported, by sector: IT j in {0,1,2,4,5,6,8,9}: 5 beats (j < 6), 1 in line (j = 9), 2 misses (6, 8);
+    # Health Care j in {0,2,3,4,6,7,8}: 4 beats, 3 misses; Financials as IT, Energy as Health Care
+    assert (o.eps.above, o.eps.equal, o.eps.below) == (18, 2, 10)
+    assert o.revenue.above == 30 and o.revenue.n == 30  # every reported company 2% above
+    assert close(o.eps_surprise.value, D(80) / 30)  # (18 × 10% - 10 × 10%) / 30
+    # guidance positive for j < 4: three reported companies in each sector
+    assert (o.guidance.above, o.guidance.below, o.guidance_companies) == (12, 18, 30)
+    assert o.reaction_after_beat.value == D(1) and o.reaction_after_miss.value == D(-1)
+
+
+def test_averages_over_the_last_4_and_20_seasons(season):
+    h = season.history
+    assert [p.quarter.label for p in h.earlier] == [
+        "Q3 2025",
+        "Q2 2025",
+        "Q1 2025",
+        "Q4 2024",
+        "Q3 2024",
+        "Q2 2024",
+        "Q1 2024",
+    ]
+    # EPS beat rate per earlier season: 10 × b = 80, 70, 60, 50 | 70, 80, 90
+    assert h.eps_beat.current == D(60) and h.eps_beat.n == 30
+    assert h.eps_beat.last4.value == D(65) and h.eps_beat.last4.seasons == 4 and h.eps_beat.last4.companies == 40
+    assert close(h.eps_beat.last20.value, D(500) / 7) and h.eps_beat.last20.seasons == 7
+    assert h.eps_beat.versus(h.eps_beat.last4) == D(-5)
+    # revenue beats for j <= b: 90, 80, 70, 60 | 80, 90, 100
+    assert h.revenue_beat.current == D(100)
+    assert h.revenue_beat.last4.value == D(75)
+    assert close(h.revenue_beat.last20.value, D(570) / 7)
+    # mean EPS surprise: (4b × 10 - 4(9 - b) × 10) / 40 = 2b - 9: 7, 5, 3, 1 | 5, 7, 9
+    assert h.eps_surprise.last4.value == D(4)
+    assert close(h.eps_surprise.last20.value, D(37) / 7)
+    # guidance items, positive for j < b - 2: 4(b - 2) = 24, 20, 16, 12 | 20, 24, 28; negative 40 minus that
+    assert h.guidance_positive.current == D(12) and h.guidance_negative.current == D(18)
+    assert h.guidance_positive.last4.value == D(18) and h.guidance_negative.last4.value == D(22)
+    assert close(h.guidance_positive.last20.value, D(144) / 7)
+    assert close(h.guidance_negative.last20.value, D(136) / 7)
+    # reaction after a beat: q + 1 = 2, 3, 4, 5 | 6, 7, 8
+    assert h.reaction_beat.last4.value == D("3.5") and h.reaction_beat.last20.value == D(5)
+
+
+def test_a_season_with_too_few_companies_is_left_out_of_an_average(season):
+    # misses per earlier season: 4(9 - b) = 4, 8, 12, 16 | 8, 4, 0. Under five companies (the default minimum),
+    # Q3 2025 (4), Q2 2024 (4) and Q1 2024 (none) do not count: the last four rest on Q2 2025 to Q4 2024 (-3, -4, -5)
+    miss = season.history.reaction_miss
+    assert miss.current == D(-1) and miss.n == 10
+    assert miss.last4.value == D(-4) and miss.last4.seasons == 3
+    assert miss.last4.companies == 16  # j = 5 to 8 in each sector missed in Q4 2024
+    assert miss.last20.value == D("-4.5") and miss.last20.seasons == 4  # -3, -4, -5, -6
+
+
+def test_an_average_on_too_few_seasons_is_left_out(cards):
+    (season,) = build_seasons(cards, min_seasons=5, min_companies=5)
+    h = season.history
+    assert h.eps_beat.last4.value is None and h.eps_beat.last4.seasons == 4  # says how many there are
+    assert close(h.eps_beat.last20.value, D(500) / 7)
+    assert h.reaction_miss.last20.value is None and h.reaction_miss.last20.seasons == 4
+
+
+def test_blended_growth_with_each_sectors_contribution(season):
+    # EPS, year ago (Q4 2024, b = 5), per sector: 5 × 1.10 + 4 × 0.90 + 1.00 = 10.1; overall 40.4.
+    # This season, per sector: IT 5 × 1.10 + 1.00 + 2 × 0.90 = 8.3 reported + 2 × 1.00 to report = 10.3;
+    # Health Care 4 × 1.10 + 3 × 0.90 = 7.1 + 3 × 1.00 = 10.1; Financials as IT, Energy as Health Care: 40.8
+    eps = season.eps_growth
+    assert eps.overall.current == D("40.8") and eps.overall.year_ago == D("40.4")
+    assert close(eps.overall.growth, D("0.4") / D("40.4") * 100)  # 0.990%
+    sectors = {g.name: g for g in eps.sectors}
+    assert close(sectors["Information Technology"].growth, D("0.2") / D("10.1") * 100)  # 1.98%
+    assert close(sectors["Information Technology"].contribution, D("0.2") / D("40.4") * 100)  # 0.495 pp
+    assert sectors["Health Care"].growth == 0 and sectors["Energy"].contribution == 0
+    assert (sectors["Health Care"].companies, sectors["Health Care"].estimated) == (10, 3)
+    assert eps.overall.estimated == 10 and not eps.left_out
+    # Revenue: year ago the base (4, 2, 1, 3B) × 10 companies; now 1.1 × base × (1.02 × reported + to report)
+    revenue = {g.name: g for g in season.revenue_growth.sectors}
+    assert revenue["Information Technology"].current == D("44.704E9")  # 4.4 × (8 × 1.02 + 2)
+    assert revenue["Health Care"].current == D("22.308E9")  # 2.2 × (7 × 1.02 + 3)
+    assert close(revenue["Information Technology"].growth, D("11.76"))
+    assert close(revenue["Health Care"].growth, D("11.54"))
+    assert close(revenue["Energy"].contribution, D("3.462"))  # 33.462B - 30B of 100B
+    overall = season.revenue_growth.overall
+    assert overall.year_ago == D("100E9") and close(overall.growth, D("11.65"))
+    assert close(sum(g.contribution for g in revenue.values()), overall.growth)
+
+
+def test_year_ago_period():
+    assert year_ago_period("Q1 FY2026") == "Q1 FY2025"
+    assert year_ago_period("H1 FY2026") is None
+
+
+def test_the_examples_hold_one_season_and_no_history():
+    cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
+    (season,) = build_seasons(cards)
+    assert season.history.empty
+    assert season.history.eps_beat.last4.value is None and season.history.eps_beat.last4.seasons == 0
+    assert not season.to_report and season.reported_share == 100
+    # no earlier quarter in the files: no growth can be worked out, every company is listed as left out
+    assert season.eps_growth.overall.companies == 0
