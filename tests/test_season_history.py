@@ -167,3 +167,42 @@ def test_the_examples_hold_one_season_and_no_history():
     assert not season.to_report and season.reported_share == 100
     # no earlier quarter in the files: no growth can be worked out, every company is listed as left out
     assert season.eps_growth.overall.companies == 0
+
+
+TO_REPORT = """\
+company: {name: Example, ticker: EXM, sector: Energy, currency: USD, fiscal_year_end: "12-31"}
+sources: {pr: {publisher: Example, title: Results}}
+quarters:
+  - period: Q4 FY2025
+    period_end: 2025-12-31
+REPORTED    source: pr
+    results:
+      revenue: {consensus: 1.2B}
+REACTION"""
+
+
+def _problems(text):
+    from scorecards.errors import InputError
+    from scorecards.load.validate import validate, warnings_for
+    from scorecards.load.yaml import parse_yaml
+
+    doc = parse_yaml(text.encode(), "exm.yaml")
+    try:
+        card = validate(doc)
+    except InputError as exc:
+        return [str(p) for p in exc.problems]
+    return [str(p) for p in warnings_for(doc, card)]
+
+
+def test_a_quarter_to_report_validates_with_its_scheduled_date():
+    assert _problems(TO_REPORT.replace("REPORTED", "    reported: 2026-02-20\n").replace("REACTION", "")) == []
+    # without a date it is neither reported nor to report: a warning says what to write
+    (warning,) = _problems(TO_REPORT.replace("REPORTED", "").replace("REACTION", ""))
+    assert warning.startswith("exm.yaml:8:7: warning: quarters[0].results: no result has an actual, and the quarter")
+    # a reaction to results not yet out is an error
+    (error,) = _problems(
+        TO_REPORT.replace("REPORTED", "    reported: 2026-02-20\n").replace(
+            "REACTION", "    reaction: {window: 1-day, change: +2%}\n"
+        )
+    )
+    assert "quarters[0].reaction: a quarter still to report" in error
