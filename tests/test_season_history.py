@@ -206,3 +206,55 @@ def test_a_quarter_to_report_validates_with_its_scheduled_date():
         )
     )
     assert "quarters[0].reaction: a quarter still to report" in error
+
+
+def test_beat_rate_chart_by_season(season):
+    from scorecards.render.charts import beat_rate_bars
+
+    chart = beat_rate_bars(season, "eps_beat")
+    assert [(b.quarter.label, b.value, b.n, b.current) for b in chart.bars[:3]] == [
+        ("Q4 2025", D(60), 30, True),
+        ("Q3 2025", D(80), 40, False),
+        ("Q2 2025", D(70), 40, False),
+    ]
+    assert len(chart.bars) == 8
+    assert [(line.window, line.seasons) for line in chart.lines] == [(4, 4), (20, 7)]
+    assert chart.lines[0].x == chart.axis.x(D(65)) and chart.bars[0].x == chart.axis.x(D(60))
+
+
+def test_growth_chart_by_sector(season):
+    from scorecards.render.charts import growth_bars
+
+    chart = growth_bars(season)
+    assert [b.label for b in chart.bars] == [
+        "Energy",
+        "Financials",
+        "Health Care",
+        "Information Technology",
+        "All companies",
+    ]
+    energy = chart.bars[0]
+    assert energy.eps == 0 and energy.eps_x == (chart.zero, chart.zero)
+    assert close(energy.revenue, D("11.54")) and energy.revenue_x[1] == chart.axis.x(energy.revenue)
+    assert chart.bars[-1].total and not energy.total
+
+
+def test_the_summary_says_what_the_examples_cannot_show(tmp_path):
+    from scorecards.render.templates import make_env, render_season
+
+    cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
+    html = render_season(make_env(Settings(templates=REPO / "templates")), build_seasons(cards), cards)
+    assert "No earlier seasons in the files." in html
+    assert "Average, last 4 seasons" not in html  # no empty average columns
+    assert "No company has its year-ago quarter in the files" in html
+    assert "Still to report" not in html
+
+
+def test_the_summary_shows_the_panel_in_chinese(cards):
+    from scorecards.i18n import load_language
+    from scorecards.render.templates import make_env, render_season
+
+    settings = Settings(locale=REPO / "locale", templates=REPO / "templates")
+    html = render_season(make_env(settings, load_language(settings.locale, "zh-Hant")), build_seasons(cards), cards)
+    assert "主要指標" in html and "最近4個業績期平均" in html and "65.0%" in html
+    assert "+11.7%" in html  # blended revenue growth, 11.65% to one place

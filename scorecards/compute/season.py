@@ -160,6 +160,17 @@ class Season:
         return tuple(r for r in self.to_report if r.quarter.reported and self.data_date < r.quarter.reported <= end)
 
     @property
+    def growth_rows(self) -> tuple[tuple[str, Growth | None, Growth | None], ...]:
+        """Blended growth by sector then overall: (name, EPS growth, revenue growth), either None when no company
+        of the sector has the figure both years."""
+        if self.eps_growth is None or self.revenue_growth is None:
+            return ()
+        eps = {g.name: g for g in self.eps_growth.sectors}
+        revenue = {g.name: g for g in self.revenue_growth.sectors}
+        rows = [(name, eps.get(name), revenue.get(name)) for name in sorted(eps.keys() | revenue.keys())]
+        return (*rows, (self.eps_growth.overall.name, self.eps_growth.overall, self.revenue_growth.overall))
+
+    @property
     def overdue(self) -> tuple[Row, ...]:
         """Companies whose scheduled date is on or before the data date, with no results recorded yet."""
         if self.data_date is None:
