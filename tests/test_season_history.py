@@ -258,3 +258,32 @@ def test_the_summary_shows_the_panel_in_chinese(cards):
     html = render_season(make_env(settings, load_language(settings.locale, "zh-Hant")), build_seasons(cards), cards)
     assert "主要指標" in html and "最近4個業績期平均" in html and "65.0%" in html
     assert "+11.7%" in html  # blended revenue growth, 11.65% to one place
+
+
+def test_key_metrics_go_into_the_workbook_and_json_as_columns(season, tmp_path):
+    import io
+    import json
+
+    import pandas as pd
+
+    from scorecards.render.exports import key_metric_rows, summary_rows, to_json, to_xlsx
+
+    keys = key_metric_rows((season,))
+    data = json.loads(to_json([], [], keys))
+    (row,) = data["key_metrics"]
+    assert (row["season"], row["companies"], row["reported"], row["to_report"], row["reported_pct"]) == (
+        "Q4 2025",
+        40,
+        30,
+        10,
+        75,
+    )
+    assert row["eps_above_pct"] == 60 and row["eps_above_pct_avg4"] == 65 and row["eps_above_pct_avg4_seasons"] == 4
+    assert row["reaction_after_miss_pct_avg4"] == -4 and row["reaction_after_miss_pct_avg4_seasons"] == 3
+    assert abs(row["revenue_blended_growth_pct"] - 11.65) < 1e-9 and row["revenue_blended_at_consensus"] == 10
+    sheet = pd.read_excel(io.BytesIO(to_xlsx(summary_rows((season,)), [], None, keys)), sheet_name="Key metrics")
+    assert (
+        sheet.loc[0, "eps_above_pct_avg20_seasons"] == 7 and abs(sheet.loc[0, "eps_above_pct_avg20"] - 500 / 7) < 1e-9
+    )
+    statuses = {r["ticker"]: r["status"] for r in summary_rows((season,))}
+    assert statuses["S003"] == "to report" and statuses["S000"] == "reported"
