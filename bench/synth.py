@@ -166,6 +166,9 @@ def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:
 #   consensus 0.10B below it (beat) for j <= b, 0.10B above it (miss) otherwise;
 # - guidance: next quarter's revenue at the base, consensus 0.10B below (positive) for j < b - 2, above otherwise;
 # - reaction: one day, +(q + 1)% after an EPS beat, -(q + 1)% after a miss, 0.0% in line;
+# - consensus files (consensus/season.csv), EPS: on the quarter's first day a mean of 1.25 (q % 3 == 0), 1.00
+#   (q % 3 == 1) or 0.80 (q % 3 == 2) for even j, 1.00 for odd j; the day before the report (2026-02-02 for those
+#   still to report) 1.00, the consensus judged against; 2 + j estimates, high and low 0.05 either side of the mean;
 # - in q = 0, companies with i % 4 == 3 are still to report: consensus only, on a scheduled date 2026-02-05 plus
 #   i // 4 days (the last one, 2026-02-03, is before the data date, 2026-02-04, with nothing recorded yet).
 SEASON_SECTORS = ["Information Technology", "Health Care", "Financials", "Energy"]
@@ -247,12 +250,41 @@ def _reported(end: str) -> str:
     return (dt.date.fromisoformat(end) + dt.timedelta(days=35)).isoformat()
 
 
+def season_consensus_rows(index: int, seasons: int = 8) -> list[str]:
+    """Company ``index``'s rows of consensus/season.csv: its EPS estimate at each quarter's start and before it
+    reported."""
+    import datetime as dt
+
+    j = index % 10
+    rows = []
+    for q in range(seasons):
+        period, end, number, year = _quarter_of(q)
+        start = dt.date(year, number * 3 - 2, 1)
+        if q == 0 and index % 4 == 3:
+            before = dt.date(2026, 2, 2)
+        else:
+            reported = SEASON_DATA_DATE if q == 0 else _reported(end)
+            before = dt.date.fromisoformat(reported) - dt.timedelta(days=1)
+        first = ("1.25", "1.00", "0.80")[q % 3] if j % 2 == 0 else "1.00"
+        for day, mean in ((start, first), (before, "1.00")):
+            value = float(mean)
+            rows.append(
+                f"S{index:03d},{period},eps,adjusted,{mean},{value + 0.05:.2f},{value - 0.05:.2f},{2 + j},{day},Synthetic"
+            )
+    return rows
+
+
 def generate_seasons(folder: Path, count: int = 40, seasons: int = 8) -> list[Path]:
-    """``count`` companies over ``seasons`` seasons, a quarter of them still to report in the latest."""
+    """``count`` companies over ``seasons`` seasons, a quarter of them still to report in the latest, with a
+    consensus file of their EPS estimates' history."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    rows = ["ticker,period,metric,basis,mean,high,low,estimates,as_of,provider"]
     for index in range(count):
         path = folder / f"season-{index:04d}.yaml"
         path.write_text(season_company_yaml(index, seasons), "utf-8")
         paths.append(path)
+        rows += season_consensus_rows(index, seasons)
+    (folder / "consensus").mkdir(exist_ok=True)
+    (folder / "consensus" / "season.csv").write_text("\n".join(rows) + "\n", "utf-8")
     return paths

@@ -105,6 +105,11 @@ class Settings(BaseModel):
         description="An earlier season counts in an average only when at least this many companies have the figure "
         "in it (a consensus to judge against, a guidance item, a reaction).",
     )
+    consensus_thin_estimates: int = Field(
+        3,
+        ge=1,
+        description="A consensus of fewer estimates than this (or of an unknown number) is flagged as thinly covered.",
+    )
     season_upcoming_days: int = Field(
         7,
         ge=1,

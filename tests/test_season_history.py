@@ -287,3 +287,32 @@ def test_key_metrics_go_into_the_workbook_and_json_as_columns(season, tmp_path):
     )
     statuses = {r["ticker"]: r["status"] for r in summary_rows((season,))}
     assert statuses["S003"] == "to report" and statuses["S000"] == "reported"
+
+
+def test_the_consensus_behind_a_figure_and_its_move_over_the_quarter(cards):
+    s000 = next(c for c in cards if c.company.ticker == "S000")
+    eps = next(f for f in s000.quarters[0].figures if f.metric.key == "eps_adjusted")
+    h = eps.consensus_history
+    # j = 0, q = 0: 1.25 on 1 October 2025, 1.00 the day before the report; 2 estimates, 0.95 to 1.05
+    assert [(p.as_of, p.mean.number) for p in h.points] == [
+        (dt.date(2025, 10, 1), D("1.25")),
+        (dt.date(2026, 2, 3), D("1.00")),
+    ]
+    assert h.revision_pct == D(-20) and h.provider == "Synthetic"
+    assert (h.estimates, h.low.number, h.high.number, h.thin) == (2, D("0.95"), D("1.05"), True)
+    s005 = next(c for c in cards if c.company.ticker == "S005")  # j = 5: 7 estimates, no move
+    h5 = next(f for f in s005.quarters[0].figures if f.metric.key == "eps_adjusted").consensus_history
+    assert h5.revision_pct == 0 and h5.estimates == 7 and not h5.thin
+    # Q3 2025 (q = 1) of S000: 1.00 on 1 July, 1.00 before its report
+    assert (
+        next(f for f in s000.quarters[1].figures if f.metric.key == "eps_adjusted").consensus_history.revision_pct == 0
+    )
+
+
+def test_the_revision_of_the_eps_estimate_against_earlier_seasons(season):
+    # half the companies (even j) move by -20% (q % 3 == 0), 0% or +25% (q % 3 == 2), the others not at all:
+    # the mean is -10%, 0 or +12.5%. This season, all 40 (those still to report too): -10%.
+    r = season.history.eps_revision
+    assert r.current == D(-10) and r.n == 40
+    assert r.last4.value == D("0.625") and r.last4.seasons == 4  # 0, +12.5, -10, 0
+    assert close(r.last20.value, D(5) / 7)  # 0, +12.5, -10, 0, +12.5, -10, 0

@@ -40,6 +40,8 @@ from scorecards.model.scorecard import (
     Alternative,
     Citation,
     Company,
+    ConsensusHistory,
+    ConsensusPoint,
     Figure,
     GuidanceCall,
     Guide,
@@ -166,6 +168,7 @@ def _figure(
     settings: Settings,
     cite: _Citer,
     spread: Estimate | None = None,
+    history: tuple[Estimate, ...] = (),
 ) -> Figure:
     metric = metric_for(key, fig)
     assert metric is not None  # validation guarantees it
@@ -219,6 +222,21 @@ def _figure(
         alternatives,
         fig.note,
         _standardised(actual, consensus, spread),
+        _consensus_history(history, metric.kind, company, settings),
+    )
+
+
+def _consensus_history(
+    rows: tuple[Estimate, ...], kind: Kind, company: Company, settings: Settings
+) -> ConsensusHistory | None:
+    """The consensus files' rows behind a figure's consensus, as the scorecard shows them (None without any)."""
+    if not rows:
+        return None
+    last = rows[-1]
+    points = tuple(ConsensusPoint(e.as_of, Value(e.mean, kind, company.currency), e.estimates) for e in rows)
+    thin = last.estimates is None or last.estimates < settings.consensus_thin_estimates
+    return ConsensusHistory(
+        last.provider, points, _value(last.high, kind, company), _value(last.low, kind, company), thin
     )
 
 
@@ -354,7 +372,17 @@ def _quarter(
 ) -> Quarter:
     default = q.source
     figures = tuple(
-        _figure(k, f, default, company, settings, cite, evidence.spreads.get((index, k))) for k, f in q.results.items()
+        _figure(
+            k,
+            f,
+            default,
+            company,
+            settings,
+            cite,
+            evidence.spreads.get((index, k)),
+            evidence.histories.get((index, k), ()),
+        )
+        for k, f in q.results.items()
     )
     segments = tuple(
         Segment(

@@ -422,6 +422,22 @@ def _tickers(rows: tuple[Row, ...], keep: Callable[[Row], bool]) -> set[str]:
 
 
 JUDGED = (Outcome.BEAT, Outcome.INLINE, Outcome.MISS)
+
+
+def _revisions(rows: tuple[Row, ...]) -> tuple[Decimal | None, int, set[str]]:
+    """The mean of the companies' EPS estimate revisions over the quarter (each a percentage of its own first
+    estimate, so no currency is converted), over the companies whose consensus files give more than one date."""
+    moves = {
+        r.card.company.ticker: r.eps.consensus_history.revision_pct
+        for r in rows
+        if r.eps is not None and r.eps.consensus_history is not None
+    }
+    known = {t: m for t, m in moves.items() if m is not None}
+    if not known:
+        return None, 0, set()
+    return sum(known.values(), Decimal(0)) / len(known), len(known), set(known)
+
+
 MEASURES: dict[str, Measure] = {
     "eps_beat": lambda g, rows: (g.eps.share(g.eps.above), g.eps.n, _tickers(rows, _eps)),
     "revenue_beat": lambda g, rows: (g.revenue.share(g.revenue.above), g.revenue.n, _tickers(rows, _revenue)),
@@ -450,6 +466,7 @@ MEASURES: dict[str, Measure] = {
         g.reaction_after_miss.n,
         _tickers(rows, _after(Outcome.MISS)),
     ),
+    "eps_revision": lambda g, rows: _revisions(rows),
 }
 
 
@@ -465,6 +482,7 @@ class History:
     guidance_negative: Yardstick
     reaction_beat: Yardstick
     reaction_miss: Yardstick
+    eps_revision: Yardstick  # the EPS estimate's move over the quarter, mean of the companies' (consensus files)
     min_seasons: int
     min_companies: int
 

@@ -61,6 +61,48 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class ConsensusPoint:
+    """The consensus as of one date (a row of the consensus files)."""
+
+    as_of: dt.date
+    mean: Value
+    estimates: int | None
+
+
+@dataclass(frozen=True)
+class ConsensusHistory:
+    """How the consensus a figure is judged against moved before the report: one provider's rows for the company,
+    period and metric, dated no later than the report, oldest first; the last is the one judged against."""
+
+    provider: str
+    points: tuple[ConsensusPoint, ...]
+    high: Value | None  # of the last
+    low: Value | None
+    thin: bool  # fewer estimates than the setting consensus_thin_estimates (or their number unknown)
+
+    @property
+    def first(self) -> ConsensusPoint:
+        return self.points[0]
+
+    @property
+    def last(self) -> ConsensusPoint:
+        return self.points[-1]
+
+    @property
+    def estimates(self) -> int | None:
+        return self.last.estimates
+
+    @property
+    def revision_pct(self) -> Decimal | None:
+        """The move from the first estimate to the one judged against, in percent of the first; None with one
+        estimate or a first of zero."""
+        first, last = self.first.mean.number, self.last.mean.number
+        if len(self.points) < 2 or first == 0:
+            return None
+        return (last - first) / abs(first) * 100
+
+
+@dataclass(frozen=True)
 class Figure:
     metric: Metric
     basis_label: str
@@ -80,6 +122,7 @@ class Figure:
     alternatives: tuple[Alternative, ...]
     note: str | None
     standardised_surprise: Decimal | None = None  # (actual - consensus) / std dev of the estimates (consensus files)
+    consensus_history: ConsensusHistory | None = None  # the consensus files' rows behind the consensus
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from scorecards.compute.season import MEASURES, CalendarQuarter, Season
 from scorecards.model.metrics import Kind, Outcome, Stance
-from scorecards.model.scorecard import Figure, Guide, Scorecard, Value
+from scorecards.model.scorecard import ConsensusHistory, Figure, Guide, Scorecard, Value
 
 if TYPE_CHECKING:
     from scorecards.compute.season import CapexRow, Row
@@ -457,3 +457,32 @@ def growth_bars(season: Season, left: float = 180, right: float = WIDTH - 110) -
         GrowthBar(name, e, r, span(e), span(r), index == len(rows) - 1) for index, (name, e, r) in enumerate(rows)
     )
     return GrowthChart(axis, bars, zero)
+
+
+@dataclass(frozen=True)
+class ConsensusLine:
+    """A consensus's move before the report as a small line: one point per date, the first and last labelled."""
+
+    history: ConsensusHistory
+    points: tuple[tuple[float, float], ...]  # x, y of each estimate, oldest first
+    width: int
+    height: int
+    left: float  # where the line starts: the first estimate's label is left of it
+    right: float  # where it ends: the last one's label is right of it
+
+
+def consensus_line(history: ConsensusHistory | None, width: int = 150, height: int = 24) -> ConsensusLine | None:
+    """The consensus history as a line between its first and last values' labels; None with a single estimate."""
+    if history is None or len(history.points) < 2:
+        return None
+    left, right = 44.0, float(width - 44)
+    first, last = history.points[0].as_of.toordinal(), history.points[-1].as_of.toordinal()
+    values = Axis.fit([p.mean.number for p in history.points], height - 5, 5, count=2)
+    points = tuple(
+        (
+            round(left + (p.as_of.toordinal() - first) / max(last - first, 1) * (right - left), 1),
+            values.x(p.mean.number),
+        )
+        for p in history.points
+    )
+    return ConsensusLine(history, points, width, height, left, right)

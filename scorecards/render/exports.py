@@ -232,6 +232,7 @@ KEY_COLUMNS = {
     "guidance_negative": "guidance_negative_items",
     "reaction_beat": "reaction_after_beat_pct",
     "reaction_miss": "reaction_after_miss_pct",
+    "eps_revision": "eps_estimate_revision_mean_pct",
 }
 
 

@@ -68,6 +68,8 @@ class Evidence:
     topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
     transcripts: dict[int, str] = field(default_factory=dict)  # quarter -> transcript path
     spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
+    # (quarter, metric) -> the consensus files' rows behind the consensus, oldest first (ConsensusBook.history)
+    histories: dict[tuple[int, str], tuple[Estimate, ...]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -308,6 +310,7 @@ class _Gatherer:
                     self.update_figure(qi, key, {"consensus": estimate.mean, "consensus_source": self._cite(estimate)})
                 if estimate.std_dev is not None:
                     self.spreads[(qi, key)] = estimate
+                self.result.histories[(qi, key)] = tuple(book.history(estimate, quarter.reported))
             for gi, guide in enumerate(quarter.guidance):
                 loc = ("quarters", qi, "guidance", gi)
                 estimate = self._estimate(book, quarter, guide.period, guide.metric, guide.consensus, loc)
