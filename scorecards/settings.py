@@ -110,6 +110,17 @@ class Settings(BaseModel):
         ge=1,
         description="A consensus of fewer estimates than this (or of an unknown number) is flagged as thinly covered.",
     )
+    price_index: str = Field(
+        "SPX",
+        pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,9}$",
+        description="The market index reactions are compared with: inputs/prices/<price_index>.csv.",
+    )
+    reaction_sessions_before: int = Field(
+        2, ge=1, description="The standard reaction window starts at the close this many trading days before day 0."
+    )
+    reaction_sessions_after: int = Field(
+        2, ge=1, description="... and ends at the close of this many reacting sessions (day 0 is the first)."
+    )
     season_upcoming_days: int = Field(
         7,
         ge=1,

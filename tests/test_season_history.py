@@ -296,7 +296,7 @@ def test_the_consensus_behind_a_figure_and_its_move_over_the_quarter(cards):
     # j = 0, q = 0: 1.25 on 1 October 2025, 1.00 the day before the report; 2 estimates, 0.95 to 1.05
     assert [(p.as_of, p.mean.number) for p in h.points] == [
         (dt.date(2025, 10, 1), D("1.25")),
-        (dt.date(2026, 2, 3), D("1.00")),
+        (dt.date(2026, 1, 28), D("1.00")),
     ]
     assert h.revision_pct == D(-20) and h.provider == "Synthetic"
     assert (h.estimates, h.low.number, h.high.number, h.thin) == (2, D("0.95"), D("1.05"), True)
@@ -316,3 +316,58 @@ def test_the_revision_of_the_eps_estimate_against_earlier_seasons(season):
     assert r.current == D(-10) and r.n == 40
     assert r.last4.value == D("0.625") and r.last4.seasons == 4  # 0, +12.5, -10, 0
     assert close(r.last20.value, D(5) / 7)  # 0, +12.5, -10, 0, +12.5, -10, 0
+
+
+def test_the_reaction_measured_from_closing_prices(cards):
+    # S000 beat on 29 January after the close: day 0 is Friday 30 January; the standard window runs from the close
+    # two trading days before (Wednesday 28th, 100.00) to the second reacting day's (Monday 2 February, 102.00)
+    s000 = next(c for c in cards if c.company.ticker == "S000")
+    r = s000.quarters[0].price_reaction
+    assert (r.day0, r.start, r.end) == (dt.date(2026, 1, 30), dt.date(2026, 1, 28), dt.date(2026, 2, 2))
+    assert (r.change, r.one_day, r.index, r.index_change, r.relative) == (D(2), D(1), "SPX", D(1), D(1))
+    assert r.check == "agrees"  # typed +1.0% over one day: 100.00 to 101.00
+    s006 = next(c for c in cards if c.company.ticker == "S006")  # j = 6: a miss, -1% then -2%
+    assert (s006.quarters[0].price_reaction.change, s006.quarters[0].price_reaction.relative) == (D(-2), D(-3))
+    # Q1 FY2024 of S000, reported Sunday 5 May 2024: day 0 is Monday 6th, beat by 8%: 2 x 8 = 16%
+    old = s000.quarters[7].price_reaction
+    assert (old.day0, old.change, old.index_change) == (dt.date(2024, 5, 6), D(16), D(0))
+    assert s000.data_date == dt.date(2026, 2, 4)
+
+
+def test_reactions_from_prices_against_earlier_seasons(season):
+    h = season.history
+    # this season: 18 beats at +2%, 10 misses at -2%; the index rose 1% over the same closes
+    assert (h.price_beat.current, h.price_beat.n, h.price_miss.current, h.price_miss.n) == (D(2), 18, D(-2), 10)
+    assert (h.relative_beat.current, h.relative_miss.current) == (D(1), D(-3))
+    # earlier seasons: 2(q + 1) = 4, 6, 8, 10 | 12, 14, 16 after beats; misses only where five or more (q = 2..5)
+    assert h.price_beat.last4.value == D(7) and h.price_beat.last20.value == D(10)
+    assert h.price_miss.last4.value == D(-8) and h.price_miss.last4.seasons == 3
+    assert h.price_miss.last20.value == D(-9) and h.price_miss.last20.seasons == 4
+    assert h.relative_beat.last4.value == D(7)  # the index did not move in earlier windows
+
+
+def test_a_typed_reaction_the_prices_contradict_is_a_warning(tmp_path):
+    folder = tmp_path / "inputs"
+    _synth().generate_seasons(folder, 1, 2)
+    path = folder / "season-0000.yaml"
+    path.write_text(path.read_text().replace("change: +1.0%", "change: +5.0%", 1))
+    (item,) = load_all(Settings(inputs=folder))
+    (warning,) = [p for p in item.problems if p.warning]
+    assert str(warning).startswith(f"{path}:")
+    assert "quarters[0].reaction.change: 5.0% differs from the closing prices in" in str(warning)
+    assert "S000.csv: +1.00% over the 1-day window" in str(warning)
+    assert item.card.quarters[0].price_reaction.check == "differs"
+
+
+def test_bad_price_files_are_located(tmp_path):
+    from scorecards.sources.prices import read_prices
+
+    path = tmp_path / "X.csv"
+    path.write_text("date,close\n2026-02-02,100\n02/03/2026,101\n2026-02-04,-3\n2026-02-02,99\n")
+    prices, problems = read_prices(path)
+    assert prices is None
+    assert [str(p) for p in problems] == [
+        f"{path}:3: date: '02/03/2026' is not a date in the form YYYY-MM-DD",
+        f"{path}:4: close: '-3' is not a positive price",
+        f"{path}:5: date: 2026-02-02 appears twice (also line 2)",
+    ]

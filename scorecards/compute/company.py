@@ -109,6 +109,7 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: 
     dates = [q.reported for q in quarters if q.reported and not q.to_report] + [
         c.date for c in cite.citations() if c.date
     ]
+    dates += [q.price_reaction.end for q in quarters if q.price_reaction]  # the last close a reaction rests on
     return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
 
 
@@ -428,4 +429,5 @@ def _quarter(
         _verdict(figures, guidance),
         evidence.topics.get(index, ()),
         evidence.transcripts.get(index),
+        evidence.reactions.get(index),
     )

@@ -470,6 +470,36 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+def _price_move(outcome: Outcome, relative: bool) -> Measure:
+    """The mean move measured from closing prices over the standard window (raw, or against the index) of the
+    companies whose EPS had ``outcome``."""
+
+    def measure(group: Group, rows: tuple[Row, ...]) -> tuple[Decimal | None, int, set[str]]:
+        moves: dict[str, Decimal] = {}
+        for r in rows:
+            measured = r.quarter.price_reaction
+            if r.eps is None or r.eps.outcome is not outcome or measured is None:
+                continue
+            value = measured.relative if relative else measured.change
+            if value is not None:
+                moves[r.card.company.ticker] = value
+        if not moves:
+            return None, 0, set()
+        return sum(moves.values(), Decimal(0)) / len(moves), len(moves), set(moves)
+
+    return measure
+
+
+MEASURES.update(
+    {
+        "price_beat": _price_move(Outcome.BEAT, relative=False),
+        "price_miss": _price_move(Outcome.MISS, relative=False),
+        "relative_beat": _price_move(Outcome.BEAT, relative=True),
+        "relative_miss": _price_move(Outcome.MISS, relative=True),
+    }
+)
+
+
 @dataclass(frozen=True)
 class History:
     """The season's figures against the earlier seasons in the files (empty: the files hold no earlier season)."""
@@ -483,6 +513,10 @@ class History:
     reaction_beat: Yardstick
     reaction_miss: Yardstick
     eps_revision: Yardstick  # the EPS estimate's move over the quarter, mean of the companies' (consensus files)
+    price_beat: Yardstick  # reactions measured from closing prices over the standard window (sources/prices.py)
+    price_miss: Yardstick
+    relative_beat: Yardstick  # ... against the market index, in percentage points
+    relative_miss: Yardstick
     min_seasons: int
     min_companies: int
 

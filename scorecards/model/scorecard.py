@@ -178,6 +178,29 @@ class Reaction:
 
 
 @dataclass(frozen=True)
+class PriceReaction:
+    """The reaction measured from closing prices (inputs/prices/): over the standard window around the first
+    trading day that can react (``day0``), raw and against the market index, and the one-day move."""
+
+    day0: dt.date
+    start: dt.date  # the close the standard window starts from
+    end: dt.date  # and the one it ends on
+    change: Decimal  # percent
+    before: int  # the window: closes before day 0, and sessions reacting (settings reaction_sessions_*)
+    after: int
+    one_day: Decimal | None  # the close before day 0 to day 0's close, percent
+    index: str  # the market index's ticker (setting price_index)
+    index_change: Decimal | None  # its move between the same closes; None without its file or those dates
+    check: str  # the typed reaction against the prices: "agrees", "differs", or "" (none comparable)
+    path: str  # the price file
+
+    @property
+    def relative(self) -> Decimal | None:
+        """The move against the index, in percentage points."""
+        return None if self.index_change is None else self.change - self.index_change
+
+
+@dataclass(frozen=True)
 class Highlight:
     text: str
     cites: tuple[int, ...]
@@ -270,6 +293,7 @@ class Quarter:
     verdict: Verdict
     topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
     transcript: str | None = None  # the transcript quotes were checked against
+    price_reaction: PriceReaction | None = None  # measured from the price files, where they cover the report
 
     @property
     def to_report(self) -> bool:

@@ -215,6 +215,13 @@ def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
                     "reaction_pct": r.quarter.reaction.change.number if r.quarter.reaction else None,
                     "reaction_window": r.quarter.reaction.window.value if r.quarter.reaction else None,
                     "verdict": verdict(r.quarter),
+                    "price_move_pct": r.quarter.price_reaction.change if r.quarter.price_reaction else None,
+                    "price_move_relative_pp": r.quarter.price_reaction.relative if r.quarter.price_reaction else None,
+                    "price_move_window": (
+                        f"{r.quarter.price_reaction.start}/{r.quarter.price_reaction.end}"
+                        if r.quarter.price_reaction
+                        else None
+                    ),
                     "status": "to report" if r.quarter.to_report else "reported",
                     "reported": r.quarter.reported.isoformat() if r.quarter.reported else None,
                 }
@@ -233,6 +240,10 @@ KEY_COLUMNS = {
     "reaction_beat": "reaction_after_beat_pct",
     "reaction_miss": "reaction_after_miss_pct",
     "eps_revision": "eps_estimate_revision_mean_pct",
+    "price_beat": "price_move_after_beat_pct",
+    "price_miss": "price_move_after_miss_pct",
+    "relative_beat": "relative_move_after_beat_pp",
+    "relative_miss": "relative_move_after_miss_pp",
 }
 
 
