@@ -92,8 +92,9 @@ serve: $(SETUP) ## Build, serve build/ on http://127.0.0.1:8000/ and rebuild on 
 	$(SCORECARD) serve $(if $(PORT),--port $(PORT))
 
 BENCH_N ?= 500
-bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes docs/benchmarks.md
-	$(PY) bench/run.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+BENCH_SEASONS ?= 8
+bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies (and its history over BENCH_SEASONS seasons); writes docs/benchmarks.md
+	$(PY) bench/run.py --companies $(BENCH_N) --seasons $(BENCH_SEASONS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
