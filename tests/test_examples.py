@@ -214,7 +214,7 @@ def test_exports_agree_with_the_scorecards(built):
         if text:
             assert text in bloom, text
     book = pd.read_excel(built / "season.xlsx", sheet_name=None)
-    assert list(book) == ["Summary", "Figures"]
+    assert list(book) == ["Summary", "Figures", "Key metrics"]
     assert len(book["Figures"]) == len(frame)
     assert book["Summary"].set_index("ticker").loc["BE", "revenue"] == 777700000
     from openpyxl import load_workbook
