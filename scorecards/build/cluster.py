@@ -81,7 +81,7 @@ def render_facts() -> dict[str, str]:
 
 
 def _fonts() -> str:
-    """The fonts fontconfig finds (family, style, file name and size): how many, and a digest of the list."""
+    """The fonts fontconfig finds (family, style, file name and size)."""
     from weasyprint.text.ffi import ffi, fontconfig
 
     config = fontconfig.FcInitLoadConfigAndFonts()
@@ -99,8 +99,12 @@ def _fonts() -> str:
             found.append(f"{parts[0]}\0{parts[1]}\0{file.name}\0{size}")
     finally:
         fontconfig.FcConfigDestroy(config)
-    digest = hashlib.sha256("\n".join(sorted(found)).encode()).hexdigest()
-    return f"{len(found)} fonts, {digest[:12]}"
+    return _fonts_digest(found)
+
+
+def _fonts_digest(found: list[str]) -> str:
+    """How many fonts, and a digest of their list."""
+    return f"{len(found)} ({hashlib.sha256(chr(10).join(sorted(found)).encode()).hexdigest()[:12]})"
 
 
 def unlike(here: dict[str, str], there: dict[str, str]) -> str | None:
