@@ -59,7 +59,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 # ... and the browser the tests of scorecard serve drive (make test installs them)
 TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-send translations
+.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-send bench-dask translations
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
@@ -108,6 +108,9 @@ bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies (and its hi
 BENCH_RECIPIENTS ?= 10000
 bench-send: $(SETUP) ## Benchmark make send to a local SMTP server for BENCH_RECIPIENTS (10000); writes docs/benchmarks.md
 	$(PY) bench/send.py --recipients $(BENCH_RECIPIENTS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+
+bench-dask: $(SETUP) ## The Dask cluster path against the local pool on 127.0.0.1 (BENCH_N companies); writes docs/cluster.md
+	$(PY) bench/cluster.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
