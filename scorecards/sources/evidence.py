@@ -34,10 +34,11 @@ from scorecards.load.validate import metric_for
 from scorecards.load.yaml import Document, Loc
 from scorecards.model.amounts import Amount
 from scorecards.model.metrics import REGISTRY, Basis, Metric, same_at_precision
-from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn
-from scorecards.model.scorecard import FilingCheck, TopicCount, Value
+from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn, Window
+from scorecards.model.scorecard import FilingCheck, PriceReaction, TopicCount, Value
 from scorecards.settings import Settings
 from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder
+from scorecards.sources.prices import PRICES_FOLDER, PriceBook, reaction_day, window
 from scorecards.sources.sec import (
     CONCEPTS,
     CompanyFacts,
@@ -75,6 +76,9 @@ class Evidence:
     spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
     # quarter -> typed figures checked against the filing, each with the ids of the filings' sources
     checks: dict[int, list[tuple[FilingCheck, tuple[str, ...]]]] = field(default_factory=dict)
+    # (quarter, metric) -> the consensus files' rows behind the consensus, oldest first (ConsensusBook.history)
+    histories: dict[tuple[int, str], tuple[Estimate, ...]] = field(default_factory=dict)
+    reactions: dict[int, PriceReaction] = field(default_factory=dict)  # quarter -> measured from the price files
 
     @property
     def errors(self) -> list[Problem]:
@@ -82,7 +86,12 @@ class Evidence:
 
 
 def gather(
-    doc: Document, card: ScorecardIn, path: Path, settings: Settings, book: ConsensusBook | None = None
+    doc: Document,
+    card: ScorecardIn,
+    path: Path,
+    settings: Settings,
+    book: ConsensusBook | None = None,
+    prices: PriceBook | None = None,
 ) -> Evidence:
     """Fill in and check one validated company file from the inputs beside it."""
     folder = path.parent
@@ -90,6 +99,7 @@ def gather(
     gatherer.filings()
     gatherer.consensus(book if book is not None else read_folder(folder / CONSENSUS_FOLDER))
     gatherer.transcripts()
+    gatherer.prices(prices if prices is not None else PriceBook(folder / PRICES_FOLDER))
     return gatherer.evidence()
 
 
@@ -360,6 +370,7 @@ class _Gatherer:
                     self.update_figure(qi, key, {"consensus": estimate.mean, "consensus_source": self._cite(estimate)})
                 if estimate.std_dev is not None:
                     self.spreads[(qi, key)] = estimate
+                self.result.histories[(qi, key)] = tuple(book.history(estimate, quarter.reported))
             for gi, guide in enumerate(quarter.guidance):
                 loc = ("quarters", qi, "guidance", gi)
                 estimate = self._estimate(book, quarter, guide.period, guide.metric, guide.consensus, loc)
@@ -416,6 +427,63 @@ class _Gatherer:
             sid += "-csv"
         self.consensus_uses.setdefault(sid, []).append((estimate, estimate.metric))
         return sid
+
+    # --- prices ---
+
+    def prices(self, book: PriceBook) -> None:
+        """The reaction to each reported quarter, measured from the company's closing prices over the standard
+        window; a typed one-day or two-day reaction is checked against them."""
+        company, settings = self.card.company, self.settings
+        own, problems = book.series(company.ticker)
+        self.problems.extend(problems)
+        if own is None:
+            return
+        self._used(Path(own.path))
+        index, index_problems = book.series(settings.price_index)
+        self.problems.extend(replace(p, warning=True) for p in index_problems)  # the company's figures stand
+        if index is not None:
+            self._used(Path(index.path))
+        before, after = settings.reaction_sessions_before, settings.reaction_sessions_after
+        for qi, quarter in enumerate(self.quarters):
+            if quarter.reported is None or quarter.timing is None or _still_to_report(quarter):
+                continue
+            day0 = reaction_day(own, quarter.reported, quarter.timing)
+            move = None if day0 is None else window(own, day0, before, after)
+            if day0 is None or move is None:
+                continue
+            one = window(own, day0, 1, 1)
+            index_change = None
+            if index is not None:
+                start, end = index.close_on(move.start), index.close_on(move.end)
+                if start is not None and end is not None:
+                    index_change = (end / start - 1) * 100
+            check = ""
+            typed = quarter.reaction
+            measured = {Window.ONE_DAY: one.pct if one else None, Window.TWO_DAY: move.pct}
+            if typed is not None and measured.get(typed.window) is not None:
+                value = measured[typed.window]
+                assert value is not None
+                check = "agrees" if agrees(typed.change, value) else "differs"
+                if check == "differs":
+                    self.warn(
+                        ("quarters", qi, "reaction", "change"),
+                        f"{typed.change.written} differs from the closing prices in {own.path}: "
+                        f"{value:+.2f}% over the {typed.window.value} window",
+                        "check the reaction and its window against the prices",
+                    )
+            self.result.reactions[qi] = PriceReaction(
+                own.dates[day0],
+                move.start,
+                move.end,
+                move.pct,
+                before,
+                after,
+                one.pct if one else None,
+                settings.price_index,
+                index_change,
+                check,
+                own.path,
+            )
 
     # --- transcripts ---
 
@@ -479,6 +547,11 @@ def _shortest(value: Decimal, per_share: bool) -> Amount:
     exponent = amount.mantissa.normalize().as_tuple().exponent
     places = max(0, -exponent) if isinstance(exponent, int) else 0
     return replace(amount, mantissa=amount.mantissa.quantize(Decimal(1).scaleb(-places)))
+
+
+def _still_to_report(quarter: QuarterIn) -> bool:
+    figures = list(quarter.results.values())
+    return bool(figures) and all(f.actual is None for f in figures)
 
 
 def _filed_words(found: Resolved) -> str:
