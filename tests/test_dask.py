@@ -35,6 +35,7 @@ def project(root, companies=EXAMPLES):
     (root / "inputs").mkdir(parents=True)
     for slug in companies:
         shutil.copy(REPO / "inputs" / f"{slug}.yaml", root / "inputs")
+    shutil.copytree(REPO / "inputs" / "sec", root / "inputs" / "sec")  # Alphabet's filing
     return Settings(inputs=root / "inputs", build=root / "build", templates=root / "templates")
 
 

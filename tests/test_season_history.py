@@ -159,14 +159,23 @@ def test_year_ago_period():
     assert year_ago_period("H1 FY2026") is None
 
 
-def test_the_examples_hold_one_season_and_no_history():
+def test_the_examples_hold_one_season_and_only_alphabets_earlier_quarters():
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     (season,) = build_seasons(cards)
-    assert season.history.empty
+    # Alphabet's four quarters before, from its SEC filings, are the only earlier seasons: one company each,
+    # without a consensus, so no average can be worked out
+    assert [(p.quarter.label, p.group.companies) for p in season.history.earlier] == [
+        ("Q3 2025", 1),
+        ("Q2 2025", 1),
+        ("Q1 2025", 1),
+        ("Q4 2024", 1),
+    ]
     assert season.history.eps_beat.last4.value is None and season.history.eps_beat.last4.seasons == 0
     assert not season.to_report and season.reported_share == 100
-    # no earlier quarter in the files: no growth can be worked out, every company is listed as left out
+    # only Alphabet has its year-ago quarter (Q4 FY2024's revenue from the 10-K, 96.469B; no EPS is filed for it)
     assert season.eps_growth.overall.companies == 0
+    growth = season.revenue_growth.overall
+    assert (growth.companies, growth.current, growth.year_ago) == (1, 113800000000, 96469000000)
 
 
 TO_REPORT = """\
@@ -244,9 +253,9 @@ def test_the_summary_says_what_the_examples_cannot_show(tmp_path):
 
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     html = render_season(make_env(Settings(templates=REPO / "templates")), build_seasons(cards), cards)
-    assert "No earlier seasons in the files." in html
-    assert "Average, last 4 seasons" not in html  # no empty average columns
-    assert "No company has its year-ago quarter in the files" in html
+    # the earlier seasons are Alphabet's alone: counted, but too few companies for an average
+    assert "The files hold 4 earlier seasons" in html and "No earlier seasons in the files." not in html
+    assert "No company has its year-ago quarter in the files" not in html  # Alphabet has its Q4 FY2024
     assert "Still to report" not in html
 
 
