@@ -11,6 +11,7 @@ BUILD ?= build
 INPUTS ?= inputs
 JOBS ?=
 LOCALE ?=
+INCLUDE_HELD ?=        # make email INCLUDE_HELD=1: send held scorecards too, with their reasons
 
 PY := $(VENV)/bin/python
 SCORECARD := $(PY) -m scorecards
@@ -58,7 +59,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 # ... and the browser the tests of scorecard serve drive (make test installs them)
 TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-send translations
+.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-send bench-dask translations
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
@@ -100,12 +101,16 @@ serve: $(SETUP) ## Build, serve build/ on http://127.0.0.1:8000/ and rebuild on 
 	$(SCORECARD) serve $(if $(PORT),--port $(PORT))
 
 BENCH_N ?= 500
-bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes docs/benchmarks.md
-	$(PY) bench/run.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+BENCH_SEASONS ?= 8
+bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies (and its history over BENCH_SEASONS seasons); writes docs/benchmarks.md
+	$(PY) bench/run.py --companies $(BENCH_N) --seasons $(BENCH_SEASONS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 BENCH_RECIPIENTS ?= 10000
 bench-send: $(SETUP) ## Benchmark make send to a local SMTP server for BENCH_RECIPIENTS (10000); writes docs/benchmarks.md
 	$(PY) bench/send.py --recipients $(BENCH_RECIPIENTS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+
+bench-dask: $(SETUP) ## The Dask cluster path against the local pool on 127.0.0.1 (BENCH_N companies); writes docs/cluster.md
+	$(PY) bench/cluster.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
@@ -121,8 +126,8 @@ translations: $(SETUP) ## Extract the messages of templates and code into every 
 	done
 	@echo "Translate every new or fuzzy message (msgstr \"\" or #, fuzzy) in the catalogues above; make test checks them."
 
-email: $(SETUP) ## Build, then write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
-	$(SCORECARD) email
+email: $(SETUP) ## Build, then write each list's e-mail into build/outbox/ (a dry run), held scorecards left out (INCLUDE_HELD=1: with them)
+	$(SCORECARD) email $(if $(INCLUDE_HELD),--include-held)
 
 send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*); nobody gets one twice
 	$(SCORECARD) send

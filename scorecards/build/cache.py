@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 from scorecards.errors import BuildError, Problem
 from scorecards.files import write_atomic
 from scorecards.sources.evidence import CONSENSUS_FOLDER, SEC_FOLDER, TRANSCRIPTS_FOLDER
+from scorecards.sources.prices import PRICES_FOLDER
 
 if TYPE_CHECKING:
     from scorecards.model.scorecard import Scorecard
     from scorecards.render.exports import Lines
 
-UPSTREAM_FOLDERS = (SEC_FOLDER, CONSENSUS_FOLDER, TRANSCRIPTS_FOLDER)
+UPSTREAM_FOLDERS = (SEC_FOLDER, CONSENSUS_FOLDER, TRANSCRIPTS_FOLDER, PRICES_FOLDER)
 
 
 @dataclass(frozen=True)
