@@ -59,7 +59,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 # ... and the browser the tests of scorecard serve drive (make test installs them)
 TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench translations
+.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-send bench-dask translations
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
@@ -101,8 +101,16 @@ serve: $(SETUP) ## Build, serve build/ on http://127.0.0.1:8000/ and rebuild on 
 	$(SCORECARD) serve $(if $(PORT),--port $(PORT))
 
 BENCH_N ?= 500
-bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes docs/benchmarks.md
-	$(PY) bench/run.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+BENCH_SEASONS ?= 8
+bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies (and its history over BENCH_SEASONS seasons); writes docs/benchmarks.md
+	$(PY) bench/run.py --companies $(BENCH_N) --seasons $(BENCH_SEASONS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+
+BENCH_RECIPIENTS ?= 10000
+bench-send: $(SETUP) ## Benchmark make send to a local SMTP server for BENCH_RECIPIENTS (10000); writes docs/benchmarks.md
+	$(PY) bench/send.py --recipients $(BENCH_RECIPIENTS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+
+bench-dask: $(SETUP) ## The Dask cluster path against the local pool on 127.0.0.1 (BENCH_N companies); writes docs/cluster.md
+	$(PY) bench/cluster.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 update-golden: $(SETUP) ## Rewrite the golden HTML files in tests/golden/ from the current templates
 	UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
@@ -126,10 +134,11 @@ send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*
 
 .PHONY: email send
 
-clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.json: the record of what was e-mailed
-	@if [ -f $(BUILD)/outbox/ledger.json ]; then \
-	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.json -delete; \
-	  echo "kept $(BUILD)/outbox/ledger.json (what was e-mailed to whom; without it make send sends everything again)"; \
+clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.jsonl: the record of what was e-mailed
+	@if [ -f $(BUILD)/outbox/ledger.jsonl ] || [ -f $(BUILD)/outbox/ledger.json ]; then \
+	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.jsonl \
+	    ! -path $(BUILD)/outbox/ledger.json -delete; \
+	  echo "kept the ledger in $(BUILD)/outbox/ (what was e-mailed to whom; without it make send sends everything again)"; \
 	else rm -rf $(BUILD); fi
 
 setup: $(SETUP) ## Install system packages (as root on Debian), the virtual environment and Python packages

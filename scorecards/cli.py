@@ -155,10 +155,18 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
     metavar="LANGUAGE",
     help="Build in this language only (repeatable), e.g. zh-Hant; default: the languages setting.",
 )
-def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tuple[str, ...]) -> None:
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Lay out the PDFs on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (docs/cluster.md).",
+)
+def build(
+    formats: tuple[str, ...], jobs: int | None, force: bool, locales: tuple[str, ...], scheduler: str | None
+) -> None:
     """Build build/<slug>.html and .pdf for every company, and build/index.html (other languages: build/<language>/)."""
     settings = load_settings()
-    if (not formats or "pdf" in formats) and (jobs or settings.workers or os.cpu_count() or 1) > 1:
+    local = not scheduler and settings.executor == "local"
+    if local and (not formats or "pdf" in formats) and (jobs or settings.workers or os.cpu_count() or 1) > 1:
         from scorecards.render.pdf import start_fork_server
 
         start_fork_server()  # only for a pool of workers (with one, PDFs are laid out in this process)
@@ -170,7 +178,7 @@ def build(formats: tuple[str, ...], jobs: int | None, force: bool, locales: tupl
         if not TAG_RE.match(canonical_tag(tag)):
             raise ScorecardError(f"--locale: '{tag}' is not a language tag (write e.g. en, zh-Hant or zh-Hans)")
     with _ProgressBar(_quiet()) as bar:
-        report = run(settings, formats or FORMATS, jobs, force, languages, progress=bar)
+        report = run(settings, formats or FORMATS, jobs, force, languages, progress=bar, scheduler=scheduler)
     click.echo(summary(report), err=not report.ok)
     sys.exit(0 if report.ok else 1)
 

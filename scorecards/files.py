@@ -53,8 +53,17 @@ def read_input(path: Path, limit: int, *, inside: Path | None = None, size_hint:
     should the file grow while it is read."""
     if inside is not None and not path.resolve().is_relative_to(inside.resolve()):
         raise RefusedInput(path, f"it is outside {inside}/", f"keep the file inside {inside}/")
-    if not stat.S_ISREG(os.stat(path).st_mode):  # a device is never even opened
-        raise _not_regular(path, os.stat(path).st_mode)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not path.is_symlink():
+            raise
+        target = os.readlink(path)
+        raise RefusedInput(
+            path, f"it links to {target}, which does not exist", "replace it with the file itself"
+        ) from None
+    if not stat.S_ISREG(mode):  # a device is never even opened
+        raise _not_regular(path, mode)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
@@ -79,8 +88,9 @@ def _too_large(path: Path, size: int, limit: int, hint: str) -> RefusedInput:
     return RefusedInput(path, f"it is {size:,} bytes, over the limit of {limit:,}", hint)
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``; ``durable``: fsynced (the file, then its
+    folder), so that it is on disk, not only in the cache, when this returns (a record that must survive a crash)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -88,8 +98,17 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
+            if durable:
+                folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

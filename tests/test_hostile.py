@@ -356,6 +356,7 @@ def special_files(folder):
     os.mkfifo(folder / "fifo.yaml")
     (folder / "z.yaml").symlink_to("/dev/zero")
     (folder / "dir.yaml").mkdir()
+    shutil.copy(COMPANIES / "bloom-energy.yaml", folder / "my co.yaml")  # make cannot name it (test_make.py)
 
 
 def test_special_files_are_refused_unread_and_the_good_company_still_loads(tmp_path):
@@ -370,6 +371,10 @@ def test_special_files_are_refused_unread_and_the_good_company_still_loads(tmp_p
         "fifo": [
             f"{tmp_path}/fifo.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
             "(replace it with the file itself)"
+        ],
+        "my co": [
+            f"{tmp_path}/my co.yaml:1:1: file name 'my co.yaml' cannot name a page "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml)"
         ],
         "z": [
             f"{tmp_path}/z.yaml:1:1: cannot read the file: it links to /dev/zero, a character device, not a "
@@ -482,3 +487,30 @@ def test_a_name_on_the_command_line_never_walks_out_of_its_folder(tmp_path, args
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "x"]  # nothing written beside the project
     assert sorted(p.name for p in (root / "inputs").iterdir()) == ["sony.yaml"]
     assert sorted(p.name for p in root.iterdir()) == ["inputs", "locale", "templates"]
+
+
+def test_a_transcript_that_is_a_link_to_a_device_or_to_nothing_costs_only_its_company(tmp_path):
+    for name in ("sony", "bloom-energy"):
+        shutil.copy(COMPANIES / f"{name}.yaml", tmp_path / f"{name}.yaml")
+    shutil.copy(REPO / "tests/inputs/history/acme.yaml", tmp_path / "acme.yaml")
+    (tmp_path / "transcripts").mkdir()
+    (tmp_path / "transcripts" / "sony-q3-fy2025.txt").symlink_to("/dev/zero")
+    (tmp_path / "transcripts" / "bloom-energy-q4-fy2025.txt").symlink_to(tmp_path / "nowhere.txt")
+    loaded = {item.slug: item for item in load_all(Settings(inputs=tmp_path))}
+    assert {slug: [str(p) for p in item.problems] for slug, item in loaded.items()} == {
+        "acme": [],
+        "bloom-energy": [
+            f"{tmp_path}/transcripts/bloom-energy-q4-fy2025.txt:1: cannot read the transcript: it links to "
+            f"{tmp_path}/nowhere.txt, which does not exist (replace it with the file itself)"
+        ],
+        "sony": [
+            f"{tmp_path}/transcripts/sony-q3-fy2025.txt:1: cannot read the transcript: it links to /dev/zero, a "
+            "character device, not a regular file (replace it with the file itself)"
+        ],
+    }
+    assert [slug for slug, item in loaded.items() if item.card is not None] == ["acme"]
+    from scorecards.build.cache import CardCache
+
+    key = CardCache(tmp_path / "cache", "base").key(b"x", tmp_path)  # the build's cache: a dangling link was a crash
+    (tmp_path / "transcripts" / "bloom-energy-q4-fy2025.txt").unlink()
+    assert CardCache(tmp_path / "cache", "base").key(b"x", tmp_path) != key

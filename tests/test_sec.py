@@ -686,15 +686,13 @@ def test_a_file_larger_than_any_companyfacts_is_refused_before_it_is_read(tmp_pa
         handle.truncate(449 * 2**20)  # sparse: 449 MB that take no disk, and would take GB to parse
     with pytest.raises(FilingError) as caught:
         load_companyfacts(path)
-    assert str(caught.value) == f"{path}: 449 MB, larger than the 64 MB a companyfacts file can be"
+    assert str(caught.value) == f"{path}: cannot read the file: it is 470,810,624 bytes, over the limit of 67,108,864"
 
 
 def test_a_device_or_a_fifo_is_refused_without_reading_it(tmp_path):
     with pytest.raises(FilingError) as caught:
         load_companyfacts("/dev/zero")
-    assert str(caught.value) == (
-        "/dev/zero: not a regular file (a device, pipe or socket); a companyfacts file is a JSON file"
-    )
+    assert str(caught.value) == "/dev/zero: cannot read the file: it is a character device, not a regular file"
     fifo = tmp_path / "facts.json"
     os.mkfifo(fifo)  # nothing ever writes to it: opening it for reading would wait forever
     with pytest.raises(FilingError, match="not a regular file"):
@@ -710,7 +708,10 @@ def test_a_fifo_or_a_link_out_of_inputs_in_place_of_the_filing_is_a_located_erro
     target.unlink()
     os.mkfifo(target)
     [error] = read_company(project / "exm.yaml", Settings()).errors
-    assert str(error).startswith(f"{project}/exm.yaml:10:8: company.cik: {target}: not a regular file")
+    assert str(error) == (
+        f"{project}/exm.yaml:10:8: company.cik: {target}: cannot read the file: it is a FIFO (named pipe), not a "
+        "regular file (download the company's file with `scorecard fetch-sec`)"
+    )
     target.unlink()
     target.symlink_to("/dev/zero")
     [error] = read_company(project / "exm.yaml", Settings()).errors
@@ -718,3 +719,86 @@ def test_a_fifo_or_a_link_out_of_inputs_in_place_of_the_filing_is_a_located_erro
         f"{project}/exm.yaml:10:8: company.cik: {target} is outside {project}/, the folder of company files, "
         f"where filings are read from (put the file in {project}/sec/ and name it relative to the company file)"
     )
+
+
+# --- Alphabet, the example company with its real filing (inputs/sec/CIK0001652044.json) ---
+
+ALPHABET = REPO / "inputs" / "sec" / "CIK0001652044.json"
+
+
+def test_the_shipped_alphabet_scorecard_checks_its_typed_figures_against_the_10k():
+    loaded = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs"))
+    assert loaded.problems == []
+    latest = loaded.card.latest
+    checks = {c.metric.key: c for c in latest.filing_checks}
+    assert set(checks) == {"revenue", "operating_income", "capex"}  # the typed GAAP figures the filing gives
+    revenue = checks["revenue"]
+    assert (revenue.typed.amount.written, revenue.filed.number) == ("113.8B", D(113829000000))
+    assert revenue.agrees and revenue.difference.amount.written == "-29M"
+    assert (revenue.form, revenue.accession, revenue.filed_on) == ("10-K", "0001652044-26-000018", dt.date(2026, 2, 5))
+    assert revenue.derived and (revenue.less_form, revenue.less_accession) == ("10-Q", "0001652044-25-000091")
+    cited = {c.number: c for c in loaded.card.citations}
+    assert [cited[n].title for n in revenue.cites] == [
+        "ALPHABET INC., Form 10-K, accession no. 0001652044-26-000018",
+        "ALPHABET INC., Form 10-Q, accession no. 0001652044-25-000091",
+    ]
+    assert checks["operating_income"].filed.number == D(35934000000) and checks["operating_income"].agrees
+    assert checks["capex"].filed.number == D(27851000000) and checks["capex"].agrees
+
+
+def test_the_shipped_alphabet_scorecard_has_its_earlier_quarters_from_the_filings():
+    card = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs")).card
+    cited = {c.number: c for c in card.citations}
+    revenue = {}
+    for quarter in card.quarters[1:]:
+        figure = next(f for f in quarter.figures if f.metric.key == "revenue")
+        [title] = [cited[n].title for n in figure.cites]
+        revenue[quarter.period] = (figure.actual.number, title.rsplit(" ", 1)[1])
+    assert revenue == {
+        "Q3 FY2025": (D(102346000000), "0001652044-25-000091"),
+        "Q2 FY2025": (D(96428000000), "0001652044-25-000062"),
+        "Q1 FY2025": (D(90234000000), "0001652044-25-000043"),  # first filed, under another concept
+        "Q4 FY2024": (D(96469000000), "0001652044-25-000014"),  # the 10-K less the nine months
+    }
+    eps = [next((f.actual.number for f in q.figures if f.metric.key == "eps_gaap"), None) for q in card.quarters]
+    assert eps == [None, D("2.87"), D("2.31"), D("2.81"), None]
+
+
+@needs_real
+@pytest.mark.parametrize("period", ["Q1 FY2024", "Q4 FY2024", "Q1 FY2025", "Q2 FY2025", "Q4 FY2025", "Q1 FY2026"])
+def test_the_shipped_alphabet_file_gives_what_the_full_companyfacts_gives(period):
+    # inputs/sec/ holds the SEC's file trimmed to the concepts the tool reads, values and layout untouched
+    shipped, full = figures(ALPHABET, period), figures(REAL / "alphabet-companyfacts.json", period)
+    assert shipped == full
+    shipped_json = json.loads(ALPHABET.read_text())
+    full_json = json.loads((REAL / "alphabet-companyfacts.json").read_text())
+    for taxonomy, concepts in shipped_json["facts"].items():
+        for name, body in concepts.items():
+            assert body == full_json["facts"][taxonomy][name]
+
+
+def test_a_figure_that_differs_from_the_filing_is_shown_so_on_the_page(project):
+    from scorecards.render.templates import make_env, render_company
+
+    edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12.4M}")
+    card = read_company(project / "exm.yaml", Settings()).card
+    [check] = card.latest.filing_checks
+    assert (check.metric.key, check.agrees, check.difference.amount.written) == ("net_income", False, "400K")
+    html = render_company(make_env(Settings(templates=REPO / "templates")), card)
+    block = html[html.index('<section class="block filing-checks">') :]
+    block = block[: block.index("</section>")]
+    assert "Checked against the SEC filing" in block and "✗</span> differs" in block
+    assert "$12.4M" in block and "$12.00M" in block and "+$400K" in block
+    assert "Form 10-K, filed 10 Feb 2025" in block
+
+
+@needs_real
+def test_tesla_q2_2014_operating_cash_flow_from_the_first_filings_whatever_their_concept():
+    # Q1 2014 was first filed (May 2014) as NetCashProvidedByUsedInOperatingActivities, 60,640K; the 10-Q of
+    # May 2015 repeats it as ...ContinuingOperations, 58,723K. Preferring the concept took the 2015 value and
+    # derived Q2 as 57,061K - 58,723K = -1,662K, citing no restatement.
+    cash = figures(REAL / "tesla-companyfacts.json", "Q2 FY2014")["operating_cash_flow"]
+    assert cash.derived and cash.value == D(57061000 - 60640000)
+    assert (cash.less.fact.accession, cash.less.fact.value) == ("0001193125-14-192606", D(60640000))
+    assert cash.less.restated_in.value == D(58723000)
+    assert "later restated as 58,723,000 in 10-Q 0001564590-15-003789" in describe(cash)

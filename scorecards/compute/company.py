@@ -8,6 +8,7 @@ summary see the same numbers. Nothing here builds display strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from scorecards.i18n import N_
@@ -41,6 +42,8 @@ from scorecards.model.scorecard import (
     Alternative,
     Citation,
     Company,
+    ConsensusHistory,
+    ConsensusPoint,
     Figure,
     GuidanceCall,
     Guide,
@@ -108,7 +111,11 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: 
     cite = _Citer(dict(card.sources))
     found = evidence if evidence is not None else Evidence(card, [])
     quarters = tuple(_quarter(i, q, company, settings, cite, found) for i, q in enumerate(card.quarters))
-    dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
+    # a quarter still to report has a scheduled date, not a date the data is as of
+    dates = [q.reported for q in quarters if q.reported and not q.to_report] + [
+        c.date for c in cite.citations() if c.date
+    ]
+    dates += [q.price_reaction.end for q in quarters if q.price_reaction]  # the last close a reaction rests on
     left = tuple(".".join(str(part) for part in loc) for loc, _ in placeholders(card))
     return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None, left)
 
@@ -169,6 +176,7 @@ def _figure(
     settings: Settings,
     cite: _Citer,
     spread: Estimate | None = None,
+    history: tuple[Estimate, ...] = (),
 ) -> Figure:
     metric = metric_for(key, fig)
     assert metric is not None  # validation guarantees it
@@ -223,6 +231,21 @@ def _figure(
         fig.note,
         _standardised(actual, consensus, spread),
         STATED_OUTCOMES[fig.outcome] if fig.outcome is not None and result is Outcome.NONE else Outcome.NONE,
+        _consensus_history(history, metric.kind, company, settings),
+    )
+
+
+def _consensus_history(
+    rows: tuple[Estimate, ...], kind: Kind, company: Company, settings: Settings
+) -> ConsensusHistory | None:
+    """The consensus files' rows behind a figure's consensus, as the scorecard shows them (None without any)."""
+    if not rows:
+        return None
+    last = rows[-1]
+    points = tuple(ConsensusPoint(e.as_of, Value(e.mean, kind, company.currency), e.estimates) for e in rows)
+    thin = last.estimates is None or last.estimates < settings.consensus_thin_estimates
+    return ConsensusHistory(
+        last.provider, points, _value(last.high, kind, company), _value(last.low, kind, company), thin
     )
 
 
@@ -384,7 +407,17 @@ def _quarter(
 ) -> Quarter:
     default = q.source
     figures = tuple(
-        _figure(k, f, default, company, settings, cite, evidence.spreads.get((index, k))) for k, f in q.results.items()
+        _figure(
+            k,
+            f,
+            default,
+            company,
+            settings,
+            cite,
+            evidence.spreads.get((index, k)),
+            evidence.histories.get((index, k), ()),
+        )
+        for k, f in q.results.items()
     )
     segments = tuple(
         Segment(
@@ -430,4 +463,6 @@ def _quarter(
         _verdict(figures, guidance),
         evidence.topics.get(index, ()),
         evidence.transcripts.get(index),
+        tuple(replace(check, cites=cite(*sources)) for check, sources in evidence.checks.get(index, ())),
+        evidence.reactions.get(index),
     )

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, Group
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -316,7 +316,12 @@ class Composer:
             msg["Subject"] = subject
             if self.sender is not None:
                 msg["From"] = self.sender
-            msg["To"] = [Address(r.name or "", addr_spec=r.email) for r in audience]
+            addresses = [Address(r.name or "", addr_spec=r.email) for r in audience]
+            if mlist.bcc:  # To names the list (an empty group, "research:;"); make send leaves out the Bcc line
+                msg["To"] = Group(mlist.name)
+                msg["Bcc"] = addresses
+            else:
+                msg["To"] = addresses
         except (ValueError, TypeError) as exc:  # a line break in a name or subject: refused, never a new header
             raise MailError(f"{mlist.where}: list '{mlist.name}': cannot write the message headers: {exc}") from None
         msg["Date"] = PLACEHOLDER_DATE

@@ -78,6 +78,11 @@ class ListIn(_Strict):
     season_summary: bool = Field(False, description="The season summary, build/season.pdf.")
     pack: bool = Field(False, description="The whole pack in one PDF, build/season-book.pdf.")
     per_recipient: bool | None = Field(None, description="One message per recipient (default: the setting).")
+    bcc: bool = Field(
+        False,
+        description="One message for the whole list, each recipient in Bcc: none sees the others' addresses, and "
+        "a list of thousands is one message in the outbox, not one per recipient.",
+    )
     subject: OneLine | None = Field(None, description="A subject of your own instead of the one made from the data.")
     language: Annotated[str, Field(pattern=LANGUAGE_RE)] | None = Field(
         None,
@@ -109,6 +114,7 @@ class MailingList:
     subject: str | None
     where: str  # 'distribution.yaml:3:3', for messages about this list
     language: str | None = None  # None: the default language
+    bcc: bool = False  # one message, To: the list's name, the recipients in Bcc
 
 
 def languages_wanted(path: Path) -> list[str]:
@@ -217,6 +223,15 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
                 )
             )
         seen.setdefault(address, ri)
+    if item.bcc and item.per_recipient:
+        problems.append(
+            doc.problem(
+                base + ("bcc",),
+                "bcc: true and per_recipient: true both keep the recipients from seeing each other",
+                "keep one: bcc sends one message to the whole list, per_recipient one message each",
+                key=True,
+            )
+        )
     if not (item.scorecards or item.sectors or item.tickers or item.season_summary or item.pack):
         problems.append(
             doc.problem(
@@ -247,6 +262,7 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
         item.subject,
         f"{doc.path}:{line}:{col}",
         canonical_tag(item.language) if item.language else None,
+        item.bcc and item.per_recipient is not True,
     ), problems
 
 

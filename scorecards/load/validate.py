@@ -6,6 +6,7 @@ Every problem in a file is reported at once, each located by line and column
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -26,6 +27,7 @@ from scorecards.model.amounts import Amount, Unit
 from scorecards.model.fiscal import nominal_period_end
 from scorecards.model.metrics import REGISTRY, Basis, Direction, Kind, Metric
 from scorecards.model.schema import (
+    FROM_FILING,
     AlternativeIn,
     CompanyIn,
     FigureIn,
@@ -283,6 +285,7 @@ def _semantic(
             yield doc.problem(
                 base + ("reported",), f"reported {quarter.reported}, before the quarter ended ({quarter.period_end})"
             )
+        yield from _check_to_report(doc, base, quarter)
         if quarter.source is not None:
             yield from _check_source(doc, base + ("source",), quarter.source, sources)
         default = quarter.source
@@ -316,6 +319,27 @@ def _semantic(
                 yield from _cited(doc, base + ("call", "highlights", hi), item.source, default, sources)
             for qi2, quote in enumerate(quarter.call.quotes):
                 yield from _cited(doc, base + ("call", "quotes", qi2), quote.source, default, sources)
+
+
+def _check_to_report(doc: Document, base: Loc, quarter: QuarterIn) -> Iterator[Problem]:
+    """Results with a consensus and no actual: a quarter still to report, on its scheduled ``reported:`` date."""
+    figures = list(quarter.results.values())
+    if not figures or any(f.actual is not None for f in figures):
+        return
+    if quarter.reported is None:
+        problem = doc.problem(
+            base + ("results",),
+            "no result has an actual, and the quarter has no `reported:` date",
+            "a quarter still to report needs the date it is scheduled to report; until then the season "
+            "counts it neither as reported nor as to report",
+        )
+        yield dataclasses.replace(problem, warning=True)
+    elif quarter.reaction is not None:
+        yield doc.problem(
+            base + ("reaction",),
+            "a quarter still to report (no result has an actual yet) has no price reaction",
+            "give the actuals, or remove the reaction",
+        )
 
 
 def _check_period(doc: Document, base: Loc, quarter: QuarterIn, fye: str, named_by: str) -> Iterator[Problem]:
@@ -452,7 +476,8 @@ def _check_figure(
             yield item
         else:
             metric = item
-    yield from _cited(doc, loc, fig.source, default, sources)
+    if not (fig.actual == FROM_FILING and fig.consensus is None and fig.source is None):
+        yield from _cited(doc, loc, fig.source, default, sources)  # a figure from the filing cites the filing
     if fig.consensus_source is not None:
         yield from _check_source(doc, loc + ("consensus_source",), fig.consensus_source, sources)
     if fig.actual is None and fig.consensus is None:

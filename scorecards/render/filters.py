@@ -611,6 +611,20 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def quantity(value: Decimal | None, places: int = DERIVED_PLACES, *, lang: Language = ENGLISH) -> str:
+    """A computed number that is not money nor a percentage, such as an average count: '20.6'; '—' when none."""
+    return "—" if value is None else number(value, places, lang=lang)
+
+
+def points(value: Decimal | None, places: int = DERIVED_PLACES, *, lang: Language = ENGLISH) -> str:
+    """A computed difference of percentages, in percentage points: '+4.7 pp'; '—' when none."""
+    if value is None:
+        return "—"
+    return lang.pgettext("percentage points", "%(number)s pp") % {
+        "number": number(value, places, signed=True, lang=lang)
+    }
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "amount": amount,
     "percent": percent,
@@ -637,6 +651,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "hold": hold,
     "language_name": language_name,
     "pad": pad,
+    "quantity": quantity,
+    "points": points,
 }
 
 

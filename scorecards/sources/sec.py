@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from scorecards.errors import FilingError
+from scorecards.files import read_input
 from scorecards.model.amounts import Amount
 from scorecards.model.fiscal import fiscal_year_end_date, nominal_period_end
 
@@ -191,36 +190,12 @@ def cik_file_name(cik: int) -> str:
 def read_limited(path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file no larger than ``limit``; a FilingError for a device, a FIFO, a folder or more.
 
-    The type and size are checked before anything is read, and again on the open file (which is
-    opened without blocking, so a FIFO put in its place cannot hang the build)."""
-    name = str(path)
+    The type and size are checked before anything is read (``files.read_input``), so /dev/zero or a FIFO
+    put where a companyfacts file should be cannot hang the build or fill its memory."""
     try:
-        info = os.stat(name)
-        _check_regular(name, info, limit)
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise FilingError(f"{name}: cannot read the file: {exc.strerror}") from None
-    try:
-        _check_regular(name, os.fstat(fd), limit)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise FilingError(f"{name}: cannot read the file: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise FilingError(f"{name}: larger than {limit // 2**20} MB, too large for a companyfacts file")
-    return data
-
-
-def _check_regular(name: str, info: os.stat_result, limit: int) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
-        raise FilingError(f"{name}: not a regular file ({kind}); a companyfacts file is a JSON file")
-    if info.st_size > limit:
-        raise FilingError(
-            f"{name}: {info.st_size / 2**20:,.0f} MB, larger than the {limit // 2**20} MB a companyfacts file can be"
-        )
+        return read_input(Path(path), limit)
+    except OSError as exc:  # also RefusedInput: not a regular file, or over the limit
+        raise FilingError(f"{path}: cannot read the file: {exc.strerror}") from None
 
 
 def load_companyfacts(path: Path | str) -> CompanyFacts:
@@ -230,7 +205,6 @@ def load_companyfacts(path: Path | str) -> CompanyFacts:
         info = path.stat()
     except OSError as exc:
         raise FilingError(f"{path}: cannot read the file: {exc.strerror}") from None
-    _check_regular(str(path), info, MAX_FILE_BYTES)
     return _load(str(path), info.st_mtime_ns, info.st_size)
 
 
