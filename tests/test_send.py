@@ -175,6 +175,12 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", root / "inputs")
+    sony = root / "inputs" / "sony.yaml"  # given a reported date, so that both are ready to send (test_readiness.py)
+    sony.write_text(
+        sony.read_text().replace(
+            "    period_end: 2025-12-31\n", "    period_end: 2025-12-31\n    reported: 2026-02-05\n"
+        )
+    )
     result = subprocess.run(
         [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=300
     )
