@@ -371,3 +371,12 @@ def test_bad_price_files_are_located(tmp_path):
         f"{path}:4: close: '-3' is not a positive price",
         f"{path}:5: date: 2026-02-02 appears twice (also line 2)",
     ]
+
+
+def test_the_panel_marks_approximate_reactions_in_the_examples():
+    cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
+    (season,) = build_seasons(cards)
+    beat = season.history.reaction_beat
+    # BE +10.5% after hours, SITM "more than 10%" pre-market: 10.25 on two, one approximate (as the table says)
+    assert (beat.current, beat.n, beat.approximate) == (D("10.25"), 2, 1)
+    assert season.history.eps_beat.approximate == 0

@@ -393,6 +393,7 @@ class Yardstick:
     n: int  # companies the current figure rests on
     last4: Average
     last20: Average
+    approximate: int = 0  # of the current figure's values, how many were written as approximate (~, >, <)
 
     def versus(self, average: Average) -> Decimal | None:
         """This season minus the average (percentage points for a rate, the unit of the figure otherwise)."""
@@ -500,6 +501,13 @@ MEASURES.update(
 )
 
 
+# The typed reactions can be approximate ("more than 10%"): the panel marks them as the tables do.
+APPROXIMATE: dict[str, Callable[[Group], int]] = {
+    "reaction_beat": lambda g: g.reaction_after_beat.approximate,
+    "reaction_miss": lambda g: g.reaction_after_miss.approximate,
+}
+
+
 @dataclass(frozen=True)
 class History:
     """The season's figures against the earlier seasons in the files (empty: the files hold no earlier season)."""
@@ -561,6 +569,7 @@ def history(
             n,
             _average(measure, last4, 4, min_seasons, min_companies),
             _average(measure, earlier, 20, min_seasons, min_companies),
+            APPROXIMATE[key](overall) if key in APPROXIMATE else 0,
         )
     return History(tuple(earlier), **sticks, min_seasons=min_seasons, min_companies=min_companies)
 
