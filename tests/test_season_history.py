@@ -380,3 +380,31 @@ def test_the_panel_marks_approximate_reactions_in_the_examples():
     # BE +10.5% after hours, SITM "more than 10%" pre-market: 10.25 on two, one approximate (as the table says)
     assert (beat.current, beat.n, beat.approximate) == (D("10.25"), 2, 1)
     assert season.history.eps_beat.approximate == 0
+
+
+def test_blended_growth_never_adds_yen_without_a_rate(tmp_path):
+    from scorecards.sources.fx import Rates
+
+    folder = tmp_path / "inputs"
+    _synth().generate_seasons(folder, 2, 8)
+    path = folder / "season-0001.yaml"
+    path.write_text(path.read_text().replace("currency: USD", "currency: JPY"))
+    cards = [item.card for item in load_all(Settings(inputs=folder))]
+    (season,) = build_seasons(cards)
+    revenue = season.revenue_growth
+    assert revenue.unconverted == ("S001",) and revenue.overall.companies == 1
+    assert revenue.overall.current == D("4.488E9")  # S000 alone: 4.4B × 1.02
+    (season,) = build_seasons(cards, Rates("USD", dt.date(2026, 2, 4), "test", {"JPY": D("0.0065")}))
+    revenue = season.revenue_growth
+    assert not revenue.unconverted and revenue.overall.companies == 2
+    # S001's 4.488B yen at 0.0065: 29.172M dollars now, 26M a year ago
+    assert revenue.overall.current == D("4.488E9") + D("29.172E6")
+    assert revenue.overall.year_ago == D("4E9") + D("26E6")
+
+
+def test_a_company_to_report_says_so_on_its_page(cards):
+    from scorecards.render.templates import make_env, render_company
+
+    s003 = next(c for c in cards if c.company.ticker == "S003")
+    html = render_company(make_env(Settings(templates=REPO / "templates")), s003)
+    assert "To report: scheduled for 5 Feb 2026" in html and "Reported 5 Feb 2026" not in html
