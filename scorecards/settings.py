@@ -137,6 +137,18 @@ class Settings(BaseModel):
     sec_refresh_hours: float = Field(
         24, gt=0, exclude=True, description="A downloaded companyfacts file younger than this is not asked for again."
     )
+    # excluded from the fingerprint: where a PDF is laid out does not change it (the workers are checked alike)
+    executor: Literal["local", "dask"] = Field(
+        "local",
+        exclude=True,
+        description="Where PDFs are laid out: 'local' (this machine's worker processes) or 'dask' (the workers "
+        "of the Dask scheduler at ``scheduler``; docs/cluster.md).",
+    )
+    scheduler: str | None = Field(
+        None,
+        exclude=True,
+        description="The Dask scheduler's address, e.g. 'tcp://10.0.0.5:8786', for executor = 'dask'.",
+    )
     source_path: str = Field("defaults", exclude=True)
     # excluded from the dump the build fingerprints, so changing a mail setting rebuilds no PDF
     email: EmailSettings = Field(default_factory=EmailSettings, exclude=True)

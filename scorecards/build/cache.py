@@ -91,7 +91,10 @@ class CardCache:
                     digest.update(f"{name}: none\n".encode())
                     continue
                 for entry in entries:
-                    stat = entry.stat()
+                    try:
+                        stat = entry.stat()
+                    except OSError:  # a link to nothing: its reader reports it; here, the link itself
+                        stat = entry.stat(follow_symlinks=False)
                     digest.update(f"{name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
             self._stamps[inputs] = digest.digest()
         return self._stamps[inputs]

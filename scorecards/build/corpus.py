@@ -20,7 +20,7 @@ from scorecards.build.cache import CardCache
 from scorecards.compute.company import build_scorecard
 from scorecards.errors import InputError, Problem
 from scorecards.load.validate import validate, warnings_for
-from scorecards.load.yaml import Document, parse_yaml
+from scorecards.load.yaml import Document, parse_yaml, read_yaml_file
 from scorecards.model.scorecard import Scorecard
 from scorecards.settings import Settings
 from scorecards.sources.consensus import ConsensusBook
@@ -146,9 +146,9 @@ def read_company(
     (or take it from ``cache`` when nothing it rests on has changed)."""
     slug = path.stem
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return _refused(path, b"", f"cannot read the file: {exc.strerror}")
+        raw = read_yaml_file(path, str(path))  # a regular file of a bounded size: never a FIFO or /dev/zero
+    except InputError as exc:
+        return Loaded(path, slug, b"", None, exc.problems)
     if slug in RESERVED_SLUGS:
         return _refused(
             path,

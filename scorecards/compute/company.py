@@ -8,13 +8,15 @@ summary see the same numbers. Nothing here builds display strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from scorecards.i18n import N_
-from scorecards.load.validate import kpi_metric, metric_for
+from scorecards.load.validate import kpi_metric, metric_for, placeholders
 from scorecards.model.amounts import Amount, Unit
 from scorecards.model.metrics import (
     Basis,
+    Direction,
     Kind,
     Metric,
     Outcome,
@@ -56,6 +58,7 @@ from scorecards.model.scorecard import (
     Value,
     Verdict,
 )
+from scorecards.model.text import Text
 from scorecards.settings import Settings
 from scorecards.sources.consensus import Estimate, standardised_surprise
 from scorecards.sources.evidence import Evidence
@@ -84,7 +87,10 @@ class _Citer:
         out = []
         for sid, number in sorted(self.numbers.items(), key=lambda item: item[1]):
             s = self.sources[sid]
-            out.append(Citation(number, sid, s.publisher, s.title, s.date, s.url, s.language))
+            title = s.title
+            if s.language and len(title.versions) == 1:  # a title written plainly is in the source's language
+                title = Text(str(title), s.language)
+            out.append(Citation(number, sid, s.publisher, title, s.date, s.url, s.language))
         return tuple(out)
 
 
@@ -110,7 +116,8 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: 
         c.date for c in cite.citations() if c.date
     ]
     dates += [q.price_reaction.end for q in quarters if q.price_reaction]  # the last close a reaction rests on
-    return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
+    left = tuple(".".join(str(part) for part in loc) for loc, _ in placeholders(card))
+    return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None, left)
 
 
 def _basis_label(metric: Metric, company: Company) -> str:
@@ -223,6 +230,7 @@ def _figure(
         alternatives,
         fig.note,
         _standardised(actual, consensus, spread),
+        STATED_OUTCOMES[fig.outcome] if fig.outcome is not None and result is Outcome.NONE else Outcome.NONE,
         _consensus_history(history, metric.kind, company, settings),
     )
 
@@ -239,6 +247,26 @@ def _consensus_history(
     return ConsensusHistory(
         last.provider, points, _value(last.high, kind, company), _value(last.low, kind, company), thin
     )
+
+
+STATED_OUTCOMES = {
+    "beat": Outcome.BEAT,
+    "inline": Outcome.INLINE,
+    "in line": Outcome.INLINE,
+    "miss": Outcome.MISS,
+    "above": Outcome.ABOVE,
+    "below": Outcome.BELOW,
+}
+
+
+def stated_stance(word: str, direction: Direction) -> Stance:
+    """Guidance the source calls above, in line with or below expectations, judged by the metric's direction."""
+    if word in ("inline", "in line"):
+        return Stance.INLINE
+    if direction is Direction.NEUTRAL:
+        return Stance.ABOVE if word == "above" else Stance.BELOW
+    good = (word == "above") == (direction is Direction.HIGHER)
+    return Stance.POSITIVE if good else Stance.NEGATIVE
 
 
 def _standardised(actual: Value | None, consensus: Value | None, spread: Estimate | None) -> Decimal | None:
@@ -333,29 +361,35 @@ def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: S
         cites,
         alternatives,
         guide.note,
+        stated_stance(guide.outcome, metric.direction)
+        if guide.outcome is not None and judged is Stance.NONE
+        else Stance.NONE,
     )
 
 
 def _tally(figures: Iterable[Figure]) -> Tally:
+    """Every outcome, those judged against consensus and those the source states (counted in the totals too)."""
     counts = dict.fromkeys(Outcome, 0)
+    stated = dict.fromkeys(Outcome, 0)
     for fig in figures:
-        counts[fig.outcome] += 1
-    return Tally(
-        counts[Outcome.BEAT], counts[Outcome.INLINE], counts[Outcome.MISS], counts[Outcome.ABOVE], counts[Outcome.BELOW]
-    )
+        counts[fig.result] += 1
+        if fig.per_source:
+            stated[fig.result] += 1
+    order = (Outcome.BEAT, Outcome.INLINE, Outcome.MISS, Outcome.ABOVE, Outcome.BELOW)
+    return Tally(*(counts[o] for o in order), *(stated[o] for o in order))
 
 
 def _verdict(figures: tuple[Figure, ...], guidance: tuple[Guide, ...]) -> Verdict:
-    headline = [f for f in figures if f.metric.headline and f.outcome is not Outcome.NONE]
+    headline = [f for f in figures if f.metric.headline and f.result is not Outcome.NONE]
     if not headline:
-        headline = [f for f in figures if f.outcome is not Outcome.NONE]
+        headline = [f for f in figures if f.result is not Outcome.NONE]
 
     def having(which: Outcome) -> tuple[Figure, ...]:
-        return tuple(f for f in headline if f.outcome is which)
+        return tuple(f for f in headline if f.result is which)
 
     periods: dict[str, list[Guide]] = {}
     for guide in guidance:
-        if guide.stance is not Stance.NONE:
+        if guide.result is not Stance.NONE:
             periods.setdefault(guide.period, []).append(guide)
     calls = tuple(GuidanceCall(period, tuple(guides)) for period, guides in periods.items())
     return Verdict(
@@ -429,5 +463,6 @@ def _quarter(
         _verdict(figures, guidance),
         evidence.topics.get(index, ()),
         evidence.transcripts.get(index),
+        tuple(replace(check, cites=cite(*sources)) for check, sources in evidence.checks.get(index, ())),
         evidence.reactions.get(index),
     )

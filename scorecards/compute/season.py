@@ -137,6 +137,10 @@ class Season:
         return f"{self.quarter.label} season"
 
     @property
+    def per_source(self) -> PerSource:
+        return per_source(self.rows)
+
+    @property
     def reported(self) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if not r.quarter.to_report)
 
@@ -176,6 +180,23 @@ class Season:
         if self.data_date is None:
             return ()
         return tuple(r for r in self.to_report if r.quarter.reported and r.quarter.reported <= self.data_date)
+
+
+@dataclass(frozen=True)
+class PerSource:
+    """Companies whose EPS or revenue result the source states in words, without a consensus figure: a group of
+    its own, never counted with the results judged against a consensus figure (``Group.eps``, ``Group.revenue``)."""
+
+    eps: Split
+    revenue: Split
+
+
+def per_source(rows: Iterable[Row]) -> PerSource:
+    rows = list(rows)
+    return PerSource(
+        _split(r.eps.stated for r in rows if r.eps is not None and r.eps.per_source),
+        _split(r.revenue.stated for r in rows if r.revenue is not None and r.revenue.per_source),
+    )
 
 
 def _split(outcomes: Iterable[Outcome | Stance]) -> Split:

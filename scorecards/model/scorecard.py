@@ -122,7 +122,42 @@ class Figure:
     alternatives: tuple[Alternative, ...]
     note: str | None
     standardised_surprise: Decimal | None = None  # (actual - consensus) / std dev of the estimates (consensus files)
+    stated: Outcome = Outcome.NONE  # the result as the source states it in words, where it gives no consensus figure
     consensus_history: ConsensusHistory | None = None  # the consensus files' rows behind the consensus
+
+    @property
+    def result(self) -> Outcome:
+        """The outcome judged against consensus, else the one the source states."""
+        return self.outcome if self.outcome is not Outcome.NONE else self.stated
+
+    @property
+    def per_source(self) -> bool:
+        """Whether the result is the source's word, not a comparison with a consensus figure."""
+        return self.outcome is Outcome.NONE and self.stated is not Outcome.NONE
+
+
+@dataclass(frozen=True)
+class FilingCheck:
+    """A typed figure checked against the company's SEC filing: both values, the difference, and the filing.
+
+    ``derived``: the filing gives the quarter only within a year to date, so its figure is that
+    (``form``, ``accession``) less the year to date before it (``less_form`` ...): Q4 = 10-K − nine months."""
+
+    metric: Metric
+    typed: Value
+    filed: Value  # exactly as filed
+    difference: Value  # typed - filed
+    agrees: bool  # at the precision typed
+    form: str
+    accession: str
+    filed_on: dt.date
+    url: str
+    derived: bool = False
+    less_form: str | None = None
+    less_accession: str | None = None
+    less_filed_on: dt.date | None = None
+    amended: bool = False  # an amendment (10-K/A, 10-Q/A) changed the filed figure
+    cites: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +195,16 @@ class Guide:
     cites: tuple[int, ...]
     alternatives: tuple[Alternative, ...]
     note: str | None
+    stated: Stance = Stance.NONE  # against expectations as the source states it, where it gives no consensus figure
+
+    @property
+    def result(self) -> Stance:
+        """The stance judged against consensus, else the one the source states."""
+        return self.stance if self.stance is not Stance.NONE else self.stated
+
+    @property
+    def per_source(self) -> bool:
+        return self.stance is Stance.NONE and self.stated is not Stance.NONE
 
 
 @dataclass(frozen=True)
@@ -225,15 +270,27 @@ class TopicCount:
 
 @dataclass(frozen=True)
 class Tally:
+    """How many figures beat, were in line or missed: against a consensus figure, or per source (``stated_*``, the
+    source's words without a figure), which the totals include."""
+
     beat: int = 0
     inline: int = 0
     miss: int = 0
     above: int = 0
     below: int = 0
+    stated_beat: int = 0
+    stated_inline: int = 0
+    stated_miss: int = 0
+    stated_above: int = 0
+    stated_below: int = 0
 
     @property
     def judged(self) -> int:
         return self.beat + self.inline + self.miss
+
+    @property
+    def stated(self) -> int:
+        return self.stated_beat + self.stated_inline + self.stated_miss + self.stated_above + self.stated_below
 
 
 @dataclass(frozen=True)
@@ -241,12 +298,13 @@ class GuidanceCall:
     """One period's guidance against consensus, for the verdict."""
 
     period: str
-    guides: tuple[Guide, ...]  # the period's guidance that has a consensus
+    guides: tuple[Guide, ...]  # the period's guidance judged against consensus, or stated so by the source
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The one-line verdict, as data: headline figures by outcome, and guidance calls."""
+    """The one-line verdict, as data: headline figures by outcome (judged against consensus, or per source: see
+    ``Figure.per_source``), and guidance calls."""
 
     beat: tuple[Figure, ...]
     inline: tuple[Figure, ...]
@@ -293,6 +351,7 @@ class Quarter:
     verdict: Verdict
     topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
     transcript: str | None = None  # the transcript quotes were checked against
+    filing_checks: tuple[FilingCheck, ...] = ()  # typed figures checked against the SEC filing
     price_reaction: PriceReaction | None = None  # measured from the price files, where they cover the report
 
     @property
@@ -382,6 +441,7 @@ class Scorecard:
     quarters: tuple[Quarter, ...]
     citations: tuple[Citation, ...]
     data_date: dt.date | None
+    placeholders: tuple[str, ...] = ()  # fields still holding what `scorecard new` wrote (see load/validate.py)
 
     @property
     def latest(self) -> Quarter | None:

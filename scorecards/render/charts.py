@@ -182,8 +182,8 @@ def history_dots(card: Scorecard, key: str, title: str, width: int = 330, height
         fig = next((f for f in quarter.figures if f.metric.key == key), None)
         if fig is not None and (fig.actual is not None or fig.consensus is not None):
             pairs.append((quarter.period, fig))
-    if not pairs or not any(f.consensus is not None and f.actual is not None for _, f in pairs):
-        return None
+    if len(pairs) < 2 or not any(f.consensus is not None and f.actual is not None for _, f in pairs):
+        return None  # one quarter: its surprise is in the table; an axis fitted to two close values makes it a cliff
     values = [v.number for _, f in pairs for v in (f.actual, f.consensus) if v is not None]
     axis = Axis.fit(values, height - 26, 24, count=3)
     left, right = 56, width - 14

@@ -16,7 +16,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from scorecards.compute.season import Season, calendar_quarter
 from scorecards.model.amounts import format_plain
 from scorecards.model.metrics import Kind, Outcome, Stance
 from scorecards.model.scorecard import Figure, Guide, Kpi, Scorecard, Value
-from scorecards.render.filters import amount, outcome_word
+from scorecards.render.filters import DERIVED_PLACES, amount, outcome_word
 from scorecards.render.pdf import Done
 
 if TYPE_CHECKING:
@@ -102,7 +102,8 @@ def card_rows(card: Scorecard) -> list[dict[str, Any]]:
         }
         items: list[tuple[str, str, Figure | Guide | Kpi]] = [("result", "", f) for f in q.figures]
         for seg in q.segments:
-            items += [("result", seg.name, f) for f in seg.figures] + [("kpi", seg.name, k) for k in seg.kpis]
+            name = str(seg.name)  # free text as written (model/text.py), a plain string in the data files
+            items += [("result", name, f) for f in seg.figures] + [("kpi", name, k) for k in seg.kpis]
         items += [("guidance", "", g) for g in q.guidance] + [("kpi", "", k) for k in q.kpis]
         for record, segment, item in items:
             rows.append({**base, "record": record, "segment": segment, **_figure_columns(card, item)})
@@ -152,11 +153,11 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
     outcome: Outcome | Stance | None
     if isinstance(item, Figure):
         actual, consensus, surprise = item.actual, item.consensus, item.surprise
-        pct, outcome, low, high, period = item.surprise_pct, item.outcome, None, None, None
+        pct, outcome, low, high, period = item.surprise_pct, item.result, None, None, None
         basis = item.basis_label
     elif isinstance(item, Guide):
         actual, consensus, surprise = item.midpoint, item.consensus, item.versus
-        pct, outcome, low, high, period = item.versus_pct, item.stance, item.low, item.high, item.period
+        pct, outcome, low, high, period = item.versus_pct, item.result, item.low, item.high, item.period
         basis = item.basis_label
     else:
         actual, consensus, surprise, pct, outcome, low, high, period = (
@@ -172,7 +173,7 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
         basis = "Operating" if metric.basis.value == "operating" else ""
     return {
         "metric": metric.key,
-        "label": metric.label,
+        "label": str(metric.label),
         "basis": basis,
         "kind": metric.kind.value,
         "unit": _unit(actual, metric.kind, card.company.currency),
@@ -183,13 +184,29 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
         "consensus_text": amount(consensus) if consensus else None,
         "surprise": _number(surprise),
         "surprise_text": amount(surprise, signed=True) if surprise else None,
-        "surprise_pct": pct,
-        "outcome": outcome_word(outcome) if outcome is not None and outcome.value != "none" else None,
+        "surprise_pct": as_shown(pct),
+        "outcome": _outcome(item, outcome),
         "low": _number(low),
         "high": _number(high),
         "guidance_period": period,
         "source": _sources(card, item.cites),
     }
+
+
+def as_shown(pct: Decimal | None) -> Decimal | None:
+    """A computed percentage (surprise %) rounded as the pages show it, DERIVED_PLACES decimals: the amounts beside it
+    are exact, and a reader comparing the file with the page finds the same figure."""
+    if pct is None:
+        return None
+    return pct.quantize(Decimal(1).scaleb(-DERIVED_PLACES), ROUND_HALF_UP)
+
+
+def _outcome(item: Figure | Guide | Kpi, outcome: Outcome | Stance | None) -> str | None:
+    """The result as the page words it; a result the source states in words is marked 'per source'."""
+    if outcome is None or outcome.value == "none":
+        return None
+    word = outcome_word(outcome)
+    return f"{word} (per source)" if getattr(item, "per_source", False) else word
 
 
 def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
@@ -207,11 +224,11 @@ def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
                     "period": r.quarter.period,
                     "revenue": _number(r.revenue.actual) if r.revenue else None,
                     "revenue_text": amount(r.revenue.actual) if r.revenue and r.revenue.actual else None,
-                    "revenue_surprise_pct": r.revenue.surprise_pct if r.revenue else None,
+                    "revenue_surprise_pct": as_shown(r.revenue.surprise_pct) if r.revenue else None,
                     "eps": _number(r.eps.actual) if r.eps else None,
                     "eps_text": amount(r.eps.actual) if r.eps and r.eps.actual else None,
                     "eps_basis": r.eps.basis_label if r.eps else None,
-                    "eps_surprise_pct": r.eps.surprise_pct if r.eps else None,
+                    "eps_surprise_pct": as_shown(r.eps.surprise_pct) if r.eps else None,
                     "reaction_pct": r.quarter.reaction.change.number if r.quarter.reaction else None,
                     "reaction_window": r.quarter.reaction.window.value if r.quarter.reaction else None,
                     "verdict": verdict(r.quarter),

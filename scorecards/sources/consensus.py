@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scorecards.errors import AmountError, Problem
+from scorecards.files import read_input
 from scorecards.model.amounts import Amount, parse_amount
 from scorecards.model.metrics import REGISTRY, Basis, Kind
 
@@ -56,6 +57,7 @@ COLUMNS = (
     "as_of",
     "provider",
 )
+MAX_BYTES = 20_000_000  # a season's estimates for thousands of companies are a few megabytes
 REQUIRED = ("ticker", "period", "metric", "mean", "as_of", "provider")
 ALIASES = {
     "std": "std_dev",
@@ -194,9 +196,10 @@ def read_folder(folder: Path) -> ConsensusBook:
 def read_file(path: Path, book: ConsensusBook) -> None:
     name = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        book.file_problems.append((None, Problem(name, 1, 0, "", f"cannot read the file: {exc.strerror}")))
+        raw = read_input(path, MAX_BYTES, size_hint="split it into one file per provider or per season")
+    except OSError as exc:  # also a FIFO, a device or a file over the limit (RefusedInput), refused unread
+        hint = getattr(exc, "hint", "")
+        book.file_problems.append((None, Problem(name, 1, 0, "", f"cannot read the file: {exc.strerror}", hint)))
         return
     try:
         text = raw.decode("utf-8-sig")

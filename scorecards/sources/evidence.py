@@ -22,6 +22,7 @@ surprises are part of the scorecard as it is made, never patched in afterwards.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -32,21 +33,25 @@ from scorecards.errors import FilingError, Problem
 from scorecards.load.validate import metric_for
 from scorecards.load.yaml import Document, Loc
 from scorecards.model.amounts import Amount
-from scorecards.model.metrics import REGISTRY, Basis, same_at_precision
+from scorecards.model.metrics import REGISTRY, Basis, Metric, same_at_precision
 from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn, Window
-from scorecards.model.scorecard import PriceReaction, TopicCount
+from scorecards.model.scorecard import FilingCheck, PriceReaction, TopicCount, Value
 from scorecards.settings import Settings
 from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder
 from scorecards.sources.prices import PRICES_FOLDER, PriceBook, reaction_day, window
 from scorecards.sources.sec import (
     CONCEPTS,
     CompanyFacts,
+    Fact,
     Missing,
     Resolved,
     Span,
     cik_file_name,
     describe,
+    filing_amount,
+    filing_url,
     load_companyfacts,
+    locate,
     period_span,
     resolve,
 )
@@ -69,6 +74,8 @@ class Evidence:
     topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
     transcripts: dict[int, str] = field(default_factory=dict)  # quarter -> transcript path
     spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
+    # quarter -> typed figures checked against the filing, each with the ids of the filings' sources
+    checks: dict[int, list[tuple[FilingCheck, tuple[str, ...]]]] = field(default_factory=dict)
     # (quarter, metric) -> the consensus files' rows behind the consensus, oldest first (ConsensusBook.history)
     histories: dict[tuple[int, str], tuple[Estimate, ...]] = field(default_factory=dict)
     reactions: dict[int, PriceReaction] = field(default_factory=dict)  # quarter -> measured from the price files
@@ -184,6 +191,11 @@ class _Gatherer:
             return self.folder / SEC_FOLDER / cik_file_name(company.cik), ("company", "cik")
         return None, ("company",)
 
+    def _outside(self, path: Path) -> bool:
+        """Whether a filing's path leads out of the folder of company files (by '..', an absolute path or a link)."""
+        inputs = os.path.realpath(self.folder)
+        return os.path.commonpath([inputs, os.path.realpath(path)]) != inputs
+
     def filings(self) -> None:
         company = self.card.company
         taking = [
@@ -210,6 +222,13 @@ class _Gatherer:
                     "set company.cik and run `scorecard fetch-sec " + company.ticker + "`, or set company.companyfacts",
                 )
             return
+        if self._outside(path):
+            self.error(
+                loc,
+                f"{path} is outside {self.folder}{os.sep}, the folder of company files, where filings are read from",
+                f"put the file in {self.folder / SEC_FOLDER}{os.sep} and name it relative to the company file",
+            )
+            return
         if not path.exists():
             hint = f"run `scorecard fetch-sec {company.cik or company.ticker}`" if company.cik else "check the path"
             if company.companyfacts or taking:
@@ -218,7 +237,7 @@ class _Gatherer:
         try:
             facts = load_companyfacts(path)
         except FilingError as exc:
-            self.error(loc, str(exc), "download it again with `scorecard fetch-sec`")
+            self.error(loc, str(exc), "download the company's file with `scorecard fetch-sec`")
             return
         if company.cik is not None and facts.cik != company.cik:
             self.error(
@@ -235,6 +254,7 @@ class _Gatherer:
                 )
             except FilingError:
                 continue  # validation has reported the period
+            span = locate(facts, span)  # the dates the company's own reports give the period
             for key, fig in quarter.results.items():
                 metric = metric_for(key, fig)
                 if metric is None:
@@ -244,12 +264,53 @@ class _Gatherer:
                     self._take(qi, key, fig, quarter, span, facts, metric.label, metric.basis)
                 elif isinstance(fig.actual, Amount) and key in CONCEPTS and metric.basis is Basis.REPORTED:
                     found = resolve(facts, key, span, company.currency)
-                    if isinstance(found, Resolved) and not agrees(fig.actual, found.value):
+                    if not isinstance(found, Resolved):
+                        continue
+                    self._record_check(qi, metric, fig.actual, found, facts)
+                    if not agrees(fig.actual, found.value):
                         self.warn(
                             loc,
                             f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
                             "correct the figure, or write `actual: filing` to take the filing's",
                         )
+
+    def _filing_source(self, facts: CompanyFacts, fact: Fact) -> str:
+        """The source id of the filing a fact is in, added to the company's sources."""
+        return self.add_source(
+            f"sec-{fact.accession}",
+            SourceIn(
+                publisher="SEC EDGAR",
+                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
+                date=fact.filed,
+                url=filing_url(facts.cik, fact.accession),
+            ),
+        )
+
+    def _record_check(self, qi: int, metric: Metric, typed: Amount, found: Resolved, facts: CompanyFacts) -> None:
+        """A typed figure set beside the filing's, for the page: both values, the difference and the filing."""
+        currency = self.card.company.currency
+        filed = found.amount()
+        less = found.less.fact if found.less is not None else None
+        check = FilingCheck(
+            metric,
+            Value(typed, metric.kind, currency),
+            Value(filed, metric.kind, currency),
+            Value(_shortest(typed.value - found.value, found.per_share), metric.kind, currency, derived=True),
+            agrees(typed, found.value),
+            found.fact.form,
+            found.fact.accession,
+            found.fact.filed,
+            found.url,
+            found.derived,
+            less.form if less else None,
+            less.accession if less else None,
+            less.filed if less else None,
+            found.amended,
+        )
+        sources: tuple[str, ...] = (self._filing_source(facts, found.fact),)
+        if less is not None:
+            sources += (self._filing_source(facts, less),)
+        self.result.checks.setdefault(qi, []).append((check, sources))
 
     def _take(
         self,
@@ -282,16 +343,7 @@ class _Gatherer:
                 "type the figure",
             )
             return
-        fact = found.fact
-        sid = self.add_source(
-            f"sec-{fact.accession}",
-            SourceIn(
-                publisher="SEC EDGAR",
-                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
-                date=fact.filed,
-                url=found.url,
-            ),
-        )
+        sid = self._filing_source(facts, found.fact)
         changes: dict[str, Any] = {"actual": found.amount(), "source": sid}
         if fig.consensus is not None and fig.consensus_source is None:
             changes["consensus_source"] = fig.source or quarter.source  # the consensus keeps its own citation
@@ -443,7 +495,7 @@ class _Gatherer:
         for qi, quarter in enumerate(self.quarters):
             path = transcript_path(folder, self.slug, quarter.period)
             expected.add(path.name)
-            if not path.is_file():
+            if not (path.exists() or path.is_symlink()):  # a FIFO or a link to /dev/zero is reported, not skipped
                 continue
             transcript, problems = read_transcript(path, str(path))
             self.problems.extend(problems)
@@ -485,6 +537,16 @@ class _Gatherer:
                         warning=True,
                     )
                 )
+
+
+def _shortest(value: Decimal, per_share: bool) -> Amount:
+    """An exact difference in its own scale, without trailing zeros: -29000000 -> -29M, 0.005 a share -> 0.005."""
+    amount = filing_amount(value, per_share=per_share)
+    if per_share:
+        return amount
+    exponent = amount.mantissa.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return replace(amount, mantissa=amount.mantissa.quantize(Decimal(1).scaleb(-places)))
 
 
 def _still_to_report(quarter: QuarterIn) -> bool:
