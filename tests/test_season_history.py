@@ -159,13 +159,23 @@ def test_year_ago_period():
     assert year_ago_period("H1 FY2026") is None
 
 
-def test_the_examples_hold_one_season_and_no_history():
+def test_the_examples_hold_one_season_and_alphabets_filing_quarters():
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     (season,) = build_seasons(cards)
-    assert season.history.empty
-    assert season.history.eps_beat.last4.value is None and season.history.eps_beat.last4.seasons == 0
+    h = season.history
+    # the only earlier quarters are Alphabet's, taken from its filing, with no consensus: no average can be made
+    assert [(p.quarter.label, [r.card.company.ticker for r in p.rows]) for p in h.earlier] == [
+        ("Q3 2025", ["GOOGL"]),
+        ("Q2 2025", ["GOOGL"]),
+        ("Q1 2025", ["GOOGL"]),
+        ("Q4 2024", ["GOOGL"]),
+    ]
+    assert h.eps_beat.last4.value is None and h.eps_beat.last4.seasons == 0
     assert not season.to_report and season.reported_share == 100
-    # no earlier quarter in the files: no growth can be worked out, every company is listed as left out
+    # blended revenue growth rests on Alphabet alone: 113.8B against its filing's Q4 2024, 96.469B
+    revenue = season.revenue_growth.overall
+    assert (revenue.companies, revenue.current, revenue.year_ago) == (1, D("113.8E9"), D("96469000000"))
+    assert "GOOGL" not in season.revenue_growth.left_out and "AMZN" in season.revenue_growth.left_out
     assert season.eps_growth.overall.companies == 0
 
 
@@ -244,9 +254,9 @@ def test_the_summary_says_what_the_examples_cannot_show(tmp_path):
 
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     html = render_season(make_env(Settings(templates=REPO / "templates")), build_seasons(cards), cards)
-    assert "No earlier seasons in the files." in html
-    assert "Average, last 4 seasons" not in html  # no empty average columns
-    assert "No company has its year-ago quarter in the files" in html
+    assert "no earlier season with enough companies" in html  # Alphabet's filing quarters have no consensus
+    assert 'Blended revenue growth: +18.0% <span class="sub">(1 company)</span>' in html
+    assert "Revenue growth leaves out, for want of a figure this season or a year ago: AMZN, BE, COHR" in html
     assert "Still to report" not in html
 
 
