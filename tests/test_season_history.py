@@ -170,7 +170,7 @@ def test_the_examples_hold_one_season_and_alphabets_filing_quarters():
         ("Q1 2025", ["GOOGL"]),
         ("Q4 2024", ["GOOGL"]),
     ]
-    assert h.eps_beat.last4.value is None and h.eps_beat.last4.seasons == 0
+    assert h.eps_beat.last4.value is None and h.eps_beat.last4.seasons == 0 and not h.averaged
     assert not season.to_report and season.reported_share == 100
     # blended revenue growth rests on Alphabet alone: 113.8B against its filing's Q4 2024, 96.469B
     revenue = season.revenue_growth.overall
@@ -254,7 +254,9 @@ def test_the_summary_says_what_the_examples_cannot_show(tmp_path):
 
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     html = render_season(make_env(Settings(templates=REPO / "templates")), build_seasons(cards), cards)
-    assert "no earlier season with enough companies" in html  # Alphabet's filing quarters have no consensus
+    # Alphabet's filing quarters have no consensus: no average, and no empty columns
+    assert "The files hold 4 earlier seasons in the last 20 calendar quarters, but none has enough" in html
+    assert "Average, last 4 seasons" not in html
     assert 'Blended revenue growth: +18.0% <span class="sub">(1 company)</span>' in html
     assert "Revenue growth leaves out, for want of a figure this season or a year ago: AMZN, BE, COHR" in html
     assert "Still to report" not in html

@@ -553,6 +553,11 @@ class History:
     def empty(self) -> bool:
         return not self.earlier
 
+    @property
+    def averaged(self) -> bool:
+        """Whether any figure has an earlier season enough companies count in (else no average can be shown)."""
+        return any(getattr(self, key).last20.seasons for key in MEASURES)
+
 
 def _average(measure: Measure, past: list[Past], window: int, min_seasons: int, min_companies: int) -> Average:
     values: list[Decimal] = []
