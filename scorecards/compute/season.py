@@ -559,18 +559,26 @@ class History:
         return any(getattr(self, key).last20.seasons for key in MEASURES)
 
 
-def _average(measure: Measure, past: list[Past], window: int, min_seasons: int, min_companies: int) -> Average:
-    values: list[Decimal] = []
+def _average(
+    values: dict[CalendarQuarter, tuple[Decimal | None, int, set[str]]],
+    past: list[Past],
+    window: int,
+    min_seasons: int,
+    min_companies: int,
+) -> Average:
+    """The mean of a figure over the seasons in ``past`` that have it for at least ``min_companies`` companies
+    (``values``: the figure in each season); None below ``min_seasons`` such seasons."""
+    counted: list[Decimal] = []
     tickers: set[str] = set()
     for season in past:
-        value, n, names = measure(season.group, season.rows)
+        value, n, names = values[season.quarter]
         if value is None or n < min_companies:
             continue
-        values.append(value)
+        counted.append(value)
         tickers |= names
-    if len(values) < min_seasons:
-        return Average(None, len(values), len(tickers), window)
-    return Average(sum(values, Decimal(0)) / len(values), len(values), len(tickers), window)
+    if len(counted) < min_seasons:
+        return Average(None, len(counted), len(tickers), window)
+    return Average(sum(counted, Decimal(0)) / len(counted), len(counted), len(tickers), window)
 
 
 def history(
@@ -590,11 +598,12 @@ def history(
     current_rows = tuple(rows)
     for key, measure in MEASURES.items():
         value, n, _ = measure(overall, current_rows)
+        values = {p.quarter: measure(p.group, p.rows) for p in earlier}  # once per season, for both windows
         sticks[key] = Yardstick(
             value,
             n,
-            _average(measure, last4, 4, min_seasons, min_companies),
-            _average(measure, earlier, 20, min_seasons, min_companies),
+            _average(values, last4, 4, min_seasons, min_companies),
+            _average(values, earlier, 20, min_seasons, min_companies),
             APPROXIMATE[key](overall) if key in APPROXIMATE else 0,
         )
     return History(tuple(earlier), **sticks, min_seasons=min_seasons, min_companies=min_companies)
