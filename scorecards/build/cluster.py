@@ -202,11 +202,11 @@ class ClusterWorkers(Workers):
         from distributed import Client
 
         for name in QUIET:  # the build reports a lost scheduler itself, in one line
-            self.quieted[name] = logging.getLogger(name).level
+            self.quieted.setdefault(name, logging.getLogger(name).level)
             logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
             raise BuildError(f"cannot reach the Dask scheduler at {self.address}: {_said(exc)}") from None
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
@@ -227,7 +227,12 @@ class ClusterWorkers(Workers):
                     f"refused the Dask cluster at {self.address}: worker {address} runs {threads} threads (start "
                     "workers with --nthreads 1: WeasyPrint lays out one page at a time per process; add --nworkers)"
                 )
-        for address, there in sorted(client.run(_facts_here).items()):
+        for address, there in sorted(client.run(_facts_here, on_error="return").items()):
+            if isinstance(there, BaseException):  # the project, WeasyPrint or Pango missing there
+                raise BuildError(
+                    f"refused the Dask cluster at {self.address}: worker {address} cannot lay out pages: "
+                    f"{type(there).__name__}: {_said(there)} ({INSTALL})"
+                )
             differ = unlike(here, there)
             if differ:
                 raise BuildError(
@@ -284,6 +289,7 @@ class ClusterWorkers(Workers):
         finally:
             for name, level in self.quieted.items():
                 logging.getLogger(name).setLevel(level)
+            self.quieted = {}
             super().close()
 
 
