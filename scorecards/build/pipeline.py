@@ -18,6 +18,7 @@ from scorecards.build.pack import book_ahead, season_book
 from scorecards.build.pages import Summary, company_pages, season_pages
 from scorecards.build.site import current_names, index_page, outputs_mk, schema_file
 from scorecards.build.writer import Writer
+from scorecards.errors import SettingsError
 from scorecards.i18n import Language, canonical_tag, load_language
 from scorecards.model.scorecard import Scorecard
 from scorecards.render.pdf import Workers, harfbuzz_subset_available
@@ -34,12 +35,14 @@ def build(
     force: bool = False,
     languages: list[str] | None = None,
     progress: Progress | None = None,
+    scheduler: str | None = None,
 ) -> Report:
     """Build every output that is out of date: each company's pages, the season summary, the data files and the
     book, then the index and the schema. In each of ``languages`` (default: the ``languages`` setting): the
-    default language into build/, any other into build/<language>/."""
+    default language into build/, any other into build/<language>/. With a ``scheduler`` address (or the ``executor``
+    and ``scheduler`` settings), the PDFs are laid out on that Dask cluster."""
     chosen = _languages(settings, languages)  # a missing catalogue stops here, before any work
-    workers = _workers(settings, formats, jobs)  # they start now: WeasyPrint loads while the files are read
+    workers = _workers(settings, formats, jobs, scheduler)  # they start now: WeasyPrint loads while the files are read
     try:
         cache = CardCache(settings.build / ".cache" / "cards", settings.model_dump_json() + code_digest())
         loaded = load_all(settings, cache=cache, unpack=False)  # kept scorecards stay pickled until needed
@@ -79,14 +82,34 @@ def _languages(settings: Settings, tags: list[str] | None) -> list[Language]:
     return [load_language(settings.locale, tag) for tag in wanted]
 
 
-def _workers(settings: Settings, formats: tuple[str, ...], jobs: int | None) -> Workers:
+def _workers(settings: Settings, formats: tuple[str, ...], jobs: int | None, scheduler: str | None) -> Workers:
+    address = cluster_address(settings, scheduler)
     if "pdf" in formats and not harfbuzz_subset_available():
         logger.warning(
             "warning: libharfbuzz-subset is missing: WeasyPrint falls back to a font subsetter that is many times "
             "slower. Install it (Debian: apt-get install libharfbuzz-subset0)."
         )
     base_url = (settings.templates / "assets").resolve().as_uri() + "/"
+    if address is not None and "pdf" in formats:
+        from scorecards.build.cluster import ClusterWorkers  # only here: nothing else imports Dask
+
+        return ClusterWorkers(asset_roots(settings), base_url, address)
     return Workers(asset_roots(settings), base_url, (jobs or settings.workers) if "pdf" in formats else 1)
+
+
+def cluster_address(settings: Settings, scheduler: str | None) -> str | None:
+    """The Dask scheduler to lay out the PDFs on: ``--scheduler``, else the ``scheduler`` setting when ``executor``
+    is "dask"; None for this machine's workers."""
+    if scheduler:
+        return scheduler
+    if settings.executor != "dask":
+        return None
+    if not settings.scheduler:
+        raise SettingsError(
+            f'{settings.source_path}: executor: "dask" needs the scheduler\'s address (scheduler = '
+            '"tcp://host:8786", or scorecard build --scheduler tcp://host:8786)'
+        )
+    return settings.scheduler
 
 
 def _report_problems(ctx: Context, loaded: list[Loaded]) -> None:

@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
+from scorecards.compute.season import MEASURES, CalendarQuarter, Season
 from scorecards.model.metrics import Kind, Outcome, Stance
-from scorecards.model.scorecard import Figure, Guide, Scorecard, Value
+from scorecards.model.scorecard import ConsensusHistory, Figure, Guide, Scorecard, Value
 
 if TYPE_CHECKING:
     from scorecards.compute.season import CapexRow, Row
@@ -354,3 +355,147 @@ def capex_bars(rows: Iterable[CapexRow], left: float = 120, right: float = WIDTH
             )
         )
     return CapexChart(axis, tuple(bars), currencies.pop(), total)
+
+
+# --- the season against its history, and blended growth (issue 21) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeasonBar:
+    """One season's rate: the season (a calendar quarter), its value, the companies it rests on."""
+
+    quarter: CalendarQuarter
+    value: Decimal
+    n: int
+    current: bool  # this season, not an earlier one
+    counted: bool  # an earlier season with enough companies to count in the averages
+    x: float
+
+
+@dataclass(frozen=True)
+class AverageLine:
+    window: int  # 4 or 20
+    value: Decimal
+    seasons: int
+    x: float
+
+
+@dataclass(frozen=True)
+class BeatRateChart:
+    axis: Axis
+    bars: tuple[SeasonBar, ...]
+    lines: tuple[AverageLine, ...]
+    ROW: ClassVar[int] = 20
+
+    @property
+    def top(self) -> int:
+        """Where the bars start: below the title and a line for each average's label."""
+        return 24 + 14 * len(self.lines)
+
+    @property
+    def height(self) -> int:
+        return self.top + self.ROW * len(self.bars) + 16
+
+
+def beat_rate_bars(season: Season, key: str, left: float = 130, right: float = WIDTH - 160) -> BeatRateChart | None:
+    """The share beating consensus (``key``: 'eps_beat' or 'revenue_beat') in this season and each earlier season
+    in the files, newest first, with the averages over the last 4 and 20 seasons as labelled lines."""
+    history = season.history
+    if history is None or history.empty:
+        return None
+    measure = MEASURES[key]
+    stick = getattr(history, key)
+    axis = Axis.fit([Decimal(0), Decimal(100)], left, right, count=4)
+    bars = []
+    if stick.current is not None:
+        bars.append(SeasonBar(season.quarter, stick.current, stick.n, True, False, axis.x(stick.current)))
+    for past in history.earlier:
+        value, n, _ = measure(past.group, past.rows)
+        if value is not None:
+            counted = n >= history.min_companies
+            bars.append(SeasonBar(past.quarter, value, n, False, counted, axis.x(value)))
+    if len(bars) < 2:
+        return None
+    lines = tuple(
+        AverageLine(avg.window, avg.value, avg.seasons, axis.x(avg.value))
+        for avg in (stick.last4, stick.last20)
+        if avg.value is not None
+    )
+    return BeatRateChart(axis, tuple(bars), lines)
+
+
+@dataclass(frozen=True)
+class GrowthBar:
+    label: str  # a sector, or "All companies" (translated by the template)
+    eps: Decimal | None
+    revenue: Decimal | None
+    eps_x: tuple[float, float] | None  # from, to
+    revenue_x: tuple[float, float] | None
+    total: bool
+
+
+@dataclass(frozen=True)
+class GrowthChart:
+    axis: Axis
+    bars: tuple[GrowthBar, ...]
+    zero: float
+    ROW: ClassVar[int] = 34
+
+    @property
+    def height(self) -> int:
+        return 30 + self.ROW * len(self.bars) + 14
+
+
+def growth_bars(season: Season, left: float = 180, right: float = WIDTH - 110) -> GrowthChart | None:
+    """Blended EPS and revenue growth by sector and overall, two bars each from zero."""
+    rows = [
+        (name, eps.growth if eps and eps.companies else None, revenue.growth if revenue and revenue.companies else None)
+        for name, eps, revenue in season.growth_rows
+    ]
+    rows = [row for row in rows if row[1] is not None or row[2] is not None]
+    if not rows:
+        return None
+    values = [v for _, e, r in rows for v in (e, r) if v is not None]
+    room = VALUE_LABEL_ROOM + 40 if any(v < 0 for v in values) else 0  # 'Revenue −3.1%' left of a negative bar
+    axis = Axis.fit(values, left + room, right, include_zero=True, count=4)
+    zero = axis.x(Decimal(0))
+
+    def span(value: Decimal | None) -> tuple[float, float] | None:
+        if value is None:
+            return None
+        x = axis.x(value)
+        return (min(zero, x), max(zero, x))
+
+    bars = tuple(
+        GrowthBar(name, e, r, span(e), span(r), index == len(rows) - 1) for index, (name, e, r) in enumerate(rows)
+    )
+    return GrowthChart(axis, bars, zero)
+
+
+@dataclass(frozen=True)
+class ConsensusLine:
+    """A consensus's move before the report as a small line: one point per date, the first and last labelled."""
+
+    history: ConsensusHistory
+    points: tuple[tuple[float, float], ...]  # x, y of each estimate, oldest first
+    width: int
+    height: int
+    left: float  # where the line starts: the first estimate's label is left of it
+    right: float  # where it ends: the last one's label is right of it
+
+
+def consensus_line(history: ConsensusHistory | None, width: int = 150, height: int = 24) -> ConsensusLine | None:
+    """The consensus history as a line between its first and last values' labels; None with a single estimate."""
+    if history is None or len(history.points) < 2:
+        return None
+    left, right = 44.0, float(width - 44)
+    first, last = history.points[0].as_of.toordinal(), history.points[-1].as_of.toordinal()
+    values = Axis.fit([p.mean.number for p in history.points], height - 5, 5, count=2)
+    points = tuple(
+        (
+            round(left + (p.as_of.toordinal() - first) / max(last - first, 1) * (right - left), 1),
+            values.x(p.mean.number),
+        )
+        for p in history.points
+    )
+    return ConsensusLine(history, points, width, height, left, right)

@@ -64,11 +64,16 @@ def _fetcher_class() -> type[Any]:
     class RestrictedFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints
         """Allows file: URLs inside the asset folders; refuses everything else."""
 
-        def __init__(self, roots: list[Path]):
+        def __init__(self, roots: list[Path], moved: dict[str, str] | None = None):
             super().__init__(allowed_protocols={"file"})
             self.roots = [r.resolve() for r in roots]
+            self.moved = moved or {}  # URL prefix -> where its files are in this process (a cluster's worker)
 
         def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+            for prefix, there in self.moved.items():
+                if url.startswith(prefix):
+                    url = there + url[len(prefix) :]
+                    break
             parsed = urlparse(url)
             if parsed.scheme != "file":
                 raise ValueError(f"refused to fetch {url}: only bundled assets may be used")
@@ -80,8 +85,8 @@ def _fetcher_class() -> type[Any]:
     return RestrictedFetcher
 
 
-def init_worker(roots: list[Path], base_url: str) -> None:
-    """Load WeasyPrint once per process."""
+def init_worker(roots: list[Path], base_url: str, moved: dict[str, str] | None = None) -> None:
+    """Load WeasyPrint once per process (``moved``: URL prefixes of the assets read from elsewhere here)."""
     import logging
 
     from weasyprint.text.fonts import FontConfiguration
@@ -89,7 +94,7 @@ def init_worker(roots: list[Path], base_url: str) -> None:
     from scorecards.render.weasy import load_weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    _state["renderer"] = _Renderer(load_weasyprint(), FontConfiguration(), _fetcher_class()(roots), base_url)
+    _state["renderer"] = _Renderer(load_weasyprint(), FontConfiguration(), _fetcher_class()(roots, moved), base_url)
 
 
 def render_pdf(job: PdfJob) -> Done:
@@ -192,13 +197,15 @@ class Workers:
         It returns a ``Done`` like the other jobs. Where fork is unavailable, a pool job."""
         if self.pool is None or sys.platform != "linux":
             return self.submit(function, *args)
+        return self._fork(name, function, *args)
+
+    def _fork(self, name: str, function: Callable[..., Done], *args: Any) -> None:
         context = multiprocessing.get_context("fork")
         receive, send = context.Pipe(duplex=False)
         process = context.Process(target=_run_forked, args=(send, name, function, args), daemon=True)
         process.start()
         send.close()
         self.forked.append((name, process, receive))
-        return None
 
     def submit(self, function: Callable[..., Done], *args: Any) -> None:
         if self.pool is None:
