@@ -286,9 +286,16 @@ def test_the_assets_are_read_on_the_workers_from_the_copy_they_were_given(tmp_pa
     assert there == here and here.files != without.files
 
 
-def test_an_interrupt_cancels_the_clusters_jobs(tmp_path, cluster, client):
+def test_an_interrupt_cancels_the_clusters_jobs(tmp_path, cluster, client, monkeypatch):
+    from scorecards.build import pipeline
+
     def interrupt():
         raise KeyboardInterrupt
+
+    kept = []  # the build's workers held on to: their jobs must be cancelled, not merely let go of
+    monkeypatch.setattr(
+        pipeline, "_workers", lambda *args, made=pipeline._workers: kept.append(made(*args)) or kept[-1]
+    )
 
     with pytest.raises(KeyboardInterrupt):
         build(project(tmp_path, EXAMPLES[:5]), scheduler=cluster.scheduler_address, progress=OnFirstResult(interrupt))
