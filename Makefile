@@ -11,6 +11,7 @@ BUILD ?= build
 INPUTS ?= inputs
 JOBS ?=
 LOCALE ?=
+INCLUDE_HELD ?=        # make email INCLUDE_HELD=1: send held scorecards too, with their reasons
 
 PY := $(VENV)/bin/python
 SCORECARD := $(PY) -m scorecards
@@ -26,7 +27,21 @@ LOCALE_FLAG := $(foreach l,$(LOCALES),--locale $(l))
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 
 # What a scorecard build depends on: the company files, the templates, the code, the settings and the catalogues.
-COMPANY_FILES := $(wildcard $(INPUTS)/*.yaml)
+# Only a file whose name can name a page (lower-case letters, digits and hyphens) is a prerequisite: make splits
+# "inputs/my co.yaml" into two names and cannot name "a:b.yaml" at all. Any other *.yaml there (ODD_FILES) makes
+# every make run the build, which refuses it with a located message and fails, after building every good company.
+SLUG_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 -
+without = $(if $(2),$(call without,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+YAML_WORDS := $(wildcard $(INPUTS)/*.yaml)
+NAMED := $(filter $(INPUTS)/%.yaml,$(YAML_WORDS))
+# Every name good is checked at once (file by file would cost 60 ms of every make at 500 companies).
+ifeq ($(strip $(call without,$(patsubst $(INPUTS)/%.yaml,%,$(NAMED)),$(SLUG_CHARS))),)
+COMPANY_FILES := $(sort $(wildcard $(NAMED)))
+else
+COMPANY_FILES := $(sort $(wildcard $(foreach f,$(NAMED),\
+                   $(if $(call without,$(patsubst $(INPUTS)/%.yaml,%,$(f)),$(SLUG_CHARS)),,$(f)))))
+endif
+ODD_FILES := $(filter-out $(COMPANY_FILES),$(YAML_WORDS))
 SLUGS := $(patsubst $(INPUTS)/%.yaml,%,$(COMPANY_FILES))
 # The languages and the season's outputs as the last build wrote them (build/outputs.mk: DEFAULT_LANGUAGE,
 # LANGUAGES, SEASON_OUTPUTS and SEASON_OUTPUTS_<language>; the book only up to book_max_companies).
@@ -50,7 +65,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 # ... and the browser the tests of scorecard serve drive (make test installs them)
 TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-dask translations
+.PHONY: all html pdf validate test lint serve clean help setup system-deps update-golden bench bench-send bench-dask translations
 
 all: $(STAMP) ## Set up (first time) and build every scorecard, the index and the schema
 
@@ -64,8 +79,8 @@ $(STAMP): $(DEPS) $(SETUP) $(BYTECODE)
 $(BYTECODE): $(wildcard scorecards/*.py scorecards/*/*.py)
 	@$(PY) -m compileall -q scorecards && touch $@
 
-# Anything missing from build/ forces a build.
-ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS)),)
+# Anything missing from build/ forces a build; so does a company file make cannot name (the build reports it).
+ifneq ($(filter-out $(wildcard $(OUTPUTS)),$(OUTPUTS))$(ODD_FILES),)
 .PHONY: $(STAMP)
 endif
 
@@ -92,8 +107,13 @@ serve: $(SETUP) ## Build, serve build/ on http://127.0.0.1:8000/ and rebuild on 
 	$(SCORECARD) serve $(if $(PORT),--port $(PORT))
 
 BENCH_N ?= 500
-bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies; writes docs/benchmarks.md
-	$(PY) bench/run.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+BENCH_SEASONS ?= 8
+bench: $(SETUP) ## Benchmark a synthetic season of BENCH_N companies (and its history over BENCH_SEASONS seasons); writes docs/benchmarks.md
+	$(PY) bench/run.py --companies $(BENCH_N) --seasons $(BENCH_SEASONS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+
+BENCH_RECIPIENTS ?= 10000
+bench-send: $(SETUP) ## Benchmark make send to a local SMTP server for BENCH_RECIPIENTS (10000); writes docs/benchmarks.md
+	$(PY) bench/send.py --recipients $(BENCH_RECIPIENTS) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
 
 bench-dask: $(SETUP) ## The Dask cluster path against the local pool on 127.0.0.1 (BENCH_N companies); writes docs/cluster.md
 	$(PY) bench/cluster.py --companies $(BENCH_N) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
@@ -112,18 +132,19 @@ translations: $(SETUP) ## Extract the messages of templates and code into every 
 	done
 	@echo "Translate every new or fuzzy message (msgstr \"\" or #, fuzzy) in the catalogues above; make test checks them."
 
-email: $(SETUP) ## Build, then write each distribution list's e-mail into build/outbox/ (a dry run: nothing is sent)
-	$(SCORECARD) email
+email: $(SETUP) ## Build, then write each list's e-mail into build/outbox/ (a dry run), held scorecards left out (INCLUDE_HELD=1: with them)
+	$(SCORECARD) email $(if $(INCLUDE_HELD),--include-held)
 
 send: $(SETUP) ## Send the messages in build/outbox/ over SMTP (SCORECARD_SMTP_*); nobody gets one twice
 	$(SCORECARD) send
 
 .PHONY: email send
 
-clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.json: the record of what was e-mailed
-	@if [ -f $(BUILD)/outbox/ledger.json ]; then \
-	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.json -delete; \
-	  echo "kept $(BUILD)/outbox/ledger.json (what was e-mailed to whom; without it make send sends everything again)"; \
+clean: ## Delete build/ (outputs only), but keep build/outbox/ledger.jsonl: the record of what was e-mailed
+	@if [ -f $(BUILD)/outbox/ledger.jsonl ] || [ -f $(BUILD)/outbox/ledger.json ]; then \
+	  find $(BUILD) -mindepth 1 -depth ! -path $(BUILD)/outbox ! -path $(BUILD)/outbox/ledger.jsonl \
+	    ! -path $(BUILD)/outbox/ledger.json -delete; \
+	  echo "kept the ledger in $(BUILD)/outbox/ (what was e-mailed to whom; without it make send sends everything again)"; \
 	else rm -rf $(BUILD); fi
 
 setup: $(SETUP) ## Install system packages (as root on Debian), the virtual environment and Python packages

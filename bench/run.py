@@ -6,7 +6,10 @@ Measures, on a synthetic season made by bench/synth.py, in a scratch project:
 3. the naive approach: one `weasyprint` command per file from make, same parallelism;
 4. `make` again with nothing changed, after one YAML changed, after a template changed;
 5. one scorecard with Chinese text against the same in English only;
-6. peak memory of each PDF worker, and whether it stays flat.
+6. peak memory of each PDF worker, and whether it stays flat;
+7. with --seasons S, the season's history on a set of N companies over S seasons (bench/synth.py's multi-season
+   set, a quarter still to report, with consensus and price files): what it adds to reading the files, to the
+   season view and to its summary, and `make` after one file changed there.
 It writes a report (default docs/benchmarks.md) and asserts nothing about timings.
 """
 
@@ -28,7 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
-from synth import company_yaml, generate  # noqa: E402
+from synth import company_yaml, generate, generate_seasons  # noqa: E402
 
 from scorecards.render.pdf import JOBS_PER_WORKER  # noqa: E402
 
@@ -218,6 +221,69 @@ def outputs_made(result: subprocess.CompletedProcess) -> str:
     return "; ".join(line for line in lines if line.startswith(("render", "export", "book")))
 
 
+def flip_eps(text: str) -> str:
+    """The latest quarter's EPS from a beat to a miss (1.10 to 0.90) or back: every season output changes."""
+    found = re.search(r"eps_adjusted: \{actual: (1\.10|0\.90|1\.00)", text)
+    assert found, "no reported EPS to edit"
+    moved = {"1.10": "0.90", "0.90": "1.10", "1.00": "0.90"}[found[1]]
+    return text[: found.start(1)] + moved + text[found.end(1) :]
+
+
+def _best(function, repeats: int = 3) -> tuple[float, object]:
+    """The fastest of ``repeats`` runs of ``function`` (the machine is shared: the fastest is the least disturbed)."""
+    times, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def season_cost(scratch: Path, n: int, seasons: int, jobs: int) -> list[str]:
+    """Measure 7: the season's history at ``n`` companies over ``seasons`` seasons; the report's rows."""
+    from scorecards.build.corpus import load_all
+    from scorecards.compute.season import blended, build_seasons, earlier_seasons
+    from scorecards.render.templates import make_env, render_season
+    from scorecards.settings import Settings
+
+    root = scratch / "seasons"
+    root.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "scorecards", root / "scorecards", ignore=shutil.ignore_patterns("__pycache__"))
+    generate_seasons(root / "inputs", n, seasons)
+    os.utime(root / "pyproject.toml", (0, 0))
+    cold, _ = make(root, jobs=jobs)
+    settings = Settings(inputs=root / "inputs", templates=root / "templates", build=root / "scratch-build")
+    read, loaded = _best(lambda: load_all(settings), 1)
+    cards = [item.card for item in loaded if item.card is not None]
+    bare = Path(scratch) / "bare"  # the same files without their consensus and price files
+    shutil.copytree(root / "inputs", bare, ignore=shutil.ignore_patterns("consensus", "prices"))
+    read_bare, _ = _best(lambda: load_all(Settings(inputs=bare, build=root / "scratch-build")), 1)
+    whole, built = _best(lambda: build_seasons(cards))
+    past, _ = _best(lambda: earlier_seasons(cards, None))
+    rows = list(built[0].rows)
+    growth, _ = _best(lambda: (blended(rows, "eps", None), blended(rows, "revenue", None)))
+    env = make_env(settings)
+    page, _ = _best(lambda: render_season(env, built, cards))
+    victim = root / "inputs" / "season-0001.yaml"
+    ones, _, one_result = edits(root, victim, flip_eps, jobs)
+    quarters = sum(len(c.quarters) for c in cards)
+    return [
+        f"| 7a. Multi-season set: {n} companies × {seasons} seasons ({quarters} quarters, a quarter of the companies "
+        f"still to report; consensus and price files), cold `make` | {cold:.1f} s | — |",
+        f"| 7b. … reading and computing the files, with their consensus and price files / without | "
+        f"{read:.2f} s / {read_bare:.2f} s | — |",
+        f"| 7c. … the season view (`build_seasons`), of which the earlier seasons and the blended growth | "
+        f"{whole * 1000:.0f} ms, of which {past * 1000:.0f} ms and {growth * 1000:.0f} ms | — |",
+        f"| 7d. … the summary's HTML with its panel, charts and tables | {page * 1000:.0f} ms | — |",
+        f"| 7e. … `make` after one file changed (EPS beat to miss; median of three: "
+        f"{', '.join(f'{t:.2f}' for t in ones)} s) | {statistics.median(ones):.2f} s "
+        f"({outputs_made(one_result)}) | as 4b |",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=500)
@@ -228,6 +294,14 @@ def main() -> None:
         help="companies the naive approach is timed on (it is slow); scaled to N in the report",
     )
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--seasons", type=int, default=0, help="also measure the season's history over this many seasons (7.)"
+    )
+    parser.add_argument(
+        "--only-seasons",
+        action="store_true",
+        help="measure 7. alone and print it (the report file is left as it is)",
+    )
     args = parser.parse_args()
     jobs = os.cpu_count() or 1
     n = args.companies
@@ -237,7 +311,13 @@ def main() -> None:
         print(text, flush=True)
         lines.append(text)
 
+    if args.only_seasons:
+        with tempfile.TemporaryDirectory(prefix="scorecards-bench-") as scratch:
+            for row in season_cost(Path(scratch), n, args.seasons or 8, jobs):
+                print(row, flush=True)
+        return
     with tempfile.TemporaryDirectory(prefix="scorecards-bench-") as scratch:
+        season_rows = season_cost(Path(scratch), n, args.seasons, jobs) if args.seasons else []
         root = Path(scratch) / "project"
         root.mkdir()
         project(root, n)
@@ -318,6 +398,8 @@ def main() -> None:
         )
     else:
         say("| 6. Peak memory per PDF worker | not measured (no trace) | < 250 MB, flat |")
+    for row in season_rows:
+        say(row)
     say()
     say(f"Per-company cost of the cold build: {cold / n * jobs * 1000:.0f} ms of CPU per scorecard on {jobs} cores.")
     args.output.parent.mkdir(parents=True, exist_ok=True)

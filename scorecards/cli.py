@@ -20,6 +20,7 @@ import click
 
 from scorecards import __version__
 from scorecards.errors import ScorecardError
+from scorecards.i18n import TAG_RE, canonical_tag
 from scorecards.settings import load_settings
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ def build(
     from scorecards.build.pipeline import build as run
 
     languages = [tag for given in locales for tag in given.split()] or None
+    for tag in languages or ():  # a tag names a folder of locale/ and of build/: '../../x' would walk out of both
+        if not TAG_RE.match(canonical_tag(tag)):
+            raise ScorecardError(f"--locale: '{tag}' is not a language tag (write e.g. en, zh-Hant or zh-Hans)")
     with _ProgressBar(_quiet()) as bar:
         report = run(settings, formats or FORMATS, jobs, force, languages, progress=bar, scheduler=scheduler)
     click.echo(summary(report), err=not report.ok)
@@ -213,11 +217,21 @@ def _quiet() -> bool:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def new(ticker: str, slug: str | None, force: bool) -> None:
     """Start inputs/<slug>.yaml for a company, with every field explained."""
+    from scorecards.build.corpus import RESERVED_SLUGS, SLUG_RE
     from scorecards.files import write_atomic
 
     settings = load_settings()
     ticker = ticker.strip().upper()
+    given = slug
     slug = slug or ticker.lower().replace(".", "-")
+    option = "--slug" if given else f"the ticker {ticker} (give --slug)"
+    if not SLUG_RE.match(slug):  # and never a path: '../../x' would write outside inputs/
+        raise ScorecardError(
+            f"{option}: '{slug}' cannot name a file in {settings.inputs}/ "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy)"
+        )
+    if slug in RESERVED_SLUGS:
+        raise ScorecardError(f"{option}: '{slug}' would overwrite the {slug} page (choose another name)")
     target = settings.inputs / f"{slug}.yaml"
     if target.exists() and not force:
         raise ScorecardError(f"{target} already exists (use --force to overwrite)")
@@ -339,8 +353,15 @@ def consensus(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
-def email() -> None:
-    """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent)."""
+@click.option(
+    "--include-held",
+    is_flag=True,
+    help="Send scorecards the ready-to-send gate holds too, each with its reasons in the summary.",
+)
+def email(include_held: bool) -> None:
+    """Write each distribution list's e-mail into build/outbox/ as .eml files (a dry run: nothing is sent).
+
+    Scorecards held by the ready-to-send gate (see build/index.html) are left out, and said so."""
     from scorecards.build.pipeline import build as run_build
     from scorecards.deliver.compose import fill_outbox
     from scorecards.deliver.lists import languages_wanted
@@ -356,7 +377,7 @@ def email() -> None:
     if not built.ok:  # no list may silently go without a company
         raise MailError(f"the build failed ({', '.join(built.failed)}): fix the errors above, then run `make email`")
     sender = load_config().sender
-    run = fill_outbox(settings, built.cards, sender)
+    run = fill_outbox(settings, built.cards, sender, include_held)
     for warning in run.warnings:
         click.echo(warning, err=True)
     lines, to_send, sent = describe(settings.build / "outbox")

@@ -93,6 +93,39 @@ class Settings(BaseModel):
         "up to this many companies; beyond it the PDF keeps the aggregates and charts, and the "
         "full tables are in season.html, season.xlsx and season.csv.",
     )
+    season_history_min_seasons: int = Field(
+        2,
+        ge=1,
+        description="An average over earlier seasons (last 4, last 20) is shown only when it rests on at least this "
+        "many seasons; below it the summary says how many there are instead.",
+    )
+    season_history_min_companies: int = Field(
+        5,
+        ge=1,
+        description="An earlier season counts in an average only when at least this many companies have the figure "
+        "in it (a consensus to judge against, a guidance item, a reaction).",
+    )
+    consensus_thin_estimates: int = Field(
+        3,
+        ge=1,
+        description="A consensus of fewer estimates than this (or of an unknown number) is flagged as thinly covered.",
+    )
+    price_index: str = Field(
+        "SPX",
+        pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,9}$",
+        description="The market index reactions are compared with: inputs/prices/<price_index>.csv.",
+    )
+    reaction_sessions_before: int = Field(
+        2, ge=1, description="The standard reaction window starts at the close this many trading days before day 0."
+    )
+    reaction_sessions_after: int = Field(
+        2, ge=1, description="... and ends at the close of this many reacting sessions (day 0 is the first)."
+    )
+    season_upcoming_days: int = Field(
+        7,
+        ge=1,
+        description="The summary lists the companies scheduled to report within this many days of the data date.",
+    )
     topics: dict[str, list[str]] = Field(
         default_factory=lambda: {topic: list(terms) for topic, terms in DEFAULT_TOPICS.items()},
         description="Topics counted in call transcripts, each with the words and phrases that mention it.",

@@ -145,3 +145,104 @@ def test_scorecard_is_immutable():
     c = card("results:\n  revenue: {actual: 1B}\n")
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.latest.figures[0].outcome = Outcome.BEAT  # type: ignore[misc]
+
+
+# --- results the source states in words (outcome:), without a consensus figure ------------------
+
+
+def test_a_result_stated_by_the_source_counts_as_a_beat_per_source_not_as_a_surprise():
+    c = card("""
+        results:
+          revenue: {actual: 213.39B, outcome: beat, note: Above market expectations.}
+          operating_income: {actual: 24.97B, outcome: beat}
+          eps_gaap: {actual: 1.95, consensus: 1.97}
+    """)
+    q = c.latest
+    revenue, operating, eps = q.figures
+    assert revenue.outcome is Outcome.NONE and revenue.stated is Outcome.BEAT  # no computed outcome
+    assert revenue.result is Outcome.BEAT and revenue.per_source
+    assert revenue.surprise is None and revenue.surprise_pct is None  # never shown as a computed surprise
+    assert eps.result is Outcome.MISS and not eps.per_source
+    assert (q.tally.beat, q.tally.inline, q.tally.miss) == (2, 0, 1)
+    assert (q.tally.stated_beat, q.tally.stated_miss, q.tally.stated) == (2, 0, 2)
+    assert verdict(q) == "Beat on revenue and operating income per source; missed on EPS (GAAP)"
+
+
+def test_a_verdict_with_both_judged_and_stated_beats_says_which_is_which():
+    c = card("""
+        results:
+          revenue: {actual: 3.714T, outcome: beat}
+          net_income: {actual: 377.32B, consensus: 348.2B}
+          operating_income: {actual: 515.0B, outcome: miss}
+    """)
+    assert verdict(c.latest) == "Beat on net income, and on revenue per source; missed on operating income per source"
+
+
+def test_guidance_items_that_disagree_make_the_headline_say_mixed():
+    c = card("""
+        results:
+          eps_gaap: {actual: 1.95, consensus: 1.97}
+        guidance:
+          - {metric: revenue, period: Q1 FY2026, low: 173.5B, high: 178.5B, outcome: above}
+          - {metric: operating_income, period: Q1 FY2026, low: 16.0B, high: 21.5B, consensus: 22.18B}
+    """)
+    revenue, operating = c.latest.guidance
+    assert revenue.stance is Stance.NONE and revenue.stated is Stance.POSITIVE and revenue.per_source
+    assert operating.stance is Stance.NEGATIVE
+    assert verdict(c.latest) == (
+        "Missed on EPS (GAAP); Q1 FY2026 guidance mixed (revenue above per source and operating income below)"
+    )
+
+
+def test_guidance_all_one_way_with_some_per_source_says_which():
+    c = card("""
+        guidance:
+          - {metric: revenue, period: FY2026, value: 12.3T, outcome: above}
+          - {metric: net_income, period: FY2026, value: 1.13T, consensus: 1.0T}
+          - {metric: operating_expenses, period: FY2026, value: 1.0T, outcome: below}
+    """)
+    assert verdict(c.latest) == "FY2026 guidance above expectations (revenue and operating expenses per source)"
+
+
+def test_a_stated_outcome_follows_the_metric_direction_and_neutral_metrics_are_above_or_below():
+    c = card("""
+        results:
+          capex: {actual: 27.9B, outcome: above}
+        guidance:
+          - {metric: capex, period: FY2026, value: 200B, outcome: above}
+    """)
+    [capex] = c.latest.figures
+    assert capex.result is Outcome.ABOVE and (c.latest.tally.above, c.latest.tally.stated_above) == (1, 1)
+    [guide] = c.latest.guidance
+    assert guide.result is Stance.ABOVE
+    assert verdict(c.latest) == (
+        "Capital expenditure above expectations per source; "
+        "FY2026 capital expenditure guidance above expectations per source"
+    )
+
+
+def test_the_season_counts_per_source_results_as_a_group_of_their_own():
+    from scorecards.compute.season import build_seasons
+
+    stated = card("""
+        results:
+          revenue: {actual: 213.39B, outcome: beat}
+          eps_gaap: {actual: 1.95, consensus: 1.97}
+    """)
+    judged = card("""
+        results:
+          revenue: {actual: 777.7M, consensus: 640.07M}
+          eps_adjusted: {actual: 0.45, consensus: 0.30}
+    """)
+    [season] = build_seasons([stated, judged])
+    assert (season.overall.revenue.above, season.overall.revenue.n) == (1, 1)  # only the one with a consensus
+    assert (season.overall.eps.above, season.overall.eps.below) == (1, 1)
+    assert (season.per_source.revenue.above, season.per_source.revenue.n) == (1, 1)
+    assert season.per_source.eps.n == 0
+    from conftest import REPO
+
+    from scorecards.render.templates import make_env, render_season
+
+    page = render_season(make_env(Settings(templates=REPO / "templates")), (season,), [stated, judged])
+    assert "Revenue per source, without a consensus figure: 1 beat, 0 in line, 0 missed" in page
+    assert "EPS per source" not in page

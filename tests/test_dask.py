@@ -30,9 +30,10 @@ EXAMPLES = sorted(path.stem for path in (REPO / "inputs").glob("*.yaml"))
 
 
 def project(root, companies=EXAMPLES):
-    """A copy of the examples (or some of them) and the templates; the settings that build them into root/build."""
+    """A copy of the examples (or some of them), their filings and the templates; the settings that build them into
+    root/build."""
     shutil.copytree(REPO / "templates", root / "templates")
-    (root / "inputs").mkdir(parents=True)
+    shutil.copytree(REPO / "inputs" / "sec", root / "inputs" / "sec")  # Alphabet's 10-K
     for slug in companies:
         shutil.copy(REPO / "inputs" / f"{slug}.yaml", root / "inputs")
     return Settings(inputs=root / "inputs", build=root / "build", templates=root / "templates")

@@ -216,3 +216,14 @@ def test_fetch_sec_without_a_user_agent_says_how_to_set_one(tmp_path):
     assert result.returncode == 1
     assert "error: the SEC requires every request to say who is asking: set SCORECARD_SEC_USER_AGENT=" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_answer_that_unpacks_beyond_any_companyfacts_is_not_kept(sec, tmp_path, monkeypatch):
+    # 3 MB of digits gzip to a few KB: the answer is unpacked to at most the limit, never whole
+    monkeypatch.setattr("scorecards.sources.fetch.MAX_FILE_BYTES", 2**20)
+    sec.routes["/api/xbrl/companyfacts/CIK0000000042.json"] = b'{"cik": 42, "pad": "' + b"0" * 3 * 2**20 + b'"}'
+    with pytest.raises(
+        FetchError, match=r"/api/xbrl/companyfacts/CIK0000000042.json: the answer unpacks to more than 1 MB; not kept"
+    ):
+        fetch_companyfacts("42", tmp_path, AGENT)
+    assert not (tmp_path / "CIK0000000042.json").exists()

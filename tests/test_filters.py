@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from conftest import REPO
 
 from scorecards.model.amounts import Amount, Unit, parse_amount
 from scorecards.model.metrics import Kind
@@ -22,7 +23,7 @@ def v(text, kind=Kind.MONEY, currency="USD", derived=False):
         ("1234567", Kind.MONEY, "USD", "$1,234,567"),
         ("35.9%", Kind.PERCENT, "USD", "35.9%"),
         ("-7.4pp", Kind.PERCENT, "USD", "−7.4 pp"),
-        ("-74bp", Kind.PERCENT, "USD", "−74 bp"),
+        ("-74bp", Kind.PERCENT, "USD", "−0.74 pp"),  # one rule for points: pp, every digit kept
         ("2.5x", Kind.MULTIPLE, "USD", "2.5×"),
         ("8.0M", Kind.COUNT, "USD", "8.0M"),
         ("~200B", Kind.MONEY, "USD", "~$200B"),
@@ -92,3 +93,41 @@ def test_numbers_beyond_the_default_precision_are_formatted_not_refused():
     assert percent(huge, signed=True) == f"+{int(huge):,}.0%"
     assert number(-huge) == f"\u2212{int(huge):,}"
     assert number(Decimal("-12.345"), 2) == "\u221212.35"  # rounding as before
+
+
+# --- free text per language (model/text.py) ----------------------------------------------------------
+
+
+def test_free_text_is_shown_in_the_readers_language_else_as_written_and_marked():
+    from scorecards.i18n import load_language
+    from scorecards.model.text import Text
+    from scorecards.render.filters import label, marked, text_lang
+
+    zh = load_language(REPO / "locale", "zh-Hant")
+    both = Text.of({"en": "Above market expectations.", "zh-Hant": "優於市場預期。"})
+    english = Text.of("Fastest growth in 13 <quarters>.")
+    assert label(both, lang=zh) == "優於市場預期。" and label(both) == "Above market expectations."
+    assert str(marked(both, lang=zh)) == "優於市場預期。"  # in the page's language: no mark
+    assert text_lang(english, lang=zh) == "en"
+    assert str(marked(english, lang=zh)) == '<span lang="en">Fastest growth in 13 &lt;quarters&gt;.</span>'
+    assert str(marked(english)) == "Fastest growth in 13 &lt;quarters&gt;."  # escaped, never trusted HTML
+    assert label("Revenue", lang=zh) == "營收"  # the registry's labels still come from the catalogue
+    assert str(marked(None)) == ""
+
+
+def test_free_text_written_only_in_chinese_falls_back_to_chinese_marked_on_an_english_page():
+    from scorecards.model.text import Text
+    from scorecards.render.filters import marked
+
+    only = Text.of({"zh-Hans": "超出预期。"})
+    assert str(only) == "超出预期。" and only.lang == "zh-Hans"
+    assert str(marked(only)) == '<span lang="zh-Hans">超出预期。</span>'
+
+
+def test_a_text_keeps_its_versions_through_the_scorecard_cache():
+    import pickle
+
+    from scorecards.model.text import Text
+
+    kept = pickle.loads(pickle.dumps(Text.of({"en": "Music", "zh-Hant": "音樂"})))
+    assert (str(kept), kept.lang, kept.version("zh-Hant")) == ("Music", "en", "音樂")

@@ -7,6 +7,7 @@ import pytest
 from conftest import REPO
 
 from scorecards.build.corpus import load_all
+from scorecards.build.site import holds_by_slug
 from scorecards.render.templates import make_env, render_company, render_index
 from scorecards.settings import Settings
 
@@ -23,7 +24,7 @@ def rendered():
     env = make_env(settings)
     pages = {item.slug: render_company(env, item.card) for item in loaded}
     cards = sorted((item.card for item in loaded), key=lambda c: c.company.name.lower())
-    pages["index"] = render_index(env, cards, [])
+    pages["index"] = render_index(env, cards, [], holds=holds_by_slug(cards, ["en"]))
     return pages
 
 

@@ -346,3 +346,171 @@ def test_a_template_that_cannot_be_read_is_a_located_error(tmp_path):
     result = build(root, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "season.html:" in result.stderr and "TemplateSyntaxError" in result.stderr
+
+
+# --- hostile files cost only themselves (issue 23) -----------------------------------------------
+
+
+def special_files(folder):
+    """A FIFO and a link to /dev/zero named like company files: read, the first would hang and the second never end."""
+    os.mkfifo(folder / "fifo.yaml")
+    (folder / "z.yaml").symlink_to("/dev/zero")
+    (folder / "dir.yaml").mkdir()
+    shutil.copy(COMPANIES / "bloom-energy.yaml", folder / "my co.yaml")  # make cannot name it (test_make.py)
+
+
+def test_special_files_are_refused_unread_and_the_good_company_still_loads(tmp_path):
+    shutil.copy(COMPANIES / "sony.yaml", tmp_path / "sony.yaml")
+    special_files(tmp_path)
+    loaded = {item.slug: item for item in load_all(Settings(inputs=tmp_path))}
+    assert {slug: [str(p) for p in item.problems] for slug, item in loaded.items() if slug != "sony"} == {
+        "dir": [
+            f"{tmp_path}/dir.yaml:1:1: cannot read the file: it is a folder, not a regular file "
+            "(replace it with the file itself)"
+        ],
+        "fifo": [
+            f"{tmp_path}/fifo.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
+            "(replace it with the file itself)"
+        ],
+        "my co": [
+            f"{tmp_path}/my co.yaml:1:1: file name 'my co.yaml' cannot name a page "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml)"
+        ],
+        "z": [
+            f"{tmp_path}/z.yaml:1:1: cannot read the file: it links to /dev/zero, a character device, not a "
+            "regular file (replace it with the file itself)"
+        ],
+    }
+    assert loaded["sony"].card is not None and loaded["sony"].problems == []
+
+
+def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:  # sparse: 3 GB on paper, nothing on disk; read, it would take 3 GB of memory
+        handle.truncate(3_000_000_000)
+    item = read_company(big, Settings(inputs=tmp_path))
+    assert [str(p) for p in item.problems] == [
+        f"{big}:1:1: cannot read the file: it is 3,000,000,000 bytes, over the limit of 1,000,000 "
+        "(a scorecard file is a few kilobytes; split or trim it)"
+    ]
+
+
+def test_read_input_reads_a_link_to_a_regular_file_and_keeps_a_path_inside_its_folder(tmp_path):
+    from scorecards.files import RefusedInput, read_input
+
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "facts.json").write_bytes(b"{}")
+    (tmp_path / "inputs" / "link.json").symlink_to(tmp_path / "facts.json")
+    assert read_input(tmp_path / "inputs" / "link.json", 2) == b"{}"
+    with pytest.raises(RefusedInput) as caught:
+        read_input(tmp_path / "inputs" / "link.json", 2, inside=tmp_path / "inputs")
+    assert caught.value.strerror == f"it is outside {tmp_path / 'inputs'}/"
+    with pytest.raises(RefusedInput) as caught:
+        read_input(tmp_path / "inputs" / ".." / "facts.json", 2, inside=tmp_path / "inputs")
+    assert caught.value.strerror == f"it is outside {tmp_path / 'inputs'}/"
+    assert read_input(tmp_path / "inputs" / ".." / "inputs" / "link.json", 2, inside=tmp_path) == b"{}"
+
+
+def test_the_other_inputs_refuse_special_files_unread(tmp_path):
+    """The consensus files, transcripts, fx.yaml and distribution.yaml are read by the same safe reader."""
+    from scorecards.deliver.lists import languages_wanted, load_distribution
+    from scorecards.errors import MailError
+    from scorecards.sources.consensus import read_folder
+    from scorecards.sources.fx import load_rates
+    from scorecards.sources.transcripts import read_transcript
+
+    (tmp_path / "consensus").mkdir()
+    os.mkfifo(tmp_path / "consensus" / "estimates.csv")
+    book = read_folder(tmp_path / "consensus")
+    assert [str(p) for _, p in book.file_problems] == [
+        f"{tmp_path}/consensus/estimates.csv:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
+        "(replace it with the file itself)"
+    ]
+    (tmp_path / "sony-q3-fy2025.txt").symlink_to("/dev/zero")
+    transcript, problems = read_transcript(tmp_path / "sony-q3-fy2025.txt", "t.txt")
+    assert transcript is None
+    assert [str(p) for p in problems] == [
+        "t.txt:1: cannot read the transcript: it links to /dev/zero, a character device, not a regular file "
+        "(replace it with the file itself)"
+    ]
+    os.mkfifo(tmp_path / "fx.yaml")
+    with pytest.raises(InputError) as caught:
+        load_rates(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path}/fx.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
+        "(replace it with the file itself)"
+    )
+    distribution = tmp_path / "distribution.yaml"
+    distribution.symlink_to("/dev/zero")
+    assert languages_wanted(distribution) == []
+    with pytest.raises(MailError) as caught:
+        load_distribution(distribution, [])
+    assert str(caught.value) == (
+        f"cannot read {distribution}: it links to /dev/zero, a character device, not a regular file "
+        "(replace it with the file itself)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["new", "X", "--slug", "../../x"],
+            "error: --slug: '../../x' cannot name a file in inputs/ "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy)",
+        ),
+        (
+            ["new", "../X"],
+            "error: the ticker ../X (give --slug): '--/x' cannot name a file in inputs/ "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy)",
+        ),
+        (
+            ["new", "X", "--slug", "index"],
+            "error: --slug: 'index' would overwrite the index page (choose another name)",
+        ),
+        (
+            ["build", "--locale", "../../x"],
+            "error: --locale: '../../x' is not a language tag (write e.g. en, zh-Hant or zh-Hans)",
+        ),
+    ],
+    ids=["slug-path", "ticker-path", "slug-reserved", "locale-path"],
+)
+def test_a_name_on_the_command_line_never_walks_out_of_its_folder(tmp_path, args, message):
+    root = project(tmp_path / "project", COMPANIES / "sony.yaml")
+    (root / "locale").mkdir()
+    (tmp_path / "x" / "LC_MESSAGES").mkdir(parents=True)  # what '--locale ../../x' would have read
+    (tmp_path / "x" / "LC_MESSAGES" / "messages.po").write_text('msgid ""\nmsgstr ""\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", *args], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert (result.returncode, result.stderr.splitlines()) == (1, [message])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "x"]  # nothing written beside the project
+    assert sorted(p.name for p in (root / "inputs").iterdir()) == ["sony.yaml"]
+    assert sorted(p.name for p in root.iterdir()) == ["inputs", "locale", "templates"]
+
+
+def test_a_transcript_that_is_a_link_to_a_device_or_to_nothing_costs_only_its_company(tmp_path):
+    for name in ("sony", "bloom-energy"):
+        shutil.copy(COMPANIES / f"{name}.yaml", tmp_path / f"{name}.yaml")
+    shutil.copy(REPO / "tests/inputs/history/acme.yaml", tmp_path / "acme.yaml")
+    (tmp_path / "transcripts").mkdir()
+    (tmp_path / "transcripts" / "sony-q3-fy2025.txt").symlink_to("/dev/zero")
+    (tmp_path / "transcripts" / "bloom-energy-q4-fy2025.txt").symlink_to(tmp_path / "nowhere.txt")
+    loaded = {item.slug: item for item in load_all(Settings(inputs=tmp_path))}
+    assert {slug: [str(p) for p in item.problems] for slug, item in loaded.items()} == {
+        "acme": [],
+        "bloom-energy": [
+            f"{tmp_path}/transcripts/bloom-energy-q4-fy2025.txt:1: cannot read the transcript: it links to "
+            f"{tmp_path}/nowhere.txt, which does not exist (replace it with the file itself)"
+        ],
+        "sony": [
+            f"{tmp_path}/transcripts/sony-q3-fy2025.txt:1: cannot read the transcript: it links to /dev/zero, a "
+            "character device, not a regular file (replace it with the file itself)"
+        ],
+    }
+    assert [slug for slug, item in loaded.items() if item.card is not None] == ["acme"]
+    from scorecards.build.cache import CardCache
+
+    key = CardCache(tmp_path / "cache", "base").key(b"x", tmp_path)  # the build's cache: a dangling link was a crash
+    (tmp_path / "transcripts" / "bloom-energy-q4-fy2025.txt").unlink()
+    assert CardCache(tmp_path / "cache", "base").key(b"x", tmp_path) != key

@@ -138,7 +138,7 @@ def v(text, kind=Kind.MONEY, currency="USD", derived=False):
         (">72B", Kind.MONEY, "USD", "逾720億美元", "超过720亿美元"),
         ("35.9%", Kind.PERCENT, "USD", "35.9%", "35.9%"),
         ("-7.4pp", Kind.PERCENT, "USD", "−7.4個百分點", "−7.4个百分点"),
-        ("-74bp", Kind.PERCENT, "USD", "−74個基點", "−74个基点"),
+        ("-74bp", Kind.PERCENT, "USD", "−0.74個百分點", "−0.74个百分点"),
         (">4x", Kind.MULTIPLE, "USD", "逾4倍", "超过4倍"),
         ("1.2B", Kind.MONEY, "EUR", "12億歐元", "12亿欧元"),
     ],

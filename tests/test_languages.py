@@ -69,6 +69,10 @@ EXPECTED = {
         "數據截至2026年2月15日",
         "第1頁，共2頁",
         "截至2025年12月31日止季度",
+        "據來源，營收及營業利潤超出預期",  # results the source states in words, as the reader's language says them
+        "優於市場預期。",  # the analyst's notes, given in Chinese in the file
+        "AWS年化營收規模",
+        "高於Alphabet前一晚公布、約2,400億美元的雲端合約餘額。",
     ],
     ("zh-Hans", "amazon"): [
         "亚马逊",
@@ -84,6 +88,8 @@ EXPECTED = {
         "资料来源及说明",
         "数据截至2026年2月15日",
         "第1页，共2页",
+        "优于市场预期。",
+        "AWS年化营收规模",
     ],
     ("zh-Hant", "sony"): [
         "索尼",
@@ -98,6 +104,8 @@ EXPECTED = {
         "淨利潤超出預期",
         "+2.4個百分點",
         "800萬",
+        "遊戲與網絡服務",
+        "索尼重申關稅將對全年營業利潤造成500億日圓的衝擊。",
     ],
     ("zh-Hans", "sony"): [
         "索尼",
@@ -109,6 +117,8 @@ EXPECTED = {
         "净利润超出预期",
         "+2.4个百分点",
         "800万",
+        "游戏与网络服务",
+        "超出市场预期约9%。",
     ],
 }
 # Words of the English pages that must not be left in a Chinese one (the analyst's notes and quotes may be English).

@@ -244,3 +244,34 @@ def test_book_follows_a_company_that_grows_a_page(tree):
         after["Bloom Energy Corporation"] - 1 : after["Bloom Energy Corporation"] - 1 + grown
     ]
     assert "Note fifty-nine" in "".join(page.extract_text() for page in bloom_pages)  # the new PDF, in its place
+
+
+# --- hostile file names and files (issue 23) -------------------------------------------------------
+
+
+def test_a_file_make_cannot_name_or_read_is_reported_and_every_good_company_is_built(tree):
+    """'my co.yaml' (make would split it in two: "No rule to make target 'inputs/my'"), 'a:b.yaml', a FIFO and a
+    link to /dev/zero: each refused in one located line, the good companies built, make failing every time."""
+    assert make(tree).returncode == 0
+    shutil.copy(tree / "inputs" / "sony.yaml", tree / "inputs" / "my co.yaml")  # added after a good build
+    (tree / "inputs" / "a:b.yaml").write_text("company: {}\n")
+    os.mkfifo(tree / "inputs" / "fifo.yaml")
+    (tree / "inputs" / "z.yaml").symlink_to("/dev/zero")
+    (tree / "build" / "bloom-energy.pdf").unlink()
+    for _ in range(2):
+        result = make(tree)
+        assert result.returncode != 0, result.stdout
+        problems = sorted(line for line in result.stdout.splitlines() if line.startswith("inputs/"))
+        assert problems == [
+            "inputs/a:b.yaml:1:1: file name 'a:b.yaml' cannot name a page "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml)",
+            "inputs/fifo.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file "
+            "(replace it with the file itself)",
+            "inputs/my co.yaml:1:1: file name 'my co.yaml' cannot name a page "
+            "(use lower-case letters, digits and hyphens, e.g. bloom-energy.yaml)",
+            "inputs/z.yaml:1:1: cannot read the file: it links to /dev/zero, a character device, not a regular file "
+            "(replace it with the file itself)",
+        ]
+        assert "No rule to make target" not in result.stdout
+        assert (tree / "build" / "bloom-energy.pdf").exists() and (tree / "build" / "sony.pdf").exists()
+    assert rendered(result) == []  # the second time, nothing to render: only the refusals, and the failure

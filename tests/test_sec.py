@@ -4,6 +4,7 @@ three-month against year-to-date durations, derived quarters, alternative concep
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,12 +20,14 @@ from scorecards.settings import Settings
 from scorecards.sources.sec import (
     Missing,
     as_json,
+    describe,
     dumps_exact,
     filing_amount,
     filing_url,
     load_companyfacts,
     parse_companyfacts,
     period_span,
+    read_limited,
     resolve,
     resolve_all,
 )
@@ -255,6 +258,12 @@ def test_a_file_that_is_not_companyfacts_is_refused(tmp_path):
         load_companyfacts(bad)
 
 
+def test_json_never_writes_nan_or_infinity():
+    for bad in ("Infinity", "-Infinity", "NaN"):
+        with pytest.raises(ValueError, match="is not a number JSON can hold"):
+            dumps_exact({"value": D(bad)})
+
+
 def test_json_writes_every_value_exactly():
     text = dumps_exact({"a": D("0.125"), "b": D(53823000000), "c": dt.date(2022, 2, 7)})
     assert json.loads(text) == {"a": 0.125, "b": 53823000000, "c": "2022-02-07"}
@@ -324,7 +333,12 @@ def test_lpa_ifrs_20f_with_a_negative_eps():
     assert got["net_income"].concept == "ifrs-full:ProfitLossAttributableToOwnersOfParent"
     assert got["eps_gaap"].value == D("-0.94") and got["eps_gaap"].fact.form == "20-F"
     assert got["operating_income"].value == D(36606814)
-    assert got["operating_cash_flow"].value == D(19391563)
+    # LPA files "cash generated from operations" (before interest and tax), not operating cash flow
+    assert isinstance(got["operating_cash_flow"], Missing)
+    assert got["operating_cash_flow"].reason == (
+        "the file gives only ifrs-full:CashFlowsFromUsedInOperations: cash generated from operations, before "
+        "interest and income tax paid, which is not operating cash flow; it is left out"
+    )
     fy2022 = figures(REAL / "lpa-companyfacts.json", "FY2022")["eps_gaap"]
     assert fy2022.value == D("0.048") and fy2022.pick.restated_in.value == D("0.28")
 
@@ -496,3 +510,301 @@ def test_the_json_schema_allows_filing_as_an_actual_and_a_cik():
     assert list(validator.iter_errors(data)) == []
     data["quarters"][0]["results"]["revenue"]["actual"] = "filings"
     assert list(validator.iter_errors(data)) != []
+
+
+# --- the traps of real filings, each in a small file in the real format (tests/fixtures/sec/) ---
+
+TRAPS = Path(__file__).parent / "fixtures" / "sec"
+
+
+def test_a_year_amended_without_its_nine_months_gives_no_derived_fourth_quarter():
+    # the 10-K/A restated the year (54,000M -> 53,500M) but not the nine months: 53,500M - 36,000M
+    # would be neither as first filed nor as restated
+    revenue = figures(TRAPS / "amended-year.json", "Q4 FY2021")["revenue"]
+    assert isinstance(revenue, Missing)
+    assert revenue.reason == (
+        "Q4 FY2021 is not derived: 10-K/A 0009000001-22-000020 (filed 2022-05-02) amended the year to "
+        "2021-12-31 from 54,000,000,000 to 53,500,000,000 but does not restate the 9 months to 2021-09-30, "
+        "so the amended year less the 9 months to 2021-09-30 as first filed (10-Q 0009000001-21-000030) "
+        "would be on neither basis"
+    )
+
+
+def test_a_year_amended_with_its_nine_months_derives_the_fourth_quarter_from_both_as_amended():
+    income = figures(TRAPS / "amended-year.json", "Q4 FY2021")["operating_income"]
+    assert income.value == D(1900000000)  # 6,800M - 4,900M, both from the 10-K/A; not 6,800M - 5,000M
+    assert income.derived and income.amended
+    assert income.fact.accession == income.less.fact.accession == "0009000001-22-000020"
+    assert income.less.amended_from.value == D(5000000000)
+    entry = as_json({"operating_income": income})["operating_income"]
+    assert [d["value"] for d in entry["derived_from"]] == [D(6800000000), D(4900000000)]
+
+
+def test_nine_months_amended_after_the_year_was_filed_gives_no_derived_fourth_quarter():
+    cash = figures(TRAPS / "amended-year.json", "Q4 FY2021")["operating_cash_flow"]
+    assert isinstance(cash, Missing)
+    assert "10-Q/A 0009000001-22-000025 (filed 2022-05-20) amended the 9 months to 2021-09-30 after" in cash.reason
+    assert "the two would be on different bases" in cash.reason
+
+
+def test_the_first_filing_wins_whatever_concept_it_used():
+    got = figures(TRAPS / "concept-switch.json", "Q1 FY2018")
+    revenue = got["revenue"]  # SalesRevenueNet in the 2018 10-Q, Revenues (preferred) only from 2019
+    assert revenue.value == D(1000000000) and revenue.concept == "us-gaap:SalesRevenueNet"
+    assert (revenue.fact.accession, revenue.fact.filed) == ("0009000002-18-000011", dt.date(2018, 5, 1))
+    assert revenue.pick.restated_in is None  # the 2019 repeat gives the same value
+    cash = got["operating_cash_flow"]
+    assert cash.value == D(300000000) and cash.fact.accession == "0009000002-18-000011"
+    assert cash.pick.restated_in.value == D(310000000)  # a later value under another concept: a restatement
+    assert "later restated as 310,000,000 in 10-Q 0009000002-19-000012" in describe(cash)
+    entry = as_json({"operating_cash_flow": cash})["operating_cash_flow"]
+    assert entry["restated_later"]["concept"] == "us-gaap:NetCashProvidedByUsedInOperatingActivities"
+
+
+def test_a_52_53_week_year_is_matched_by_the_filings_own_dates_not_the_configured_day():
+    path = TRAPS / "weeks-52-53.json"
+    # --fiscal-year-end 09-24 (the earliest year-end): Q2 FY2023 ended on 1 April 2023, 8 days after 24 March
+    q2 = figures(path, "Q2 FY2023", fye="09-24")["revenue"]
+    assert q2.value == D(95000000000) and (q2.start, q2.end) == (dt.date(2023, 1, 1), dt.date(2023, 4, 1))
+    q4 = figures(path, "Q4 FY2023", fye="09-24")["revenue"]
+    assert q4.derived and q4.value == D(89000000000)  # 383,000M - 294,000M
+    assert (q4.start, q4.end) == (dt.date(2023, 7, 2), dt.date(2023, 9, 30))
+    fy = figures(path, "FY2023", fye="09-30")["revenue"]  # given the latest year-end instead: the same year
+    assert fy.value == D(383000000000) and fy.start == dt.date(2022, 9, 25)
+
+
+def test_facts_command_on_a_52_53_week_year():
+    result = run("facts", str(TRAPS / "weeks-52-53.json"), "--period", "Q2 FY2023", "--fiscal-year-end", "09-24")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Fifty-Two Weeks Inc. (CIK 9000003), Q2 FY2023: 2023-01-01 to 2023-04-01"
+    assert "95,000,000,000" in result.stdout
+
+
+@needs_real
+def test_alphabet_q1_2025_revenue_cites_the_10q_that_first_filed_it():
+    # the 10-Q of April 2025 tagged revenue RevenueFromContractWithCustomerExcludingAssessedTax; the
+    # 10-Q of April 2026 repeats it as Revenues, which the concept order prefers
+    revenue = figures(REAL / "alphabet-companyfacts.json", "Q1 FY2025")["revenue"]
+    assert revenue.value == D(90234000000)
+    assert (revenue.fact.form, revenue.fact.accession, revenue.fact.filed) == (
+        "10-Q",
+        "0001652044-25-000043",
+        dt.date(2025, 4, 25),
+    )
+    assert revenue.concept == "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax"
+
+
+@needs_real
+def test_alphabet_q4_2025_is_the_10k_less_the_nine_months():
+    got = figures(REAL / "alphabet-companyfacts.json", "Q4 FY2025")
+    revenue = got["revenue"]
+    assert revenue.value == D(113829000000) and revenue.derived  # 402,836M - 289,007M
+    assert (revenue.fact.form, revenue.fact.accession, revenue.fact.filed) == (
+        "10-K",
+        "0001652044-26-000018",
+        dt.date(2026, 2, 5),
+    )
+    assert revenue.less.fact.accession == "0001652044-25-000091"
+    assert got["operating_income"].value == D(35934000000)
+    assert got["capex"].value == D(27851000000)
+
+
+@needs_real
+def test_tesla_2011_operating_cash_flow_as_first_filed_with_its_later_restatement_noted():
+    cash = figures(REAL / "tesla-companyfacts.json", "FY2011")["operating_cash_flow"]
+    assert cash.value == D(-114364000) and cash.fact.form == "10-K" and cash.fact.filed == dt.date(2012, 2, 27)
+    assert not cash.amended  # the 10-K/A of March 2012 repeated the same value
+    assert cash.pick.restated_in.value == D(-128034000)  # the 10-K of 2014
+
+
+# --- hostile companyfacts files: each one line, in bounded time and memory ---
+
+
+def write_companyfacts(path, text):
+    path.write_text(text)
+    return path
+
+
+def one_row(val):
+    """A companyfacts file of one diluted EPS row whose value is written as ``val``."""
+    row = (
+        f'{{"start": "2024-01-01", "end": "2024-12-31", "val": {val}, "accn": "0000000007-25-000001", '
+        '"fy": 2024, "fp": "FY", "form": "10-K", "filed": "2025-02-01"}'
+    )
+    units = f'{{"USD/shares": [{row}]}}'
+    return (
+        f'{{"cik": 7, "entityName": "T", "facts": {{"us-gaap": {{"EarningsPerShareDiluted": {{"units": {units}}}}}}}}}'
+    )
+
+
+@pytest.mark.parametrize(
+    "val, message",
+    [
+        (
+            "1e999999999",
+            "facts.us-gaap.EarningsPerShareDiluted.units.USD/shares[0].val: 1E+999999999 is not a filed "
+            "amount (beyond 10^18, or finer than 10^-12)",
+        ),
+        (
+            "1e-999999999",
+            "facts.us-gaap.EarningsPerShareDiluted.units.USD/shares[0].val: 1E-999999999 is not a "
+            "filed amount (beyond 10^18, or finer than 10^-12)",
+        ),
+        ("NaN", "NaN is not a number a filing can hold"),
+        ("Infinity", "Infinity is not a number a filing can hold"),
+        ("-Infinity", "-Infinity is not a number a filing can hold"),
+        ("1" * 5000, "a number 5,000 characters long (11111111111111111111...)"),
+    ],
+)
+def test_numbers_no_filing_holds_are_refused_in_one_line(tmp_path, val, message):
+    path = write_companyfacts(tmp_path / "x.json", one_row(val))
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_json_never_prints_a_bare_infinity(tmp_path):
+    path = write_companyfacts(tmp_path / "x.json", one_row("Infinity"))
+    result = run("facts", str(path), "--period", "FY2024", "--format", "json")
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"error: {path}: Infinity is not a number a filing can hold"]
+
+
+@pytest.mark.parametrize("cik", ["true", "-5", "1.5e3", "0", '"12ab"', "null"])
+def test_a_cik_that_is_not_one_is_refused(tmp_path, cik):
+    path = write_companyfacts(tmp_path / "x.json", f'{{"cik": {cik}, "entityName": "T", "facts": {{}}}}')
+    shown = {'"12ab"': '"12ab"', "null": "null"}.get(cik, cik if cik != "1.5e3" else "1.5E+3")
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: cik: {shown} is not a CIK (a whole number from 1 to 9999999999)"
+
+
+def test_json_nested_100000_deep_is_one_line(tmp_path):
+    path = write_companyfacts(tmp_path / "x.json", '{"cik": 7, "facts": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: not a companyfacts file (its JSON is nested too deeply to read)"
+
+
+def test_a_file_larger_than_any_companyfacts_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(449 * 2**20)  # sparse: 449 MB that take no disk, and would take GB to parse
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts(path)
+    assert str(caught.value) == f"{path}: cannot read the file: it is 470,810,624 bytes, over the limit of 67,108,864"
+
+
+def test_a_device_or_a_fifo_is_refused_without_reading_it(tmp_path):
+    with pytest.raises(FilingError) as caught:
+        load_companyfacts("/dev/zero")
+    assert str(caught.value) == "/dev/zero: cannot read the file: it is a character device, not a regular file"
+    fifo = tmp_path / "facts.json"
+    os.mkfifo(fifo)  # nothing ever writes to it: opening it for reading would wait forever
+    with pytest.raises(FilingError, match="not a regular file"):
+        load_companyfacts(fifo)
+    with pytest.raises(FilingError, match="not a regular file"):
+        read_limited(fifo)
+    result = run("facts", str(fifo), "--period", "FY2024")
+    assert result.returncode != 0 and "not a regular file" in result.stderr
+
+
+def test_a_fifo_or_a_link_out_of_inputs_in_place_of_the_filing_is_a_located_error(project):
+    target = project / "sec" / "CIK0000000042.json"
+    target.unlink()
+    os.mkfifo(target)
+    [error] = read_company(project / "exm.yaml", Settings()).errors
+    assert str(error) == (
+        f"{project}/exm.yaml:10:8: company.cik: {target}: cannot read the file: it is a FIFO (named pipe), not a "
+        "regular file (download the company's file with `scorecard fetch-sec`)"
+    )
+    target.unlink()
+    target.symlink_to("/dev/zero")
+    [error] = read_company(project / "exm.yaml", Settings()).errors
+    assert str(error) == (
+        f"{project}/exm.yaml:10:8: company.cik: {target} is outside {project}/, the folder of company files, "
+        f"where filings are read from (put the file in {project}/sec/ and name it relative to the company file)"
+    )
+
+
+# --- Alphabet, the example company with its real filing (inputs/sec/CIK0001652044.json) ---
+
+ALPHABET = REPO / "inputs" / "sec" / "CIK0001652044.json"
+
+
+def test_the_shipped_alphabet_scorecard_checks_its_typed_figures_against_the_10k():
+    loaded = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs"))
+    assert loaded.problems == []
+    latest = loaded.card.latest
+    checks = {c.metric.key: c for c in latest.filing_checks}
+    assert set(checks) == {"revenue", "operating_income", "capex"}  # the typed GAAP figures the filing gives
+    revenue = checks["revenue"]
+    assert (revenue.typed.amount.written, revenue.filed.number) == ("113.8B", D(113829000000))
+    assert revenue.agrees and revenue.difference.amount.written == "-29M"
+    assert (revenue.form, revenue.accession, revenue.filed_on) == ("10-K", "0001652044-26-000018", dt.date(2026, 2, 5))
+    assert revenue.derived and (revenue.less_form, revenue.less_accession) == ("10-Q", "0001652044-25-000091")
+    cited = {c.number: c for c in loaded.card.citations}
+    assert [cited[n].title for n in revenue.cites] == [
+        "ALPHABET INC., Form 10-K, accession no. 0001652044-26-000018",
+        "ALPHABET INC., Form 10-Q, accession no. 0001652044-25-000091",
+    ]
+    assert checks["operating_income"].filed.number == D(35934000000) and checks["operating_income"].agrees
+    assert checks["capex"].filed.number == D(27851000000) and checks["capex"].agrees
+
+
+def test_the_shipped_alphabet_scorecard_has_its_earlier_quarters_from_the_filings():
+    card = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs")).card
+    cited = {c.number: c for c in card.citations}
+    revenue = {}
+    for quarter in card.quarters[1:]:
+        figure = next(f for f in quarter.figures if f.metric.key == "revenue")
+        [title] = [cited[n].title for n in figure.cites]
+        revenue[quarter.period] = (figure.actual.number, title.rsplit(" ", 1)[1])
+    assert revenue == {
+        "Q3 FY2025": (D(102346000000), "0001652044-25-000091"),
+        "Q2 FY2025": (D(96428000000), "0001652044-25-000062"),
+        "Q1 FY2025": (D(90234000000), "0001652044-25-000043"),  # first filed, under another concept
+        "Q4 FY2024": (D(96469000000), "0001652044-25-000014"),  # the 10-K less the nine months
+    }
+    eps = [next((f.actual.number for f in q.figures if f.metric.key == "eps_gaap"), None) for q in card.quarters]
+    assert eps == [None, D("2.87"), D("2.31"), D("2.81"), None]
+
+
+@needs_real
+@pytest.mark.parametrize("period", ["Q1 FY2024", "Q4 FY2024", "Q1 FY2025", "Q2 FY2025", "Q4 FY2025", "Q1 FY2026"])
+def test_the_shipped_alphabet_file_gives_what_the_full_companyfacts_gives(period):
+    # inputs/sec/ holds the SEC's file trimmed to the concepts the tool reads, values and layout untouched
+    shipped, full = figures(ALPHABET, period), figures(REAL / "alphabet-companyfacts.json", period)
+    assert shipped == full
+    shipped_json = json.loads(ALPHABET.read_text())
+    full_json = json.loads((REAL / "alphabet-companyfacts.json").read_text())
+    for taxonomy, concepts in shipped_json["facts"].items():
+        for name, body in concepts.items():
+            assert body == full_json["facts"][taxonomy][name]
+
+
+def test_a_figure_that_differs_from_the_filing_is_shown_so_on_the_page(project):
+    from scorecards.render.templates import make_env, render_company
+
+    edit(project / "exm.yaml", "net_income:       {actual: 12.0M}", "net_income:       {actual: 12.4M}")
+    card = read_company(project / "exm.yaml", Settings()).card
+    [check] = card.latest.filing_checks
+    assert (check.metric.key, check.agrees, check.difference.amount.written) == ("net_income", False, "400K")
+    html = render_company(make_env(Settings(templates=REPO / "templates")), card)
+    block = html[html.index('<section class="block filing-checks">') :]
+    block = block[: block.index("</section>")]
+    assert "Checked against the SEC filing" in block and "✗</span> differs" in block
+    assert "$12.4M" in block and "$12.00M" in block and "+$400K" in block
+    assert "Form 10-K, filed 10 Feb 2025" in block
+
+
+@needs_real
+def test_tesla_q2_2014_operating_cash_flow_from_the_first_filings_whatever_their_concept():
+    # Q1 2014 was first filed (May 2014) as NetCashProvidedByUsedInOperatingActivities, 60,640K; the 10-Q of
+    # May 2015 repeats it as ...ContinuingOperations, 58,723K. Preferring the concept took the 2015 value and
+    # derived Q2 as 57,061K - 58,723K = -1,662K, citing no restatement.
+    cash = figures(REAL / "tesla-companyfacts.json", "Q2 FY2014")["operating_cash_flow"]
+    assert cash.derived and cash.value == D(57061000 - 60640000)
+    assert (cash.less.fact.accession, cash.less.fact.value) == ("0001193125-14-192606", D(60640000))
+    assert cash.less.restated_in.value == D(58723000)
+    assert "later restated as 58,723,000 in 10-Q 0001564590-15-003789" in describe(cash)

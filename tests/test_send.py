@@ -13,8 +13,11 @@ import ssl
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import asdict
 from email import policy
+from email.headerregistry import Address
 from email.parser import BytesParser
+from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -23,9 +26,9 @@ from conftest import REPO
 
 from scorecards.build.corpus import cards_only, load_all
 from scorecards.deliver.compose import fill_outbox
-from scorecards.deliver.outbox import LEDGER, content_hash, describe, read_outbox
+from scorecards.deliver.outbox import LEDGER, Ledger, content_hash, describe, read_outbox
 from scorecards.deliver.send import account, load_config, parse_sender, send_outbox
-from scorecards.errors import MailError, SendError
+from scorecards.errors import InputError, MailError, SendError
 from scorecards.settings import EmailSettings, Settings
 
 pytestmark = pytest.mark.slow
@@ -172,6 +175,12 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", root / "inputs")
+    sony = root / "inputs" / "sony.yaml"  # given a reported date, so that both are ready to send (test_readiness.py)
+    sony.write_text(
+        sony.read_text().replace(
+            "    period_end: 2025-12-31\n", "    period_end: 2025-12-31\n    reported: 2026-02-05\n"
+        )
+    )
     result = subprocess.run(
         [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=300
     )
@@ -227,8 +236,12 @@ def send(root, env, resend=False):
 
 
 def ledger(root):
+    """The ledger as {"sent": {message key: {recipient: entry fields}}}; None if there is none."""
     path = root / "build" / "outbox" / LEDGER
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    entries = Ledger.load(path).entries
+    return {"sent": {key: {rcpt: asdict(e) for rcpt, e in by_rcpt.items()} for key, by_rcpt in entries.items()}}
 
 
 def parse(data):
@@ -637,3 +650,186 @@ def test_what_is_missing_is_said_before_connecting(project, tmp_path):
     for env, message in cases:
         with pytest.raises(SendError, match=message):
             send(project, base | env)
+
+
+# --- a list of thousands: Bcc, an append-only ledger, kills at any moment (issue 23) -------------------
+
+
+def bcc_list(root, count, tickers="[BE]"):
+    """One list of ``count`` recipients in Bcc, composed into the outbox (replacing the other lists)."""
+    recipients = "\n".join(f"      - r{i:05d}@example.com" for i in range(count))
+    (root / "distribution.yaml").write_text(
+        f"lists:\n  big:\n    recipients:\n{recipients}\n    tickers: {tickers}\n    bcc: true\n"
+    )
+    shutil.rmtree(root / "build" / "outbox")
+    compose(root)
+    return {f"r{i:05d}@example.com" for i in range(count)}
+
+
+def test_a_bcc_list_is_one_message_each_recipient_sees_only_the_lists_name(project, smtp_server, certificate, tmp_path):
+    everyone = bcc_list(project, 3)
+    (held,) = read_outbox(project / "build" / "outbox")
+    assert held.name == "big.eml" and {r.addr_spec for r in held.recipients} == everyone
+    assert b"\r\nBcc: r00000@example.com, r00001@example.com, r00002@example.com\r\n" in held.raw
+    port, box = smtp_server("none", auth=False)
+    report, _ = send(
+        project,
+        environment(
+            port,
+            certificate,
+            tmp_path,
+            SCORECARD_SMTP_SECURITY="none",
+            SCORECARD_SMTP_USER=None,
+            SCORECARD_SMTP_PASSWORD=None,
+        ),
+    )
+    assert report.ok and len(report.sent) == 3
+    assert sorted(rcpt for _, rcpt, _ in box.accepted) == sorted(everyone)  # one transaction each
+    for _, _, data in box.accepted:
+        assert b"@example.com, r0" not in data and data.count(b"r00000@example.com") == 0  # no one's address
+        assert str(parse(data)["To"]) == "big:;"
+        assert data == held.raw.replace(b"Bcc: r00000@example.com, r00001@example.com, r00002@example.com\r\n", b"")
+    assert "X-Scorecard-Key: big" in data.decode()
+
+
+def test_bcc_and_per_recipient_together_is_a_located_error(project):
+    (project / "distribution.yaml").write_text(
+        "lists:\n  big:\n    recipients: [a@example.com]\n    tickers: [BE]\n    bcc: true\n    per_recipient: true\n"
+    )
+    with pytest.raises(InputError) as caught:
+        compose(project)
+    assert str(caught.value) == (
+        f"{project}/distribution.yaml:5:5: lists.big.bcc: bcc: true and per_recipient: true both keep the recipients "
+        "from seeing each other (keep one: bcc sends one message to the whole list, per_recipient one message each)"
+    )
+
+
+def test_the_ledger_is_appended_a_line_per_delivery_and_compacted_on_open(tmp_path):
+    """A torn last line (a kill as it was written) is the delivery in flight: dropped, and the file compacted before
+    the next line is appended; a damaged line before the last is an error; the old ledger.json is carried over."""
+    from scorecards.deliver.outbox import OLD_LEDGER, Entry
+
+    path = tmp_path / LEDGER
+    message = SimpleNamespace(key="big", content="sha256:1", message_id="<m@x>", name="big.eml", subject="S")
+    ledger = Ledger.load(path)
+    ledger.open()
+    for i in range(3):
+        ledger.record(message, Address("", addr_spec=f"R{i}@example.com"), "127.0.0.1:25", "250 ok")
+    ledger.close()
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 4 and lines[0] == b'{"version": 2}\n'
+    assert ledger.bytes_written == path.stat().st_size  # created by compaction, then one line per delivery
+    assert json.loads(lines[3])["recipient_key"] == "r2@example.com"
+
+    path.write_bytes(b"".join(lines[:3]) + lines[3][:40])  # the last line torn
+    again = Ledger.load(path)
+    assert set(again.entries["big"]) == {"r0@example.com", "r1@example.com"} and again.stale
+    again.open()
+    again.close()
+    assert path.read_bytes() == b"".join(lines[:3])  # compacted: the torn line gone, nothing else changed
+
+    path.write_bytes(b"".join(lines[:2]) + lines[3][:40] + b"\n" + lines[2])  # a damaged line inside
+    with pytest.raises(MailError, match=r"ledger .* is damaged \(line 3: .*\): restore it from a backup"):
+        Ledger.load(path)
+    path.write_bytes(b"".join(lines[:2]) + lines[1] + lines[2])  # a line twice (a resend): compacted on open
+    twice = Ledger.load(path)
+    assert twice.stale
+    twice.open()
+    twice.close()
+    assert path.read_bytes() == b"".join(lines[:3])
+
+    path.unlink()
+    old = {
+        "version": 1,
+        "sent": {
+            "big": {"r0@example.com": asdict(Entry("c", "<m>", "big.eml", "S", "r0@example.com", "t", "s", "250"))}
+        },
+    }
+    (tmp_path / OLD_LEDGER).write_text(json.dumps(old))
+    carried = Ledger.load(path)
+    entry = Entry("c", "<m>", "big.eml", "S", "r0@example.com", "t", "s", "250")
+    assert carried.sent("big", "R0@example.com") == entry
+    carried.open()
+    carried.close()
+    assert not (tmp_path / OLD_LEDGER).exists()
+    assert Ledger.load(path).entries == carried.entries
+
+
+def test_a_send_killed_at_any_moment_leaves_a_ledger_that_loads_and_repeats_at_most_the_delivery_in_flight(
+    project, smtp_server, certificate, tmp_path
+):
+    """`scorecard send` to a real server, killed with SIGKILL at random moments, one kill followed by a torn last
+    ledger line; each re-run sends only what the ledger lacks: every recipient gets the message, and no more than one
+    per kill gets it twice (accepted by the server, killed before the line was written)."""
+    import random
+    import signal
+    import time
+
+    everyone = bcc_list(project, 400)
+    port, box = smtp_server("none", auth=False)
+    env = environment(
+        port,
+        certificate,
+        tmp_path,
+        SCORECARD_SMTP_SECURITY="none",
+        SCORECARD_SMTP_USER=None,
+        SCORECARD_SMTP_PASSWORD=None,
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCORECARD_")}
+    path = project / "build" / "outbox" / LEDGER
+    chance = random.Random(23)
+    kills = 0
+    for round_ in range(4):
+        before = len(box.accepted)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scorecards", "send"],
+            cwd=project,
+            env=clean | env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        wanted = chance.randint(20, 90)  # deliveries into this run, then the kill
+        while len(box.accepted) < before + wanted and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(chance.random() * 0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+        recorded = Ledger.load(path)  # loads, whatever the moment
+        if round_ == 1:  # as if killed while writing the last line
+            whole = path.read_bytes()
+            path.write_bytes(whole[: whole.rstrip(b"\n").rfind(b"\n") + 1 + 25])
+            kills += 1
+            assert len(Ledger.load(path).entries["big"]) == len(recorded.entries["big"]) - 1
+    finish = cli(project, env, "send")
+    assert finish.returncode == 0, finish.stderr
+    received = Counter(rcpt for _, rcpt, _ in box.accepted)
+    assert set(received) == everyone
+    twice = [rcpt for rcpt, n in received.items() if n > 1]
+    assert len(twice) <= kills and all(received[r] == 2 for r in twice)
+    assert set(Ledger.load(path).entries["big"]) == everyone
+    last = cli(project, env, "send")
+    assert "0 sent now, 400 sent before. Nothing to send" in last.stdout
+
+
+def test_a_bcc_line_of_thousands_is_written_folded_and_read_back_whole(tmp_path):
+    from email.message import EmailMessage
+
+    from scorecards.deliver.outbox import bcc_value, read_message
+
+    addresses = [f"reader{i:05d}@example.com" for i in range(2000)] + ["a.very.long.name.indeed@sub.example.co.uk"]
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"], msg["To"], msg["X-Scorecard-Key"] = "S", "big:;", "big"
+    msg.set_raw("Bcc", bcc_value(addresses))
+    msg.set_content("body")
+    raw = msg.as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert max(len(line) for line in head) <= 78 and all(line[:1] in b" BSTXMC" for line in head)
+    (tmp_path / "big.eml").write_bytes(raw)
+    held = read_message(tmp_path / "big.eml")
+    assert [a.addr_spec for a in held.recipients] == addresses and held.hidden
+    assert b"reader" not in held.wire and held.wire.endswith(b"\r\n\r\nbody\r\n")
+    edited = raw.replace(b"Bcc: reader00000@example.com,", b'Bcc: "Reader, Zero" <reader00000@example.com>,')
+    (tmp_path / "edited.eml").write_bytes(edited)  # by hand, with a name: read by the email package's parser
+    assert [a.addr_spec for a in read_message(tmp_path / "edited.eml").recipients] == addresses

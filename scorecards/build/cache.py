@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 from scorecards.errors import BuildError, Problem
 from scorecards.files import write_atomic
 from scorecards.sources.evidence import CONSENSUS_FOLDER, SEC_FOLDER, TRANSCRIPTS_FOLDER
+from scorecards.sources.prices import PRICES_FOLDER
 
 if TYPE_CHECKING:
     from scorecards.model.scorecard import Scorecard
     from scorecards.render.exports import Lines
 
-UPSTREAM_FOLDERS = (SEC_FOLDER, CONSENSUS_FOLDER, TRANSCRIPTS_FOLDER)
+UPSTREAM_FOLDERS = (SEC_FOLDER, CONSENSUS_FOLDER, TRANSCRIPTS_FOLDER, PRICES_FOLDER)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,10 @@ class CardCache:
                     digest.update(f"{name}: none\n".encode())
                     continue
                 for entry in entries:
-                    stat = entry.stat()
+                    try:
+                        stat = entry.stat()
+                    except OSError:  # a link to nothing: its reader reports it; here, the link itself
+                        stat = entry.stat(follow_symlinks=False)
                     digest.update(f"{name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
             self._stamps[inputs] = digest.digest()
         return self._stamps[inputs]

@@ -20,12 +20,13 @@ from scorecards.build.cache import CardCache
 from scorecards.compute.company import build_scorecard
 from scorecards.errors import InputError, Problem
 from scorecards.load.validate import validate, warnings_for
-from scorecards.load.yaml import Document, parse_yaml
+from scorecards.load.yaml import Document, parse_yaml, read_yaml_file
 from scorecards.model.scorecard import Scorecard
 from scorecards.settings import Settings
 from scorecards.sources.consensus import ConsensusBook
 from scorecards.sources.consensus import read_folder as read_consensus
 from scorecards.sources.evidence import CONSENSUS_FOLDER, gather
+from scorecards.sources.prices import PRICES_FOLDER, PriceBook
 
 if TYPE_CHECKING:
     from scorecards.build.cache import Kept
@@ -135,15 +136,19 @@ def discover(settings: Settings, paths: list[Path] | None = None) -> list[Path]:
 
 
 def read_company(
-    path: Path, settings: Settings, consensus: ConsensusBook | None = None, cache: CardCache | None = None
+    path: Path,
+    settings: Settings,
+    consensus: ConsensusBook | None = None,
+    cache: CardCache | None = None,
+    prices: PriceBook | None = None,
 ) -> Loaded:
     """Load, validate and compute one company file, with what its filing, consensus files and transcripts add
     (or take it from ``cache`` when nothing it rests on has changed)."""
     slug = path.stem
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return _refused(path, b"", f"cannot read the file: {exc.strerror}")
+        raw = read_yaml_file(path, str(path))  # a regular file of a bounded size: never a FIFO or /dev/zero
+    except InputError as exc:
+        return Loaded(path, slug, b"", None, exc.problems)
     if slug in RESERVED_SLUGS:
         return _refused(
             path,
@@ -160,7 +165,7 @@ def read_company(
         assert cache is not None  # kept came from it
 
         def again() -> Loaded:
-            fresh = read_company(path, settings, consensus)
+            fresh = read_company(path, settings, consensus, prices=prices)
             cache.remember(fresh, key, new=True)
             return fresh
 
@@ -173,7 +178,7 @@ def read_company(
         data = validate(doc)
     except InputError as exc:
         return Loaded(path, slug, raw, None, exc.problems)
-    evidence = gather(doc, data, path, settings, consensus)
+    evidence = gather(doc, data, path, settings, consensus, prices)
     problems = sorted(warnings_for(doc, data) + evidence.problems)
     if evidence.errors:
         return Loaded(path, slug, raw, None, problems, doc)
@@ -217,13 +222,15 @@ def load_all(
     """Every company file (``paths``, default: the inputs folder's), taken from ``cache`` where it holds the file's
     scorecard; ``unpack=False`` leaves kept scorecards pickled until they are asked for (``unpack_all``)."""
     books: dict[Path, ConsensusBook] = {}  # the consensus files beside the company files, read once per folder
+    prices: dict[Path, PriceBook] = {}  # and the price files, each read once when first asked for
     loaded = []
     with _kept_for_good():
         for path in discover(settings, paths):
             folder = path.parent / CONSENSUS_FOLDER
             if folder not in books:
                 books[folder] = read_consensus(folder)
-            loaded.append(read_company(path, settings, books[folder], cache))
+            closes = prices.setdefault(path.parent, PriceBook(path.parent / PRICES_FOLDER))
+            loaded.append(read_company(path, settings, books[folder], cache, closes))
     check_duplicates(loaded)
     if unpack:
         unpack_all(loaded)

@@ -29,7 +29,15 @@ def season_data(ctx: Context, cards: list[Scorecard]) -> tuple[tuple[Season, ...
         ctx.report.problems.extend(exc.problems)
         return None
     fx_path = ctx.settings.inputs / FX_FILE
-    return build_seasons(cards, rates), fx_path.read_bytes() if fx_path.exists() else b""
+    settings = ctx.settings
+    seasons = build_seasons(
+        cards,
+        rates,
+        min_seasons=settings.season_history_min_seasons,
+        min_companies=settings.season_history_min_companies,
+        upcoming_days=settings.season_upcoming_days,
+    )
+    return seasons, fx_path.read_bytes() if fx_path.exists() else b""
 
 
 def data_files(

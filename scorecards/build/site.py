@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,14 +16,17 @@ from scorecards.build.corpus import Loaded
 from scorecards.build.datafiles import EXPORTS
 from scorecards.build.fingerprints import code_digest, company_fingerprint, language_base
 from scorecards.build.pages import SEASON_OUTPUTS
+from scorecards.compute.readiness import Hold, readiness
 from scorecards.errors import SettingsError
 from scorecards.i18n import Language, available, load_language
 from scorecards.model.schema import json_schema
 from scorecards.model.scorecard import Scorecard
+from scorecards.render.filters import hold
 from scorecards.render.templates import make_env, render_index
 from scorecards.settings import Settings
 
 SCHEMA = "scorecard.schema.json"
+logger = logging.getLogger("scorecards.build")
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,27 @@ def index_page(
     failed = [
         {"slug": item.slug, "path": str(item.path), "errors": len(item.errors)} for item in loaded if item.card is None
     ]
-    html = render_index(env, cards, failed, links, _season_links(ctx, built))
+    linked = {link.tag for items in links.values() for link in items}  # the languages the index links scorecards in
+    holds = holds_by_slug(cards, [settings.default_language, *(t for t in found if t in linked)])
+    for slug, reasons in holds.items():
+        logger.info("held: %s (%s)", slug, "; ".join(hold(h) for h in reasons))
+    html = render_index(env, cards, failed, links, _season_links(ctx, built), holds)
     ctx.writer.write_if_changed(settings.build / "index.html", html)
+
+
+def holds_by_slug(
+    cards: list[Scorecard], languages: list[str], overflow: Mapping[tuple[str, str], Iterable[int]] | None = None
+) -> dict[str, list[Hold]]:
+    """Why each held scorecard is held, for readers of any of ``languages`` (the first is the default); the ready
+    ones are not listed. ``overflow``: by (slug, language), the PDF pages a layout check found ink outside the
+    safe area on (none is checked in the build yet: the hook for it)."""
+    out: dict[str, list[Hold]] = {}
+    pages = overflow or {}
+    for card in cards:
+        reasons = [h for tag in languages for h in readiness(card, tag, pages.get((card.slug, tag), ())).holds]
+        if reasons:
+            out[card.slug] = list(dict.fromkeys(reasons))
+    return out
 
 
 def _season_links(ctx: Context, languages: dict[str, Language]) -> dict[str, Any]:

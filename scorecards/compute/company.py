@@ -8,13 +8,15 @@ summary see the same numbers. Nothing here builds display strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from scorecards.i18n import N_
-from scorecards.load.validate import kpi_metric, metric_for
+from scorecards.load.validate import kpi_metric, metric_for, placeholders
 from scorecards.model.amounts import Amount, Unit
 from scorecards.model.metrics import (
     Basis,
+    Direction,
     Kind,
     Metric,
     Outcome,
@@ -40,6 +42,8 @@ from scorecards.model.scorecard import (
     Alternative,
     Citation,
     Company,
+    ConsensusHistory,
+    ConsensusPoint,
     Figure,
     GuidanceCall,
     Guide,
@@ -54,6 +58,7 @@ from scorecards.model.scorecard import (
     Value,
     Verdict,
 )
+from scorecards.model.text import Text
 from scorecards.settings import Settings
 from scorecards.sources.consensus import Estimate, standardised_surprise
 from scorecards.sources.evidence import Evidence
@@ -82,7 +87,10 @@ class _Citer:
         out = []
         for sid, number in sorted(self.numbers.items(), key=lambda item: item[1]):
             s = self.sources[sid]
-            out.append(Citation(number, sid, s.publisher, s.title, s.date, s.url, s.language))
+            title = s.title
+            if s.language and len(title.versions) == 1:  # a title written plainly is in the source's language
+                title = Text(str(title), s.language)
+            out.append(Citation(number, sid, s.publisher, title, s.date, s.url, s.language))
         return tuple(out)
 
 
@@ -103,8 +111,13 @@ def build_scorecard(slug: str, card: ScorecardIn, settings: Settings, evidence: 
     cite = _Citer(dict(card.sources))
     found = evidence if evidence is not None else Evidence(card, [])
     quarters = tuple(_quarter(i, q, company, settings, cite, found) for i, q in enumerate(card.quarters))
-    dates = [q.reported for q in card.quarters if q.reported] + [c.date for c in cite.citations() if c.date]
-    return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None)
+    # a quarter still to report has a scheduled date, not a date the data is as of
+    dates = [q.reported for q in quarters if q.reported and not q.to_report] + [
+        c.date for c in cite.citations() if c.date
+    ]
+    dates += [q.price_reaction.end for q in quarters if q.price_reaction]  # the last close a reaction rests on
+    left = tuple(".".join(str(part) for part in loc) for loc, _ in placeholders(card))
+    return Scorecard(slug, company, quarters, cite.citations(), max(dates) if dates else None, left)
 
 
 def _basis_label(metric: Metric, company: Company) -> str:
@@ -163,6 +176,7 @@ def _figure(
     settings: Settings,
     cite: _Citer,
     spread: Estimate | None = None,
+    history: tuple[Estimate, ...] = (),
 ) -> Figure:
     metric = metric_for(key, fig)
     assert metric is not None  # validation guarantees it
@@ -216,7 +230,43 @@ def _figure(
         alternatives,
         fig.note,
         _standardised(actual, consensus, spread),
+        STATED_OUTCOMES[fig.outcome] if fig.outcome is not None and result is Outcome.NONE else Outcome.NONE,
+        _consensus_history(history, metric.kind, company, settings),
     )
+
+
+def _consensus_history(
+    rows: tuple[Estimate, ...], kind: Kind, company: Company, settings: Settings
+) -> ConsensusHistory | None:
+    """The consensus files' rows behind a figure's consensus, as the scorecard shows them (None without any)."""
+    if not rows:
+        return None
+    last = rows[-1]
+    points = tuple(ConsensusPoint(e.as_of, Value(e.mean, kind, company.currency), e.estimates) for e in rows)
+    thin = last.estimates is None or last.estimates < settings.consensus_thin_estimates
+    return ConsensusHistory(
+        last.provider, points, _value(last.high, kind, company), _value(last.low, kind, company), thin
+    )
+
+
+STATED_OUTCOMES = {
+    "beat": Outcome.BEAT,
+    "inline": Outcome.INLINE,
+    "in line": Outcome.INLINE,
+    "miss": Outcome.MISS,
+    "above": Outcome.ABOVE,
+    "below": Outcome.BELOW,
+}
+
+
+def stated_stance(word: str, direction: Direction) -> Stance:
+    """Guidance the source calls above, in line with or below expectations, judged by the metric's direction."""
+    if word in ("inline", "in line"):
+        return Stance.INLINE
+    if direction is Direction.NEUTRAL:
+        return Stance.ABOVE if word == "above" else Stance.BELOW
+    good = (word == "above") == (direction is Direction.HIGHER)
+    return Stance.POSITIVE if good else Stance.NEGATIVE
 
 
 def _standardised(actual: Value | None, consensus: Value | None, spread: Estimate | None) -> Decimal | None:
@@ -311,29 +361,35 @@ def _guide(guide: GuidanceIn, default: str | None, company: Company, settings: S
         cites,
         alternatives,
         guide.note,
+        stated_stance(guide.outcome, metric.direction)
+        if guide.outcome is not None and judged is Stance.NONE
+        else Stance.NONE,
     )
 
 
 def _tally(figures: Iterable[Figure]) -> Tally:
+    """Every outcome, those judged against consensus and those the source states (counted in the totals too)."""
     counts = dict.fromkeys(Outcome, 0)
+    stated = dict.fromkeys(Outcome, 0)
     for fig in figures:
-        counts[fig.outcome] += 1
-    return Tally(
-        counts[Outcome.BEAT], counts[Outcome.INLINE], counts[Outcome.MISS], counts[Outcome.ABOVE], counts[Outcome.BELOW]
-    )
+        counts[fig.result] += 1
+        if fig.per_source:
+            stated[fig.result] += 1
+    order = (Outcome.BEAT, Outcome.INLINE, Outcome.MISS, Outcome.ABOVE, Outcome.BELOW)
+    return Tally(*(counts[o] for o in order), *(stated[o] for o in order))
 
 
 def _verdict(figures: tuple[Figure, ...], guidance: tuple[Guide, ...]) -> Verdict:
-    headline = [f for f in figures if f.metric.headline and f.outcome is not Outcome.NONE]
+    headline = [f for f in figures if f.metric.headline and f.result is not Outcome.NONE]
     if not headline:
-        headline = [f for f in figures if f.outcome is not Outcome.NONE]
+        headline = [f for f in figures if f.result is not Outcome.NONE]
 
     def having(which: Outcome) -> tuple[Figure, ...]:
-        return tuple(f for f in headline if f.outcome is which)
+        return tuple(f for f in headline if f.result is which)
 
     periods: dict[str, list[Guide]] = {}
     for guide in guidance:
-        if guide.stance is not Stance.NONE:
+        if guide.result is not Stance.NONE:
             periods.setdefault(guide.period, []).append(guide)
     calls = tuple(GuidanceCall(period, tuple(guides)) for period, guides in periods.items())
     return Verdict(
@@ -351,7 +407,17 @@ def _quarter(
 ) -> Quarter:
     default = q.source
     figures = tuple(
-        _figure(k, f, default, company, settings, cite, evidence.spreads.get((index, k))) for k, f in q.results.items()
+        _figure(
+            k,
+            f,
+            default,
+            company,
+            settings,
+            cite,
+            evidence.spreads.get((index, k)),
+            evidence.histories.get((index, k), ()),
+        )
+        for k, f in q.results.items()
     )
     segments = tuple(
         Segment(
@@ -397,4 +463,6 @@ def _quarter(
         _verdict(figures, guidance),
         evidence.topics.get(index, ()),
         evidence.transcripts.get(index),
+        tuple(replace(check, cites=cite(*sources)) for check, sources in evidence.checks.get(index, ())),
+        evidence.reactions.get(index),
     )

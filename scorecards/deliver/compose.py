@@ -11,6 +11,10 @@ first written with, so composing twice with nothing changed writes the same
 bytes. A message over the size limit is split into parts, "(1 of 2)"; an
 attachment that cannot fit in any message stops the command. Nothing is ever
 left out silently.
+
+A scorecard held by the ready-to-send gate (compute/readiness.py) for the list's
+language is left out of the list's message, and said so; with ``include_held``
+it is sent, with its reasons in the summary.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, Group
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -30,14 +34,16 @@ from pathlib import Path
 import css_inline
 from jinja2 import Environment, TemplateError, select_autoescape
 
+from scorecards.compute.readiness import Hold, readiness
 from scorecards.compute.season import CalendarQuarter, calendar_quarter
 from scorecards.deliver.lists import MailingList, Recipient, load_distribution
-from scorecards.deliver.outbox import KEY_HEADER, content_hash, read_message, write_outbox
+from scorecards.deliver.outbox import KEY_HEADER, bcc_value, content_hash, read_message, write_outbox
 from scorecards.errors import MailError, SettingsError
 from scorecards.files import FolderLock
 from scorecards.i18n import ENGLISH, Language, load_language
 from scorecards.model.metrics import Outcome
 from scorecards.model.scorecard import Figure, Scorecard
+from scorecards.render.filters import hold
 from scorecards.render.templates import make_env
 from scorecards.settings import Settings
 
@@ -56,7 +62,7 @@ def season_of(cards: Iterable[Scorecard]) -> CalendarQuarter | None:
 
 def is_key_figure(fig: Figure) -> bool:
     """The figures an e-mail summary shows: the headline metrics, and any figure judged against consensus."""
-    return fig.metric.headline or fig.outcome is not Outcome.NONE
+    return fig.metric.headline or fig.result is not Outcome.NONE
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ class Composer:
         outbox: Path,
         sender: Address | None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
+        include_held: bool = False,
     ):
         self.settings = settings
         self.cards = sorted(cards, key=lambda c: c.company.name.lower())
@@ -135,6 +142,16 @@ class Composer:
         self.limit = settings.email.max_message_bytes
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
         self.season = season_of(self.cards)
+        self.include_held = include_held
+        self.left_out: list[tuple[str, Scorecard, tuple[Hold, ...]]] = []  # (list, card, why): held, not sent
+
+    def holds(self, card: Scorecard, mlist: MailingList) -> tuple[Hold, ...]:
+        """Why ``card`` is not ready to send to ``mlist``'s readers (none: it is ready)."""
+        return readiness(card, self.language(mlist)).holds
+
+    def in_season(self, cards: Iterable[Scorecard]) -> tuple[Scorecard, ...]:
+        """The companies whose latest quarter is in the season the message is about."""
+        return tuple(c for c in cards if c.latest is not None and calendar_quarter(c.latest.period_end) == self.season)
 
     # --- what each list gets ---------------------------------------------------------------
 
@@ -172,6 +189,10 @@ class Composer:
                     )
                 )
         for card in mlist.cards:
+            holds = self.holds(card, mlist)
+            if holds and not self.include_held:
+                self.left_out.append((mlist.name, card, holds))
+                continue
             out.append(
                 Attachment(
                     "scorecard",
@@ -197,6 +218,8 @@ class Composer:
     def compose(self, mlist: MailingList) -> list[Composed]:
         self.env(mlist)  # a language without a catalogue is said first, before its missing PDFs
         attachments = self.attachments(mlist)
+        if not attachments:  # every scorecard it gets is held: nothing to send
+            return []
         per_recipient = self.settings.email.per_recipient if mlist.per_recipient is None else mlist.per_recipient
         audiences = [(r,) for r in mlist.recipients] if per_recipient else [mlist.recipients]
         out: list[Composed] = []
@@ -257,6 +280,7 @@ class Composer:
         scorecards = tuple(a.covers[0] for a in everything if a.kind == "scorecard")
         subject_context = {
             "cards": whole,
+            "season_cards": self.in_season(whole),
             "scorecards": scorecards,
             "season_summary": mlist.season_summary,
             "pack": mlist.pack,
@@ -273,6 +297,7 @@ class Composer:
             "attachments": attachments,
             "season": self.season,
             "part": part,
+            "held": {card.slug: self.holds(card, mlist) for card in self._covered(attachments)},
         }
         text = self._render_body(env, "email.txt", context)
         html = self._inline(self._render_body(env, "email.html", context))
@@ -291,7 +316,12 @@ class Composer:
             msg["Subject"] = subject
             if self.sender is not None:
                 msg["From"] = self.sender
-            msg["To"] = [Address(r.name or "", addr_spec=r.email) for r in audience]
+            addresses = [Address(r.name or "", addr_spec=r.email) for r in audience]
+            if mlist.bcc:  # To names the list (an empty group, "research:;"); make send leaves out the Bcc line
+                msg["To"] = Group(mlist.name)
+                msg.set_raw("Bcc", bcc_value(r.email for r in audience))
+            else:
+                msg["To"] = addresses
         except (ValueError, TypeError) as exc:  # a line break in a name or subject: refused, never a new header
             raise MailError(f"{mlist.where}: list '{mlist.name}': cannot write the message headers: {exc}") from None
         msg["Date"] = PLACEHOLDER_DATE
@@ -364,11 +394,35 @@ class OutboxRun:
     warnings: tuple[str, ...]
 
 
-def fill_outbox(settings: Settings, cards: list[Scorecard], sender: Address | None) -> OutboxRun:
-    """Compose every list's messages from the scorecards a build made (``cards``) into build/outbox/."""
+def fill_outbox(
+    settings: Settings, cards: list[Scorecard], sender: Address | None, include_held: bool = False
+) -> OutboxRun:
+    """Compose every list's messages from the scorecards a build made (``cards``) into build/outbox/; scorecards
+    held by the ready-to-send gate are left out (and said so), or sent with their reasons (``include_held``)."""
     lists, warnings = load_distribution(settings.email.distribution, cards)
     outbox = settings.build / "outbox"
     with FolderLock(outbox):
-        messages = compose_all(Composer(settings, cards, outbox, sender), lists)
+        composer = Composer(settings, cards, outbox, sender, include_held=include_held)
+        messages = compose_all(composer, lists)
         written, removed = write_outbox(outbox, {m.filename: m.data for m in messages})
-    return OutboxRun(tuple(messages), tuple(written), tuple(removed), tuple(str(w) for w in warnings))
+    said = [str(w) for w in warnings] + held_warnings(composer, lists, messages)
+    return OutboxRun(tuple(messages), tuple(written), tuple(removed), tuple(said))
+
+
+def held_warnings(composer: Composer, lists: Iterable[MailingList], messages: list[Composed]) -> list[str]:
+    """One line per list that had scorecards left out as held, and per list left with nothing to send."""
+    out = []
+    by_list: dict[str, list[tuple[Scorecard, tuple[Hold, ...]]]] = {}
+    for name, card, holds in composer.left_out:
+        by_list.setdefault(name, []).append((card, holds))
+    for name, held in by_list.items():
+        why = "; ".join(f"{card.company.ticker}: {', '.join(hold(h) for h in holds)}" for card, holds in held)
+        out.append(f"list '{name}': left out {len(held)} held scorecard{'s' if len(held) != 1 else ''} ({why})")
+    sent = {m.list_name for m in messages}
+    out += [
+        f"list '{m.name}': nothing to send (every scorecard it gets is held; `scorecard email --include-held` "
+        "sends them with their reasons)"
+        for m in lists
+        if m.name not in sent
+    ]
+    return out

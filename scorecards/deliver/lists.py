@@ -18,9 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scorecards.errors import InputError, MailError, Problem
+from scorecards.files import RefusedInput, read_input
 from scorecards.i18n import canonical_tag
 from scorecards.load.validate import did_you_mean, translate
-from scorecards.load.yaml import Document, Loc, parse_yaml
+from scorecards.load.yaml import MAX_BYTES, Document, Loc, parse_yaml
 from scorecards.model.schema import Sector
 from scorecards.model.scorecard import Scorecard
 
@@ -77,6 +78,11 @@ class ListIn(_Strict):
     season_summary: bool = Field(False, description="The season summary, build/season.pdf.")
     pack: bool = Field(False, description="The whole pack in one PDF, build/season-book.pdf.")
     per_recipient: bool | None = Field(None, description="One message per recipient (default: the setting).")
+    bcc: bool = Field(
+        False,
+        description="One message for the whole list, each recipient in Bcc: none sees the others' addresses, and "
+        "a list of thousands is one message in the outbox, not one per recipient.",
+    )
     subject: OneLine | None = Field(None, description="A subject of your own instead of the one made from the data.")
     language: Annotated[str, Field(pattern=LANGUAGE_RE)] | None = Field(
         None,
@@ -108,13 +114,14 @@ class MailingList:
     subject: str | None
     where: str  # 'distribution.yaml:3:3', for messages about this list
     language: str | None = None  # None: the default language
+    bcc: bool = False  # one message, To: the list's name, the recipients in Bcc
 
 
 def languages_wanted(path: Path) -> list[str]:
     """The languages the lists name (``language:``), read without checking the rest: so that ``scorecard email``
     builds them before composing. A file that cannot be read names none; composing then says what is wrong."""
     try:
-        doc = parse_yaml(path.read_bytes(), str(path))
+        doc = parse_yaml(read_input(path, MAX_BYTES), str(path))
     except (OSError, InputError):
         return []
     lists = doc.data.get("lists") if isinstance(doc.data, dict) else None
@@ -130,14 +137,15 @@ def load_distribution(path: Path, cards: list[Scorecard]) -> tuple[tuple[Mailing
     Raises InputError listing every problem, or MailError when the file is missing.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_input(path, MAX_BYTES, size_hint="split it into several files")  # never a FIFO or /dev/zero
     except FileNotFoundError:
         raise MailError(
             f"{path} does not exist: write the distribution lists there (see "
             "docs/email.md) or set email.distribution in [tool.scorecard]"
         ) from None
     except OSError as exc:
-        raise MailError(f"cannot read {path}: {exc.strerror}") from None
+        hint = f" ({exc.hint})" if isinstance(exc, RefusedInput) and exc.hint else ""
+        raise MailError(f"cannot read {path}: {exc.strerror}{hint}") from None
     doc = parse_yaml(raw, str(path))
     if not isinstance(doc.data, dict):
         raise InputError(
@@ -215,6 +223,15 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
                 )
             )
         seen.setdefault(address, ri)
+    if item.bcc and item.per_recipient:
+        problems.append(
+            doc.problem(
+                base + ("bcc",),
+                "bcc: true and per_recipient: true both keep the recipients from seeing each other",
+                "keep one: bcc sends one message to the whole list, per_recipient one message each",
+                key=True,
+            )
+        )
     if not (item.scorecards or item.sectors or item.tickers or item.season_summary or item.pack):
         problems.append(
             doc.problem(
@@ -245,6 +262,7 @@ def _resolve(doc: Document, name: str, item: ListIn, cards: list[Scorecard]) -> 
         item.subject,
         f"{doc.path}:{line}:{col}",
         canonical_tag(item.language) if item.language else None,
+        item.bcc and item.per_recipient is not True,
     ), problems
 
 

@@ -7,8 +7,9 @@ never from a file in the project. The connection is encrypted (STARTTLS, or
 implicit TLS on port 465) unless ``none`` is asked for by name, for a local
 test server.
 
-Every recipient of every message is its own SMTP transaction, and each one the
-server accepts is written to the ledger at once. So when the connection drops
+Every recipient of every message is its own SMTP transaction (a list's message
+is read once, however many it goes to), and each one the server accepts is
+written to the ledger at once: one line appended and fsynced. So when the connection drops
 or the server refuses some recipients, what was accepted is on record, the rest
 stays to send, and the next run finishes the job without sending anyone a
 second copy. (One case no SMTP client can rule out: the connection dropping
@@ -236,6 +237,7 @@ class SendReport:
     deferred: list[Delivery] = field(default_factory=list)  # the server said not now (4xx)
     unsent: list[tuple[OutboxMessage, Address]] = field(default_factory=list)  # not tried: the run stopped
     stopped: str | None = None  # why the run stopped early
+    ledger_bytes: int = 0  # written to the ledger: a line per delivery, and a compaction if it needed one
 
     @property
     def ok(self) -> bool:
@@ -282,6 +284,7 @@ def send_outbox(
             return report
         smtp = connect(config)
         try:
+            ledger.open()  # compacted first if it must be, before anything is sent
             for index, (message, recipient) in enumerate(todo):
                 try:
                     reply = _deliver(smtp, config, message, recipient)
@@ -298,6 +301,8 @@ def send_outbox(
                 report.sent.append(Delivery(message, recipient, reply))
                 progress(f"  sent     {message.name} to {recipient.addr_spec}: {reply}")
         finally:
+            ledger.close()
+            report.ledger_bytes = ledger.bytes_written
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
@@ -437,7 +442,7 @@ def _with_sender(raw: bytes, sender: Address) -> bytes:
 def _deliver(smtp: smtplib.SMTP, config: SmtpConfig, message: OutboxMessage, recipient: Address) -> str:
     """One SMTP transaction for one recipient; the server's final answer, or _Refused / _Stop."""
     assert config.sender is not None
-    raw = message.raw if message.sender is not None else _with_sender(message.raw, config.sender)
+    raw = message.wire if message.sender is not None else _with_sender(message.wire, config.sender)
     who = f"{recipient.addr_spec} ({message.name})"
     try:
         limit = int(smtp.esmtp_features.get("size", "0") or 0)

@@ -6,13 +6,18 @@ Every problem in a file is reported at once, each located by line and column
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from functools import cache
+from importlib import resources
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -22,6 +27,7 @@ from scorecards.model.amounts import Amount, Unit
 from scorecards.model.fiscal import nominal_period_end
 from scorecards.model.metrics import REGISTRY, Basis, Direction, Kind, Metric
 from scorecards.model.schema import (
+    FROM_FILING,
     AlternativeIn,
     CompanyIn,
     FigureIn,
@@ -31,6 +37,7 @@ from scorecards.model.schema import (
     QuarterIn,
     ScorecardIn,
 )
+from scorecards.model.text import Text
 
 PERIOD_END_TOLERANCE = dt.timedelta(days=10)  # 52/53-week fiscal years end near, not on, the nominal date
 
@@ -60,7 +67,48 @@ def validate(doc: Document) -> ScorecardIn:
 
 
 def warnings_for(doc: Document, card: ScorecardIn) -> list[Problem]:
-    return [p for p in _semantic(doc, card.company, list(card.sources), list(enumerate(card.quarters))) if p.warning]
+    """What is not wrong but should not go out: placeholders `scorecard new` left (``validate --strict`` fails)."""
+    semantic = [
+        p for p in _semantic(doc, card.company, list(card.sources), list(enumerate(card.quarters))) if p.warning
+    ]
+    left = [
+        replace(doc.problem(loc, message, "replace it with the real one before sending", key=key), warning=True)
+        for loc, message, key in _placeholders(card)
+    ]
+    return semantic + left
+
+
+# --- placeholders left by `scorecard new` ------------------------------------------------------
+
+
+@cache
+def _skeleton() -> dict[str, Any]:
+    """The file `scorecard new` writes (scorecards/skeleton.yaml), read once: what its placeholders are."""
+    text = resources.files("scorecards").joinpath("skeleton.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def placeholders(card: ScorecardIn) -> list[tuple[Loc, str]]:
+    """The fields still holding what `scorecard new` wrote there: the company's name, the example source."""
+    return [(loc, message) for loc, message, _ in _placeholders(card)]
+
+
+def _placeholders(card: ScorecardIn) -> Iterator[tuple[Loc, str, bool]]:
+    skeleton = _skeleton()
+    ticker = card.company.ticker
+
+    def filled(text: str) -> str:
+        return text.replace("TICKER", ticker)
+
+    if card.company.name == filled(skeleton["company"]["name"]):
+        yield ("company", "name"), f"'{card.company.name}' is the placeholder `scorecard new` wrote", False
+    for sid, example in skeleton["sources"].items():
+        if sid in card.sources:
+            yield ("sources", sid), f"'{sid}' is the example source `scorecard new` wrote", True
+        for other, source in card.sources.items():
+            if str(source.title) == filled(example["title"]):
+                yield ("sources", other, "title"), f"'{source.title}' is the placeholder `scorecard new` wrote", False
 
 
 def _semantic_of_valid_parts(doc: Document) -> Iterator[Problem]:
@@ -237,6 +285,7 @@ def _semantic(
             yield doc.problem(
                 base + ("reported",), f"reported {quarter.reported}, before the quarter ended ({quarter.period_end})"
             )
+        yield from _check_to_report(doc, base, quarter)
         if quarter.source is not None:
             yield from _check_source(doc, base + ("source",), quarter.source, sources)
         default = quarter.source
@@ -270,6 +319,27 @@ def _semantic(
                 yield from _cited(doc, base + ("call", "highlights", hi), item.source, default, sources)
             for qi2, quote in enumerate(quarter.call.quotes):
                 yield from _cited(doc, base + ("call", "quotes", qi2), quote.source, default, sources)
+
+
+def _check_to_report(doc: Document, base: Loc, quarter: QuarterIn) -> Iterator[Problem]:
+    """Results with a consensus and no actual: a quarter still to report, on its scheduled ``reported:`` date."""
+    figures = list(quarter.results.values())
+    if not figures or any(f.actual is not None for f in figures):
+        return
+    if quarter.reported is None:
+        problem = doc.problem(
+            base + ("results",),
+            "no result has an actual, and the quarter has no `reported:` date",
+            "a quarter still to report needs the date it is scheduled to report; until then the season "
+            "counts it neither as reported nor as to report",
+        )
+        yield dataclasses.replace(problem, warning=True)
+    elif quarter.reaction is not None:
+        yield doc.problem(
+            base + ("reaction",),
+            "a quarter still to report (no result has an actual yet) has no price reaction",
+            "give the actuals, or remove the reaction",
+        )
 
 
 def _check_period(doc: Document, base: Loc, quarter: QuarterIn, fye: str, named_by: str) -> Iterator[Problem]:
@@ -325,7 +395,7 @@ def kpi_metric(key: str, kpi: KpiIn) -> Metric:
     if known is not None:
         return known
     inferred = {Unit.PERCENT: Kind.PERCENT, Unit.MULTIPLE: Kind.MULTIPLE}.get(kpi.value.unit, Kind.MONEY)
-    label = kpi.label or key.replace("_", " ").capitalize()
+    label = kpi.label or Text.of(key.replace("_", " ").capitalize())
     return Metric(key, label, kpi.kind or inferred, kpi.direction or Direction.NEUTRAL, kpi.basis or Basis.OPERATING)
 
 
@@ -406,13 +476,22 @@ def _check_figure(
             yield item
         else:
             metric = item
-    yield from _cited(doc, loc, fig.source, default, sources)
+    if not (fig.actual == FROM_FILING and fig.consensus is None and fig.source is None):
+        yield from _cited(doc, loc, fig.source, default, sources)  # a figure from the filing cites the filing
     if fig.consensus_source is not None:
         yield from _check_source(doc, loc + ("consensus_source",), fig.consensus_source, sources)
     if fig.actual is None and fig.consensus is None:
         yield doc.problem(loc, "neither actual nor consensus given", "give at least one of them")
+    if fig.outcome is not None and fig.consensus is not None:
+        yield doc.problem(
+            loc + ("outcome",),
+            "an outcome is for a result the source states in words, without a consensus figure",
+            "with a consensus the result is worked out from it: drop outcome",
+        )
     if metric is None:
         return
+    if fig.outcome is not None:
+        yield from _check_stated(doc, loc + ("outcome",), fig.outcome, metric)
     for name in ("actual", "consensus", "prior_year"):
         yield from _check_value(doc, loc + (name,), getattr(fig, name), metric, currency)
     yield from _check_changes(doc, loc, fig)
@@ -445,11 +524,31 @@ def _check_guidance(
     yield from _check_range(
         doc, loc, guide.prior, guide.prior_low, guide.prior_high, "prior", "prior_low", "prior_high", required=False
     )
+    if guide.outcome is not None and guide.consensus is not None:
+        yield doc.problem(
+            loc + ("outcome",),
+            "an outcome is for guidance the source compares with expectations in words, without a consensus figure",
+            "with a consensus the midpoint is compared with it: drop outcome",
+        )
     if metric is None:
         return
     for name in ("value", "low", "high", "consensus", "prior", "prior_low", "prior_high", "prior_year"):
         yield from _check_value(doc, loc + (name,), getattr(guide, name), metric, currency)
     yield from _check_alternatives(doc, loc, guide.also, metric, sources, currency)
+
+
+def _check_stated(doc: Document, loc: Loc, word: str, metric: Metric) -> Iterator[Problem]:
+    neutral = metric.direction is Direction.NEUTRAL
+    if neutral and word in ("beat", "miss"):
+        message = (
+            f"neither a higher nor a lower {metric.label} is better: it is above or below expectations, not a {word}"
+        )
+        yield doc.problem(loc, message, "write above, in line or below")
+    elif not neutral and word in ("above", "below"):
+        better = "higher" if metric.direction is Direction.HIGHER else "lower"
+        yield doc.problem(
+            loc, f"a {better} {metric.label} is better: it beats or misses expectations", "write beat, in line or miss"
+        )
 
 
 def _check_range(

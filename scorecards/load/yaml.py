@@ -2,14 +2,17 @@
 
 Numbers are kept as the text the user typed (``0.30`` stays ``"0.30"``) so the
 amount parser can keep their precision; a duplicate key is an error, not a
-silent overwrite; aliases are expanded under a hard limit; only the safe
-YAML types are built.
+silent overwrite; aliases are expanded under a hard limit, and one that refers
+to the value it is part of is refused, as is nesting deeper than any scorecard
+needs; only the safe YAML types are built; only a regular file of at most
+MAX_BYTES is read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,14 +20,18 @@ from typing import Any
 import yaml
 
 from scorecards.errors import InputError, Problem
+from scorecards.files import read_input
 
 # libyaml's parser when PyYAML was built with it (15x faster), else the pure-Python one; both are safe.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 200_000
+MAX_DEPTH = 50  # a scorecard nests 7 deep; deeper files could only exhaust the stack
+SIZE_HINT = "a scorecard file is a few kilobytes; split or trim it"
 
 Loc = tuple[Any, ...]
+Pair = tuple[yaml.Node, yaml.Node]
 
 _BOOL_TRUE = {"true", "True", "TRUE"}
 _BOOL_FALSE = {"false", "False", "FALSE"}
@@ -71,8 +78,17 @@ def field_path(loc: Loc) -> str:
 def load_yaml(path: Path | str, display_path: str | None = None) -> Document:
     """Read one YAML file; raise InputError with located problems."""
     name = display_path or str(path)
-    raw = Path(path).read_bytes()
-    return parse_yaml(raw, name)
+    return parse_yaml(read_yaml_file(Path(path), name), name)
+
+
+def read_yaml_file(path: Path, name: str) -> bytes:
+    """The bytes of a YAML input file: a regular file of at most MAX_BYTES (a FIFO or a link to /dev/zero is refused
+    before it is read); InputError on its first line otherwise."""
+    try:
+        return read_input(path, MAX_BYTES, size_hint=SIZE_HINT)
+    except OSError as exc:
+        problem = Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror}", getattr(exc, "hint", ""))
+        raise InputError([problem]) from None
 
 
 def parse_yaml(raw: bytes, name: str) -> Document:
@@ -85,7 +101,7 @@ def parse_yaml(raw: bytes, name: str) -> Document:
                     1,
                     "",
                     f"the file is {len(raw):,} bytes, over the limit of {MAX_BYTES:,}",
-                    "a scorecard file is a few kilobytes; split or trim it",
+                    SIZE_HINT,
                 )
             ]
         )
@@ -94,15 +110,20 @@ def parse_yaml(raw: bytes, name: str) -> Document:
         raise InputError([Problem(name, 1, 1, "", "the file is empty", "start from `scorecard new TICKER`")])
     try:
         node = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
+    except (yaml.MarkedYAMLError, RecursionError) as exc:  # RecursionError: the composer without libyaml
+        line, col, depth = _deepest(text)  # libyaml stops at 1,000 levels: say where the 51st began
+        if depth > MAX_DEPTH:
+            raise InputError([_too_deep(name, line, col)]) from None
+        if isinstance(exc, RecursionError):  # pragma: no cover - only without libyaml, and then depth is over
+            raise
         raise InputError([_yaml_problem(name, _clearer_error(text) or exc)]) from None
     except yaml.YAMLError as exc:  # pragma: no cover - all composer errors are marked
         raise InputError([Problem(name, 1, 1, "", f"not valid YAML: {exc}")]) from None
     if node is None:
         raise InputError([Problem(name, 1, 1, "", "the file holds no data", "start from `scorecard new TICKER`")])
-    builder = _Builder(name)
+    builder = _Builder(name, text)
     data = builder.build(node, ())
-    if builder.count > MAX_NODES:
+    if builder.count > MAX_NODES or builder.stopped:
         raise InputError(builder.problems)
     return Document(name, data, builder.values, builder.keys, builder.problems)
 
@@ -127,7 +148,72 @@ def _clearer_error(text: str) -> yaml.MarkedYAMLError | None:
         yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         return exc
+    except RecursionError:
+        return None
     return None
+
+
+def _events(text: str) -> Iterator[yaml.Event]:
+    """The parser's events, up to the first syntax error (the parser keeps a stack, not the call stack)."""
+    try:
+        yield from yaml.parse(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        return
+
+
+_OPENING = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
+_CLOSING = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _deepest(text: str) -> tuple[int, int, int]:
+    """Line, column and depth of the first collection opened more than MAX_DEPTH deep (or of the deepest).
+
+    Read by the pure-Python scanner, which has no depth limit of its own (libyaml's stops at 1,000 levels, before
+    its parser hands out any event) and keeps its state in counters, not on the call stack."""
+    depth, deepest = 0, (1, 1, 0)
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > deepest[2]:
+                    deepest = (token.start_mark.line + 1, token.start_mark.column + 1, depth)
+                    if depth > MAX_DEPTH:
+                        break
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return deepest
+
+
+def _too_deep(name: str, line: int, col: int) -> Problem:
+    return Problem(
+        name,
+        line,
+        col,
+        "",
+        f"nested more than {MAX_DEPTH} levels deep",
+        "a scorecard file nests a few levels; check the brackets and the indentation",
+    )
+
+
+def _recursive_alias(text: str) -> tuple[int, int, str]:
+    """Line, column and anchor of the first alias that refers to a value still open around it (``a: &r [*r]``)."""
+    open_anchors: list[str | None] = []
+    for event in _events(text):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_anchors.append(event.anchor)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            open_anchors.pop()
+        elif isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
+            mark = event.start_mark
+            return (mark.line + 1, mark.column + 1, str(event.anchor)) if mark else (1, 1, str(event.anchor))
+    return 1, 1, ""  # pragma: no cover - the builder found one, so the events hold one
 
 
 def _yaml_problem(name: str, exc: yaml.MarkedYAMLError) -> Problem:
@@ -147,12 +233,15 @@ def _yaml_problem(name: str, exc: yaml.MarkedYAMLError) -> Problem:
 class _Builder:
     """Turns a composed YAML node tree into plain data, recording positions."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, text: str):
         self.name = name
+        self.text = text
         self.values: dict[Loc, tuple[int, int]] = {}
         self.keys: dict[Loc, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self.count = 0
+        self.open: list[yaml.Node] = []  # the collections being built, outermost first
+        self.stopped = False  # by an alias to a value it is part of, or by nesting too deep: the data is unusable
 
     def _mark(self, node: yaml.Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
@@ -173,17 +262,49 @@ class _Builder:
                 )
             return None
         self.values.setdefault(loc, self._mark(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, loc)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, loc)
+        if not self._enter(node, loc):
+            return None
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, loc)
             return [self.build(item, loc + (i,)) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)  # the composer makes only mappings, sequences and scalars
-        return self._scalar(node, loc)
+        finally:
+            self.open.pop()
+
+    def _enter(self, node: yaml.Node, loc: Loc) -> bool:
+        """Open a collection, unless it is already open (an alias to a value it is part of) or nested too deep."""
+        if self.stopped:
+            return False
+        if any(node is outer for outer in self.open):
+            self._cycle(loc)
+            return False
+        if len(self.open) >= MAX_DEPTH:
+            self.stopped = True
+            self.problems.append(_too_deep(self.name, *self._mark(node)))
+            return False
+        self.open.append(node)
+        return True
+
+    def _cycle(self, loc: Loc) -> None:
+        self.stopped = True
+        line, col, anchor = _recursive_alias(self.text)
+        self.problems.append(
+            Problem(
+                self.name,
+                line,
+                col,
+                field_path(loc),
+                f"*{anchor} refers to the value it is part of (&{anchor}), which would repeat without end",
+                "refer only to a value written before the alias, outside it",
+            )
+        )
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
         out: dict[str, Any] = {}
         seen: dict[str, yaml.Node] = {}
-        for key_node, value_node in self._flatten(node):
+        for key_node, value_node in self._flatten(node, loc):
             if not isinstance(key_node, yaml.ScalarNode):
                 self._problem(key_node, loc, "a key must be plain text")
                 continue
@@ -202,16 +323,24 @@ class _Builder:
             out[key] = self.build(value_node, loc + (key,))
         return out
 
-    def _flatten(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    def _flatten(self, node: yaml.MappingNode, loc: Loc = (), merging: tuple[yaml.Node, ...] = ()) -> list[Pair]:
         """Pairs of a mapping, with YAML merge keys (<<) applied; explicit keys win."""
-        pairs: list[tuple[yaml.Node, yaml.Node]] = []
-        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        pairs: list[Pair] = []
+        merged: list[Pair] = []
+        merging += (node,)
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
+                    if any(source is m for m in merging) or any(source is outer for outer in self.open):
+                        self._cycle(loc + ("<<",))
+                        return []
+                    if len(merging) >= MAX_DEPTH:
+                        self.stopped = True
+                        self.problems.append(_too_deep(self.name, *self._mark(source)))
+                        return []
                     if isinstance(source, yaml.MappingNode):
-                        merged.extend(self._flatten(source))
+                        merged.extend(self._flatten(source, loc, merging))
                 continue
             pairs.append((key_node, value_node))
         explicit = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}

@@ -13,12 +13,13 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from scorecards.errors import AmountError
 from scorecards.model.amounts import Amount, parse_amount
 from scorecards.model.metrics import Basis, Direction, Kind
+from scorecards.model.text import Text
 
 
 def _amount(value: Any) -> Amount:
@@ -59,6 +60,64 @@ AmountField = Annotated[
     ),
 ]
 
+LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$"
+
+
+def _text(value: Any) -> Text:
+    if isinstance(value, str):
+        if not value.strip():
+            raise PydanticCustomError("text", "must not be empty", {"hint": ""})
+        return Text.of(value.strip())
+    if isinstance(value, dict) and value:
+        versions: dict[str, str] = {}
+        for tag, text in value.items():
+            if not isinstance(tag, str) or not re.fullmatch(LANGUAGE_TAG, tag):
+                raise PydanticCustomError(
+                    "text",
+                    "'{tag}' is not a language tag",
+                    {"tag": str(tag), "hint": "write the text per language as {en: ..., zh-Hant: ..., zh-Hans: ...}"},
+                )
+            if not isinstance(text, str) or not text.strip():
+                raise PydanticCustomError(
+                    "text", "the {tag} text must be text, not empty", {"tag": tag, "hint": "quote it if it is a number"}
+                )
+            versions[tag] = text.strip()
+        return Text.of(versions)
+    raise PydanticCustomError(
+        "text",
+        "expected text, or the text per language such as {{en: ..., zh-Hant: ...}}",
+        {"hint": "quote text that YAML would read as a number or a date"},
+    )
+
+
+LocalText = Annotated[
+    Text,
+    PlainValidator(_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {
+                    "type": "object",
+                    "minProperties": 1,
+                    "patternProperties": {LANGUAGE_TAG: {"type": "string", "minLength": 1}},
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "Text as written (English), or the text per language: "
+            "{en: ..., zh-Hant: ..., zh-Hans: ...}. A page shows the reader's language where it is given, "
+            "else the written text marked with its language.",
+            "examples": [
+                "Above market expectations.",
+                {"en": "Above market expectations.", "zh-Hant": "高於市場預期。"},
+            ],
+        }
+    ),
+]
+# An outcome the source states in words, without a consensus figure ("above market expectations").
+StatedOutcome = Literal["beat", "inline", "in line", "miss", "above", "below"]
+StatedStance = Literal["above", "inline", "in line", "below"]
+
 FROM_FILING = "filing"  # `actual: filing`: the figure is taken from the company's SEC filing (see sec.py)
 
 
@@ -80,8 +139,23 @@ ActualField = Annotated[
         }
     ),
 ]
+
+
+def _whole_cik(value: Any) -> Any:
+    """A CIK is written as a whole number (1318605) or its digits ("0001318605"): not true, nor 1.5e3."""
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, (bool, float)) or (isinstance(value, str) and not re.fullmatch(r"\d{1,10}", value)):
+        raise PydanticCustomError(
+            "cik",
+            "{value} is not a CIK: write the whole number the SEC gives the company, one to ten digits",
+            {"value": text, "hint": "e.g. 1318605"},
+        )
+    return value
+
+
 Cik = Annotated[
     int,
+    BeforeValidator(_whole_cik),
     Field(ge=1, le=9_999_999_999),
     WithJsonSchema(
         {
@@ -144,10 +218,16 @@ class Window(str, Enum):
 
 
 def _string_or_object(schema: dict[str, Any]) -> None:
-    """JSON Schema: allow a plain string where the object is expected."""
+    """JSON Schema: allow a plain string, or the text per language, where the object is expected."""
     obj = dict(schema)
     schema.clear()
-    schema["anyOf"] = [{"type": "string"}, obj]
+    per_language = {
+        "type": "object",
+        "minProperties": 1,
+        "patternProperties": {LANGUAGE_TAG: {"type": "string", "minLength": 1}},
+        "additionalProperties": False,
+    }
+    schema["anyOf"] = [{"type": "string"}, per_language, obj]
 
 
 class Strict(BaseModel):
@@ -186,7 +266,7 @@ class CompanyIn(Strict):
 
 class SourceIn(Strict):
     publisher: str = Field(min_length=1)
-    title: str = Field(min_length=1)
+    title: LocalText = Field(description="The title as published (in the source's language), or per language.")
     date: dt.date | None = Field(None, description="Publication date; leave it out when the source is undated.")
     url: str | None = Field(None, pattern=r"^https?://\S+$")
     language: str | None = None
@@ -201,13 +281,13 @@ class AlternativeIn(Strict):
     consensus: AmountField | None = None
     prior_year: AmountField | None = None
     value: AmountField | None = None
-    note: str | None = None
+    note: LocalText | None = None
 
 
 class MetricDeclaration(Strict):
     """Fields that declare a metric inline when it is not in the registry."""
 
-    label: str | None = Field(
+    label: LocalText | None = Field(
         None, description="Label shown on the scorecard; required for a metric not in the registry."
     )
     kind: Kind | None = None
@@ -227,7 +307,13 @@ class FigureIn(MetricDeclaration):
     consensus_source: SourceId | None = Field(
         None, description="Where the consensus comes from, when not the figure's source."
     )
-    note: str | None = None
+    outcome: StatedOutcome | None = Field(
+        None,
+        description="The result as the source states it in words when it gives no consensus figure "
+        "(beat, in line, miss; above or below for metrics where neither is better). Counted as a result "
+        "per source, never shown as a computed surprise.",
+    )
+    note: LocalText | None = None
     also: list[AlternativeIn] = Field(default_factory=list, description="The same figure from other sources.")
 
 
@@ -237,12 +323,12 @@ class KpiIn(MetricDeclaration):
     growth_qoq: AmountField | None = None
     change_yoy: AmountField | None = None
     source: SourceId | None = None
-    note: str | None = None
+    note: LocalText | None = None
     also: list[AlternativeIn] = Field(default_factory=list)
 
 
 class SegmentIn(Strict):
-    name: str = Field(min_length=1)
+    name: LocalText
     source: SourceId | None = None
     results: dict[str, FigureIn] = Field(default_factory=dict)
     kpis: dict[str, KpiIn] = Field(default_factory=dict)
@@ -265,7 +351,12 @@ class GuidanceIn(MetricDeclaration):
     )
     source: SourceId | None = None
     consensus_source: SourceId | None = None
-    note: str | None = None
+    outcome: StatedStance | None = Field(
+        None,
+        description="The guidance against expectations as the source states it in words when it gives no "
+        "consensus figure (above, in line, below).",
+    )
+    note: LocalText | None = None
     also: list[AlternativeIn] = Field(default_factory=list)
 
 
@@ -273,21 +364,26 @@ class ReactionIn(Strict):
     window: Window
     change: AmountField
     source: SourceId | None = None
-    note: str | None = None
+    note: LocalText | None = None
 
 
 class TextIn(Strict):
     """A sentence with its source: a call highlight or a note. A plain string cites the quarter's source."""
 
     model_config = ConfigDict(json_schema_extra=_string_or_object)
-    text: str = Field(min_length=1)
+    text: LocalText
     source: SourceId | None = None
 
 
 def _texts(value: Any) -> Any:
+    """A plain string, or a mapping of language tags alone, is the text itself."""
     if isinstance(value, list):
-        return [{"text": item} if isinstance(item, str) else item for item in value]
+        return [{"text": item} if isinstance(item, str) or _only_languages(item) else item for item in value]
     return value
+
+
+def _only_languages(item: Any) -> bool:
+    return isinstance(item, dict) and bool(item) and all(re.fullmatch(LANGUAGE_TAG, str(k)) for k in item)
 
 
 class QuoteIn(Strict):

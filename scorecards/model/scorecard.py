@@ -61,6 +61,48 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class ConsensusPoint:
+    """The consensus as of one date (a row of the consensus files)."""
+
+    as_of: dt.date
+    mean: Value
+    estimates: int | None
+
+
+@dataclass(frozen=True)
+class ConsensusHistory:
+    """How the consensus a figure is judged against moved before the report: one provider's rows for the company,
+    period and metric, dated no later than the report, oldest first; the last is the one judged against."""
+
+    provider: str
+    points: tuple[ConsensusPoint, ...]
+    high: Value | None  # of the last
+    low: Value | None
+    thin: bool  # fewer estimates than the setting consensus_thin_estimates (or their number unknown)
+
+    @property
+    def first(self) -> ConsensusPoint:
+        return self.points[0]
+
+    @property
+    def last(self) -> ConsensusPoint:
+        return self.points[-1]
+
+    @property
+    def estimates(self) -> int | None:
+        return self.last.estimates
+
+    @property
+    def revision_pct(self) -> Decimal | None:
+        """The move from the first estimate to the one judged against, in percent of the first; None with one
+        estimate or a first of zero."""
+        first, last = self.first.mean.number, self.last.mean.number
+        if len(self.points) < 2 or first == 0:
+            return None
+        return (last - first) / abs(first) * 100
+
+
+@dataclass(frozen=True)
 class Figure:
     metric: Metric
     basis_label: str
@@ -80,6 +122,42 @@ class Figure:
     alternatives: tuple[Alternative, ...]
     note: str | None
     standardised_surprise: Decimal | None = None  # (actual - consensus) / std dev of the estimates (consensus files)
+    stated: Outcome = Outcome.NONE  # the result as the source states it in words, where it gives no consensus figure
+    consensus_history: ConsensusHistory | None = None  # the consensus files' rows behind the consensus
+
+    @property
+    def result(self) -> Outcome:
+        """The outcome judged against consensus, else the one the source states."""
+        return self.outcome if self.outcome is not Outcome.NONE else self.stated
+
+    @property
+    def per_source(self) -> bool:
+        """Whether the result is the source's word, not a comparison with a consensus figure."""
+        return self.outcome is Outcome.NONE and self.stated is not Outcome.NONE
+
+
+@dataclass(frozen=True)
+class FilingCheck:
+    """A typed figure checked against the company's SEC filing: both values, the difference, and the filing.
+
+    ``derived``: the filing gives the quarter only within a year to date, so its figure is that
+    (``form``, ``accession``) less the year to date before it (``less_form`` ...): Q4 = 10-K − nine months."""
+
+    metric: Metric
+    typed: Value
+    filed: Value  # exactly as filed
+    difference: Value  # typed - filed
+    agrees: bool  # at the precision typed
+    form: str
+    accession: str
+    filed_on: dt.date
+    url: str
+    derived: bool = False
+    less_form: str | None = None
+    less_accession: str | None = None
+    less_filed_on: dt.date | None = None
+    amended: bool = False  # an amendment (10-K/A, 10-Q/A) changed the filed figure
+    cites: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +195,16 @@ class Guide:
     cites: tuple[int, ...]
     alternatives: tuple[Alternative, ...]
     note: str | None
+    stated: Stance = Stance.NONE  # against expectations as the source states it, where it gives no consensus figure
+
+    @property
+    def result(self) -> Stance:
+        """The stance judged against consensus, else the one the source states."""
+        return self.stance if self.stance is not Stance.NONE else self.stated
+
+    @property
+    def per_source(self) -> bool:
+        return self.stance is Stance.NONE and self.stated is not Stance.NONE
 
 
 @dataclass(frozen=True)
@@ -132,6 +220,29 @@ class Reaction:
     change: Value
     cites: tuple[int, ...]
     note: str | None
+
+
+@dataclass(frozen=True)
+class PriceReaction:
+    """The reaction measured from closing prices (inputs/prices/): over the standard window around the first
+    trading day that can react (``day0``), raw and against the market index, and the one-day move."""
+
+    day0: dt.date
+    start: dt.date  # the close the standard window starts from
+    end: dt.date  # and the one it ends on
+    change: Decimal  # percent
+    before: int  # the window: closes before day 0, and sessions reacting (settings reaction_sessions_*)
+    after: int
+    one_day: Decimal | None  # the close before day 0 to day 0's close, percent
+    index: str  # the market index's ticker (setting price_index)
+    index_change: Decimal | None  # its move between the same closes; None without its file or those dates
+    check: str  # the typed reaction against the prices: "agrees", "differs", or "" (none comparable)
+    path: str  # the price file
+
+    @property
+    def relative(self) -> Decimal | None:
+        """The move against the index, in percentage points."""
+        return None if self.index_change is None else self.change - self.index_change
 
 
 @dataclass(frozen=True)
@@ -159,15 +270,27 @@ class TopicCount:
 
 @dataclass(frozen=True)
 class Tally:
+    """How many figures beat, were in line or missed: against a consensus figure, or per source (``stated_*``, the
+    source's words without a figure), which the totals include."""
+
     beat: int = 0
     inline: int = 0
     miss: int = 0
     above: int = 0
     below: int = 0
+    stated_beat: int = 0
+    stated_inline: int = 0
+    stated_miss: int = 0
+    stated_above: int = 0
+    stated_below: int = 0
 
     @property
     def judged(self) -> int:
         return self.beat + self.inline + self.miss
+
+    @property
+    def stated(self) -> int:
+        return self.stated_beat + self.stated_inline + self.stated_miss + self.stated_above + self.stated_below
 
 
 @dataclass(frozen=True)
@@ -175,12 +298,13 @@ class GuidanceCall:
     """One period's guidance against consensus, for the verdict."""
 
     period: str
-    guides: tuple[Guide, ...]  # the period's guidance that has a consensus
+    guides: tuple[Guide, ...]  # the period's guidance judged against consensus, or stated so by the source
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The one-line verdict, as data: headline figures by outcome, and guidance calls."""
+    """The one-line verdict, as data: headline figures by outcome (judged against consensus, or per source: see
+    ``Figure.per_source``), and guidance calls."""
 
     beat: tuple[Figure, ...]
     inline: tuple[Figure, ...]
@@ -227,6 +351,17 @@ class Quarter:
     verdict: Verdict
     topics: tuple[TopicCount, ...] = ()  # from the call transcript, in the order of the topics setting
     transcript: str | None = None  # the transcript quotes were checked against
+    filing_checks: tuple[FilingCheck, ...] = ()  # typed figures checked against the SEC filing
+    price_reaction: PriceReaction | None = None  # measured from the price files, where they cover the report
+
+    @property
+    def to_report(self) -> bool:
+        """Scheduled, not yet reported: a ``reported:`` date and results with a consensus, none with an actual.
+
+        Such a quarter is not a failure to report: the season counts it as still to report, and its blended
+        growth takes the consensus where the actual is still to come.
+        """
+        return self.reported is not None and scheduled(self.figures)
 
     @property
     def disagreements(self) -> tuple[Disagreement, ...]:
@@ -253,6 +388,11 @@ class Company:
     fiscal_year_end: str
     accounting: str
     names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+def scheduled(figures: tuple[Figure, ...]) -> bool:
+    """Results with a consensus and no actual yet: the quarter is still to report."""
+    return bool(figures) and all(f.actual is None for f in figures) and any(f.consensus is not None for f in figures)
 
 
 def headline_eps(quarter: Quarter) -> Figure | None:
@@ -301,6 +441,7 @@ class Scorecard:
     quarters: tuple[Quarter, ...]
     citations: tuple[Citation, ...]
     data_date: dt.date | None
+    placeholders: tuple[str, ...] = ()  # fields still holding what `scorecard new` wrote (see load/validate.py)
 
     @property
     def latest(self) -> Quarter | None:

@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
+from scorecards.compute.season import MEASURES, CalendarQuarter, Season
 from scorecards.model.metrics import Kind, Outcome, Stance
-from scorecards.model.scorecard import Figure, Guide, Scorecard, Value
+from scorecards.model.scorecard import ConsensusHistory, Figure, Guide, Scorecard, Value
 
 if TYPE_CHECKING:
     from scorecards.compute.season import CapexRow, Row
@@ -116,13 +117,19 @@ VALUE_LABEL_ROOM = 62  # px for '▼ −17.7%' left of a negative bar
 
 
 def surprise_bars(
-    rows: Sequence[tuple[str, Figure | None]], left: float = 120, right: float = WIDTH - 70
+    rows: Sequence[tuple[str, Figure | None]],
+    left: float = 120,
+    right: float = WIDTH - 70,
+    least: Decimal | None = None,
 ) -> BarChart | None:
-    """Horizontal bars of surprise % from zero, one per company (label, figure)."""
+    """Horizontal bars of surprise % from zero, one per company (label, figure); the axis reaches at least
+    ``least`` either side of zero when given."""
     shown = [(label, fig) for label, fig in rows if fig is not None and fig.outcome is not Outcome.NONE]
     if not shown:
         return None
     values = [f.surprise_pct for _, f in shown if f.surprise_pct is not None]
+    if least is not None and values:
+        values += [-least, least]
     # a negative bar's value label sits left of the bar: keep room for it between the company labels and the plot
     axis = Axis.fit(values, left + (VALUE_LABEL_ROOM if any(v < 0 for v in values) else 0), right, include_zero=True)
     zero = axis.x(Decimal(0))
@@ -153,6 +160,21 @@ def season_surprise(rows: Iterable[Row], attribute: str, limit: int = MAX_BARS) 
     return None if chart is None else replace(chart, of=len(judged))
 
 
+QUARTER_SURPRISE_SPAN = Decimal(5)  # % either side of zero: a 1% miss is a short bar, not a cliff
+
+
+def quarter_surprises(rows: Sequence[tuple[str, Figure | None]]) -> BarChart | None:
+    """One quarter's headline figures (label, figure) as surprise % bars against zero, on an axis of at least
+    ±5%: with a single quarter there is no history to plot, and an axis fitted to the actual and the consensus
+    alone would draw Amazon's 2-cent EPS miss ($1.95 against $1.97) across a quarter of a page.
+
+    >>> quarter_surprises([]) is None
+    True
+    """
+    chart = surprise_bars(rows, left=130, least=QUARTER_SURPRISE_SPAN)
+    return None if chart is None else replace(chart, of=len(chart.bars))
+
+
 @dataclass(frozen=True)
 class Dot:
     period: str
@@ -181,8 +203,8 @@ def history_dots(card: Scorecard, key: str, title: str, width: int = 330, height
         fig = next((f for f in quarter.figures if f.metric.key == key), None)
         if fig is not None and (fig.actual is not None or fig.consensus is not None):
             pairs.append((quarter.period, fig))
-    if not pairs or not any(f.consensus is not None and f.actual is not None for _, f in pairs):
-        return None
+    if len(pairs) < 2 or not any(f.consensus is not None and f.actual is not None for _, f in pairs):
+        return None  # one quarter: its surprise is in the table; an axis fitted to two close values makes it a cliff
     values = [v.number for _, f in pairs for v in (f.actual, f.consensus) if v is not None]
     axis = Axis.fit(values, height - 26, 24, count=3)
     left, right = 56, width - 14
@@ -280,15 +302,6 @@ class CapexBar:
     x_low: float | None
     x_high: float | None
 
-    def prior_label_x(self, text: str, gap: float = 5) -> float:
-        """Where the prior-year label starts: just after the prior-year bar, or just past the consensus line when
-        the line would cross the label there (the line is 3 px wide and drawn across both bars)."""
-        assert self.x_prior is not None  # asked only of a bar with a prior year (see templates/charts.html)
-        start = self.x_prior + gap
-        if self.x_consensus is not None and start - gap <= self.x_consensus <= start + text_width(text) + gap:
-            return self.x_consensus + gap
-        return start
-
 
 @dataclass(frozen=True)
 class CapexChart:
@@ -296,10 +309,11 @@ class CapexChart:
     bars: tuple[CapexBar, ...]
     currency: str
     of: int = 0  # how many companies have a plan (the chart shows the largest when there are many)
+    ROW: ClassVar[int] = 42  # a company's rows: consensus label, plan bar, prior-year bar
 
     @property
     def height(self) -> int:
-        return 40 + 34 * len(self.bars)
+        return 36 + self.ROW * len(self.bars)
 
 
 def capex_bars(rows: Iterable[CapexRow], left: float = 120, right: float = WIDTH - 110) -> CapexChart | None:
@@ -341,3 +355,147 @@ def capex_bars(rows: Iterable[CapexRow], left: float = 120, right: float = WIDTH
             )
         )
     return CapexChart(axis, tuple(bars), currencies.pop(), total)
+
+
+# --- the season against its history, and blended growth (issue 21) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeasonBar:
+    """One season's rate: the season (a calendar quarter), its value, the companies it rests on."""
+
+    quarter: CalendarQuarter
+    value: Decimal
+    n: int
+    current: bool  # this season, not an earlier one
+    counted: bool  # an earlier season with enough companies to count in the averages
+    x: float
+
+
+@dataclass(frozen=True)
+class AverageLine:
+    window: int  # 4 or 20
+    value: Decimal
+    seasons: int
+    x: float
+
+
+@dataclass(frozen=True)
+class BeatRateChart:
+    axis: Axis
+    bars: tuple[SeasonBar, ...]
+    lines: tuple[AverageLine, ...]
+    ROW: ClassVar[int] = 20
+
+    @property
+    def top(self) -> int:
+        """Where the bars start: below the title and a line for each average's label."""
+        return 24 + 14 * len(self.lines)
+
+    @property
+    def height(self) -> int:
+        return self.top + self.ROW * len(self.bars) + 16
+
+
+def beat_rate_bars(season: Season, key: str, left: float = 130, right: float = WIDTH - 160) -> BeatRateChart | None:
+    """The share beating consensus (``key``: 'eps_beat' or 'revenue_beat') in this season and each earlier season
+    in the files, newest first, with the averages over the last 4 and 20 seasons as labelled lines."""
+    history = season.history
+    if history is None or history.empty:
+        return None
+    measure = MEASURES[key]
+    stick = getattr(history, key)
+    axis = Axis.fit([Decimal(0), Decimal(100)], left, right, count=4)
+    bars = []
+    if stick.current is not None:
+        bars.append(SeasonBar(season.quarter, stick.current, stick.n, True, False, axis.x(stick.current)))
+    for past in history.earlier:
+        value, n, _ = measure(past.group, past.rows)
+        if value is not None:
+            counted = n >= history.min_companies
+            bars.append(SeasonBar(past.quarter, value, n, False, counted, axis.x(value)))
+    if len(bars) < 2:
+        return None
+    lines = tuple(
+        AverageLine(avg.window, avg.value, avg.seasons, axis.x(avg.value))
+        for avg in (stick.last4, stick.last20)
+        if avg.value is not None
+    )
+    return BeatRateChart(axis, tuple(bars), lines)
+
+
+@dataclass(frozen=True)
+class GrowthBar:
+    label: str  # a sector, or "All companies" (translated by the template)
+    eps: Decimal | None
+    revenue: Decimal | None
+    eps_x: tuple[float, float] | None  # from, to
+    revenue_x: tuple[float, float] | None
+    total: bool
+
+
+@dataclass(frozen=True)
+class GrowthChart:
+    axis: Axis
+    bars: tuple[GrowthBar, ...]
+    zero: float
+    ROW: ClassVar[int] = 34
+
+    @property
+    def height(self) -> int:
+        return 30 + self.ROW * len(self.bars) + 14
+
+
+def growth_bars(season: Season, left: float = 180, right: float = WIDTH - 110) -> GrowthChart | None:
+    """Blended EPS and revenue growth by sector and overall, two bars each from zero."""
+    rows = [
+        (name, eps.growth if eps and eps.companies else None, revenue.growth if revenue and revenue.companies else None)
+        for name, eps, revenue in season.growth_rows
+    ]
+    rows = [row for row in rows if row[1] is not None or row[2] is not None]
+    if not rows:
+        return None
+    values = [v for _, e, r in rows for v in (e, r) if v is not None]
+    room = VALUE_LABEL_ROOM + 40 if any(v < 0 for v in values) else 0  # 'Revenue −3.1%' left of a negative bar
+    axis = Axis.fit(values, left + room, right, include_zero=True, count=4)
+    zero = axis.x(Decimal(0))
+
+    def span(value: Decimal | None) -> tuple[float, float] | None:
+        if value is None:
+            return None
+        x = axis.x(value)
+        return (min(zero, x), max(zero, x))
+
+    bars = tuple(
+        GrowthBar(name, e, r, span(e), span(r), index == len(rows) - 1) for index, (name, e, r) in enumerate(rows)
+    )
+    return GrowthChart(axis, bars, zero)
+
+
+@dataclass(frozen=True)
+class ConsensusLine:
+    """A consensus's move before the report as a small line: one point per date, the first and last labelled."""
+
+    history: ConsensusHistory
+    points: tuple[tuple[float, float], ...]  # x, y of each estimate, oldest first
+    width: int
+    height: int
+    left: float  # where the line starts: the first estimate's label is left of it
+    right: float  # where it ends: the last one's label is right of it
+
+
+def consensus_line(history: ConsensusHistory | None, width: int = 150, height: int = 24) -> ConsensusLine | None:
+    """The consensus history as a line between its first and last values' labels; None with a single estimate."""
+    if history is None or len(history.points) < 2:
+        return None
+    left, right = 44.0, float(width - 44)
+    first, last = history.points[0].as_of.toordinal(), history.points[-1].as_of.toordinal()
+    values = Axis.fit([p.mean.number for p in history.points], height - 5, 5, count=2)
+    points = tuple(
+        (
+            round(left + (p.as_of.toordinal() - first) / max(last - first, 1) * (right - left), 1),
+            values.x(p.mean.number),
+        )
+        for p in history.points
+    )
+    return ConsensusLine(history, points, width, height, left, right)

@@ -16,7 +16,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from scorecards.compute.season import Season, calendar_quarter
 from scorecards.model.amounts import format_plain
 from scorecards.model.metrics import Kind, Outcome, Stance
 from scorecards.model.scorecard import Figure, Guide, Kpi, Scorecard, Value
-from scorecards.render.filters import amount, outcome_word
+from scorecards.render.filters import DERIVED_PLACES, amount, outcome_word
 from scorecards.render.pdf import Done
 
 if TYPE_CHECKING:
@@ -102,7 +102,8 @@ def card_rows(card: Scorecard) -> list[dict[str, Any]]:
         }
         items: list[tuple[str, str, Figure | Guide | Kpi]] = [("result", "", f) for f in q.figures]
         for seg in q.segments:
-            items += [("result", seg.name, f) for f in seg.figures] + [("kpi", seg.name, k) for k in seg.kpis]
+            name = str(seg.name)  # free text as written (model/text.py), a plain string in the data files
+            items += [("result", name, f) for f in seg.figures] + [("kpi", name, k) for k in seg.kpis]
         items += [("guidance", "", g) for g in q.guidance] + [("kpi", "", k) for k in q.kpis]
         for record, segment, item in items:
             rows.append({**base, "record": record, "segment": segment, **_figure_columns(card, item)})
@@ -152,11 +153,11 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
     outcome: Outcome | Stance | None
     if isinstance(item, Figure):
         actual, consensus, surprise = item.actual, item.consensus, item.surprise
-        pct, outcome, low, high, period = item.surprise_pct, item.outcome, None, None, None
+        pct, outcome, low, high, period = item.surprise_pct, item.result, None, None, None
         basis = item.basis_label
     elif isinstance(item, Guide):
         actual, consensus, surprise = item.midpoint, item.consensus, item.versus
-        pct, outcome, low, high, period = item.versus_pct, item.stance, item.low, item.high, item.period
+        pct, outcome, low, high, period = item.versus_pct, item.result, item.low, item.high, item.period
         basis = item.basis_label
     else:
         actual, consensus, surprise, pct, outcome, low, high, period = (
@@ -172,7 +173,7 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
         basis = "Operating" if metric.basis.value == "operating" else ""
     return {
         "metric": metric.key,
-        "label": metric.label,
+        "label": str(metric.label),
         "basis": basis,
         "kind": metric.kind.value,
         "unit": _unit(actual, metric.kind, card.company.currency),
@@ -183,13 +184,29 @@ def _figure_columns(card: Scorecard, item: Figure | Guide | Kpi) -> dict[str, An
         "consensus_text": amount(consensus) if consensus else None,
         "surprise": _number(surprise),
         "surprise_text": amount(surprise, signed=True) if surprise else None,
-        "surprise_pct": pct,
-        "outcome": outcome_word(outcome) if outcome is not None and outcome.value != "none" else None,
+        "surprise_pct": as_shown(pct),
+        "outcome": _outcome(item, outcome),
         "low": _number(low),
         "high": _number(high),
         "guidance_period": period,
         "source": _sources(card, item.cites),
     }
+
+
+def as_shown(pct: Decimal | None) -> Decimal | None:
+    """A computed percentage (surprise %) rounded as the pages show it, DERIVED_PLACES decimals: the amounts beside it
+    are exact, and a reader comparing the file with the page finds the same figure."""
+    if pct is None:
+        return None
+    return pct.quantize(Decimal(1).scaleb(-DERIVED_PLACES), ROUND_HALF_UP)
+
+
+def _outcome(item: Figure | Guide | Kpi, outcome: Outcome | Stance | None) -> str | None:
+    """The result as the page words it; a result the source states in words is marked 'per source'."""
+    if outcome is None or outcome.value == "none":
+        return None
+    word = outcome_word(outcome)
+    return f"{word} (per source)" if getattr(item, "per_source", False) else word
 
 
 def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
@@ -207,16 +224,74 @@ def summary_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
                     "period": r.quarter.period,
                     "revenue": _number(r.revenue.actual) if r.revenue else None,
                     "revenue_text": amount(r.revenue.actual) if r.revenue and r.revenue.actual else None,
-                    "revenue_surprise_pct": r.revenue.surprise_pct if r.revenue else None,
+                    "revenue_surprise_pct": as_shown(r.revenue.surprise_pct) if r.revenue else None,
                     "eps": _number(r.eps.actual) if r.eps else None,
                     "eps_text": amount(r.eps.actual) if r.eps and r.eps.actual else None,
                     "eps_basis": r.eps.basis_label if r.eps else None,
-                    "eps_surprise_pct": r.eps.surprise_pct if r.eps else None,
+                    "eps_surprise_pct": as_shown(r.eps.surprise_pct) if r.eps else None,
                     "reaction_pct": r.quarter.reaction.change.number if r.quarter.reaction else None,
                     "reaction_window": r.quarter.reaction.window.value if r.quarter.reaction else None,
                     "verdict": verdict(r.quarter),
+                    "price_move_pct": r.quarter.price_reaction.change if r.quarter.price_reaction else None,
+                    "price_move_relative_pp": r.quarter.price_reaction.relative if r.quarter.price_reaction else None,
+                    "price_move_window": (
+                        f"{r.quarter.price_reaction.start}/{r.quarter.price_reaction.end}"
+                        if r.quarter.price_reaction
+                        else None
+                    ),
+                    "status": "to report" if r.quarter.to_report else "reported",
+                    "reported": r.quarter.reported.isoformat() if r.quarter.reported else None,
                 }
             )
+    return out
+
+
+# The key-metrics panel's measures as columns: the season's figure, then its averages over the last 4 and 20 seasons
+# (each with the seasons and companies it rests on; empty where too few seasons).
+KEY_COLUMNS = {
+    "eps_beat": "eps_above_pct",
+    "revenue_beat": "revenue_above_pct",
+    "eps_surprise": "eps_surprise_mean_pct",
+    "guidance_positive": "guidance_positive_items",
+    "guidance_negative": "guidance_negative_items",
+    "reaction_beat": "reaction_after_beat_pct",
+    "reaction_miss": "reaction_after_miss_pct",
+    "eps_revision": "eps_estimate_revision_mean_pct",
+    "price_beat": "price_move_after_beat_pct",
+    "price_miss": "price_move_after_miss_pct",
+    "relative_beat": "relative_move_after_beat_pp",
+    "relative_miss": "relative_move_after_miss_pp",
+}
+
+
+def key_metric_rows(seasons: tuple[Season, ...]) -> list[dict[str, Any]]:
+    """One row per season: the key-metrics panel of the summary, as columns."""
+    out = []
+    for s in seasons:
+        row: dict[str, Any] = {
+            "season": s.quarter.label,
+            "companies": len(s.rows),
+            "reported": len(s.reported),
+            "to_report": len(s.to_report),
+            "reported_pct": s.reported_share,
+            "earlier_seasons": len(s.history.earlier) if s.history else 0,
+        }
+        for key, column in KEY_COLUMNS.items():
+            stick = getattr(s.history, key) if s.history else None
+            row[column] = stick.current if stick else None
+            row[f"{column}_companies"] = stick.n if stick else None
+            for window in (4, 20):
+                avg = getattr(stick, f"last{window}") if stick else None
+                row[f"{column}_avg{window}"] = avg.value if avg else None
+                row[f"{column}_avg{window}_seasons"] = avg.seasons if avg else None
+                row[f"{column}_avg{window}_companies"] = avg.companies if avg else None
+        for name, blended in (("eps", s.eps_growth), ("revenue", s.revenue_growth)):
+            overall = blended.overall if blended else None
+            row[f"{name}_blended_growth_pct"] = overall.growth if overall and overall.companies else None
+            row[f"{name}_blended_companies"] = overall.companies if overall else None
+            row[f"{name}_blended_at_consensus"] = overall.estimated if overall else None
+        row["blended_currency"] = s.eps_growth.currency if s.eps_growth else None
+        out.append(row)
     return out
 
 
@@ -239,13 +314,17 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-def to_json(summary: list[dict[str, Any]], lines: list[Lines]) -> str:
-    """{"seasons": [...], "figures": [...]} from ``summary_rows`` and the companies' lines, one record per line."""
+def to_json(summary: list[dict[str, Any]], lines: list[Lines], key_metrics: list[dict[str, Any]] | None = None) -> str:
+    """{"seasons": [...], "key_metrics": [...], "figures": [...]} from ``summary_rows``, ``key_metric_rows`` and the
+    companies' lines, one record per line."""
     seasons = [json.dumps({k: _json_number(v) for k, v in row.items()}, ensure_ascii=False) for row in summary]
+    keys = [json.dumps({k: _json_number(v) for k, v in row.items()}, ensure_ascii=False) for row in key_metrics or []]
     figures = [record for part in lines for record in part.json]
     return (
         '{\n "seasons": [\n  '
         + ",\n  ".join(seasons)
+        + '\n ],\n "key_metrics": [\n  '
+        + ",\n  ".join(keys)
         + '\n ],\n "figures": [\n  '
         + ",\n  ".join(figures)
         + "\n ]\n}\n"
@@ -256,11 +335,13 @@ def export_files(
     name: str, seasons: tuple[Season, ...], lines: list[Lines], targets: list[Path], created: dt.datetime | None
 ) -> Done:
     """The asked-for data files' bytes (made in a process of its own, beside the PDFs), for the writer."""
-    summary = summary_rows(seasons) if any(t.suffix != ".csv" for t in targets) else []  # made once for both
+    both = any(t.suffix != ".csv" for t in targets)
+    summary = summary_rows(seasons) if both else []  # made once for both
+    keys = key_metric_rows(seasons) if both else []
     makers: dict[str, Callable[[], bytes | str]] = {
         ".csv": lambda: to_csv(lines),
-        ".json": lambda: to_json(summary, lines),
-        ".xlsx": lambda: to_xlsx(summary, lines, created),
+        ".json": lambda: to_json(summary, lines, keys),
+        ".xlsx": lambda: to_xlsx(summary, lines, created, keys),
     }
     files = {}
     for target in targets:
@@ -399,9 +480,15 @@ def _figures_sheet(rows: list[str]) -> type[Worksheet]:
     return Figures
 
 
-def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created: dt.datetime | None) -> bytes:
-    """A workbook (written by XlsxWriter): a summary sheet (``summary_rows``) and the tidy sheet (the companies'
-    lines); numbers as numbers with their columns' formats; header rows frozen. Its zip entries and properties
+def to_xlsx(
+    summary: list[dict[str, Any]],
+    lines: list[Lines],
+    created: dt.datetime | None,
+    key_metrics: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """A workbook (written by XlsxWriter): a summary sheet (``summary_rows``), the tidy sheet (the companies'
+    lines) and the key metrics of each season (``key_metric_rows``); numbers as numbers with their columns'
+    formats; header rows frozen. Its zip entries and properties
     carry ``created`` (the data date), so that the same data gives the same bytes."""
     import xlsxwriter
     from xlsxwriter import workbook as workbook_module
@@ -409,6 +496,7 @@ def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created: dt.datet
     from scorecards.errors import BuildError
 
     summary = [{k: _cell(v) for k, v in row.items()} for row in summary]
+    keys = [{k: _cell(v) for k, v in row.items()} for row in key_metrics or []]
     figures = [row for part in lines for row in part.sheet]
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
@@ -424,14 +512,16 @@ def to_xlsx(summary: list[dict[str, Any]], lines: list[Lines], created: dt.datet
     for sheet, columns, kind in (
         ("Summary", list(summary[0]) if summary else [], None),
         ("Figures", COLUMNS, _figures_sheet(figures)),
+        ("Key metrics", list(keys[0]) if keys else [], None),
     ):
         ws = book.add_worksheet(sheet, worksheet_class=kind)
         ws.freeze_panes(1, 0)
         for index, name in enumerate(columns):
             ws.set_column(index, index, XLSX_WIDTHS.get(name, max(10, len(str(name)) + 4)), formats.get(name))
             ws.write_string(0, index, str(name), bold)
-    summary_sheet, figures_sheet = book.worksheets()
+    summary_sheet, figures_sheet, keys_sheet = book.worksheets()
     _write_rows(summary_sheet, [tuple(row.values()) for row in summary])
+    _write_rows(keys_sheet, [tuple(row.values()) for row in keys])
     if figures:
         figures_sheet.dim_rowmax = len(figures)  # the sheet's <dimension> covers the rows it will be given
     book.set_properties({"created": created or dt.datetime(1980, 1, 1)})

@@ -23,19 +23,22 @@ import datetime as dt
 import inspect
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, partial
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
 from markupsafe import Markup
 
+from scorecards.compute.readiness import Hold, Reason
 from scorecards.i18n import ENGLISH, N_, Language
 from scorecards.model.amounts import SCALES, Unit
 from scorecards.model.metrics import Basis, Direction, Kind, Outcome, Revision, Stance
 from scorecards.model.scorecard import Company, Figure, Guide, Quarter, Value, Verdict
+from scorecards.model.text import Text
 
 MINUS = "\u2212"
 DERIVED_PLACES = 1  # places shown for percentages this tool computes (surprise %, growth)
@@ -105,6 +108,8 @@ def amount(value: Value | None, signed: bool = False, *, lang: Language = ENGLIS
     a = value.amount
     units = lang.myriads
     mantissa, word = a.mantissa, a.scale
+    if a.unit is Unit.POINTS and a.scale == "bp":
+        mantissa, word = a.mantissa.scaleb(-2), ""  # exact: every digit written is kept
     if units is not None and a.unit is Unit.PLAIN:
         mantissa, word = myriad(a.mantissa.scaleb(SCALES[a.scale]), units)
     if value.derived and a.unit is Unit.PERCENT:
@@ -116,11 +121,8 @@ def amount(value: Value | None, signed: bool = False, *, lang: Language = ENGLIS
         sign, digits = digits[0], digits[1:]
     if a.unit is Unit.PERCENT:
         body = f"{digits}%"
-    elif a.unit is Unit.POINTS:
-        if a.scale == "bp":
-            body = lang.pgettext("basis points", "%(number)s bp") % {"number": digits}
-        else:
-            body = lang.pgettext("percentage points", "%(number)s pp") % {"number": digits}
+    elif a.unit is Unit.POINTS:  # one rule: percentage points, also for basis points written (74bp: 0.74 pp)
+        body = lang.pgettext("percentage points", "%(number)s pp") % {"number": digits}
     elif a.unit is Unit.MULTIPLE:
         body = lang.pgettext("a multiple", "%(number)s×") % {"number": digits}
     elif value.kind in (Kind.MONEY, Kind.PER_SHARE):
@@ -230,8 +232,29 @@ def _words(value: Outcome | Stance | Revision) -> tuple[str, str]:
 
 
 def label(text: str, *, lang: Language = ENGLISH) -> str:
-    """A label the tool knows (a metric, a basis, a sector) in the reader's language; other text as written."""
+    """A label the tool knows (a metric, a basis, a sector) in the reader's language; free text (a ``Text``) in the
+    reader's language where the file gives it, else as written."""
+    if isinstance(text, Text):
+        return text.version(lang.tag) or str(text)
     return lang.gettext(text) if text else text
+
+
+def text_lang(text: str, *, lang: Language = ENGLISH) -> str:
+    """The language ``label`` shows ``text`` in: the reader's, or the language free text was written in."""
+    if isinstance(text, Text) and not text.has(lang.tag):
+        return text.lang
+    return lang.tag
+
+
+def marked(text: str | None, *, lang: Language = ENGLISH) -> Markup:
+    """``label`` for HTML: text shown in another language than the page's is marked with it, <span lang="en">."""
+    if text is None:
+        return Markup("")
+    shown = label(text, lang=lang)
+    other = text_lang(text, lang=lang)
+    if other != lang.tag:
+        return Markup('<span lang="{}">{}</span>').format(other, shown)
+    return Markup("{}").format(shown)
 
 
 def date(value: dt.date | None, missing: str = "—", *, lang: Language = ENGLISH) -> str:
@@ -310,67 +333,135 @@ def join_words(words: list[str], *, lang: Language = ENGLISH) -> str:
 
 
 def verdict(quarter: Quarter, *, lang: Language = ENGLISH) -> str:
-    """'Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus'."""
+    """'Beat on revenue and EPS (non-GAAP); FY2026 guidance above consensus'; a result the source states in words,
+    without a consensus figure, is said to be per source: 'beat on revenue per source; missed on EPS (GAAP)'."""
     v: Verdict = quarter.verdict
 
-    def names(figures: tuple[Figure, ...]) -> str:
+    def names(figures: list[Figure]) -> str:
         return join_words([metric_name(f, lang=lang) for f in figures], lang=lang)
 
     parts: list[str] = []
-    for figures, message in (
-        (v.beat, lang.gettext("beat on %(metrics)s")),
-        (v.inline, lang.gettext("in line on %(metrics)s")),
-        (v.miss, lang.gettext("missed on %(metrics)s")),
-        (v.above, lang.gettext("%(metrics)s above consensus")),
-        (v.below, lang.gettext("%(metrics)s below consensus")),
+    for figures, judged_message, stated_message, both_message in (
+        (
+            v.beat,
+            lang.gettext("beat on %(metrics)s"),
+            lang.gettext("beat on %(metrics)s per source"),
+            lang.gettext("beat on %(metrics)s, and on %(stated)s per source"),
+        ),
+        (
+            v.inline,
+            lang.gettext("in line on %(metrics)s"),
+            lang.gettext("in line on %(metrics)s per source"),
+            lang.gettext("in line on %(metrics)s, and on %(stated)s per source"),
+        ),
+        (
+            v.miss,
+            lang.gettext("missed on %(metrics)s"),
+            lang.gettext("missed on %(metrics)s per source"),
+            lang.gettext("missed on %(metrics)s, and on %(stated)s per source"),
+        ),
+        (
+            v.above,
+            lang.gettext("%(metrics)s above consensus"),
+            lang.gettext("%(metrics)s above expectations per source"),
+            lang.gettext("%(metrics)s above consensus, and %(stated)s above expectations per source"),
+        ),
+        (
+            v.below,
+            lang.gettext("%(metrics)s below consensus"),
+            lang.gettext("%(metrics)s below expectations per source"),
+            lang.gettext("%(metrics)s below consensus, and %(stated)s below expectations per source"),
+        ),
     ):
-        if figures:
-            parts.append(message % {"metrics": names(figures)})
-    for call in v.guidance:
-        when = period(call.period, lang=lang)
-        judged = [g for g in call.guides if g.metric.direction is not Direction.NEUTRAL]
-        stances = {_side(g.stance) for g in judged}
-        if len(stances) == 1:
-            messages = {
-                "above": lang.gettext("%(period)s guidance above consensus"),
-                "inline": lang.gettext("%(period)s guidance in line with consensus"),
-                "below": lang.gettext("%(period)s guidance below consensus"),
-            }
-            parts.append(messages[stances.pop()] % {"period": when})
+        judged = [f for f in figures if not f.per_source]
+        stated = [f for f in figures if f.per_source]
+        if judged and stated:
+            parts.append(both_message % {"metrics": names(judged), "stated": names(stated)})
         elif judged:
-            short = {
-                "above": lang.gettext("%(metric)s above"),
-                "inline": lang.gettext("%(metric)s in line"),
-                "below": lang.gettext("%(metric)s below"),
-            }
-            detail = join_words(
-                [short[_side(g.stance)] % {"metric": metric_name(g, lang=lang)} for g in judged], lang=lang
-            )
-            parts.append(lang.gettext("%(period)s guidance mixed (%(detail)s)") % {"period": when, "detail": detail})
-        for guide in call.guides:
-            if guide.metric.direction is Direction.NEUTRAL:
-                messages = {
-                    "above": lang.gettext("%(period)s %(metric)s guidance above consensus"),
-                    "inline": lang.gettext("%(period)s %(metric)s guidance in line with consensus"),
-                    "below": lang.gettext("%(period)s %(metric)s guidance below consensus"),
-                }
-                parts.append(messages[_side(guide.stance)] % {"period": when, "metric": metric_name(guide, lang=lang)})
+            parts.append(judged_message % {"metrics": names(judged)})
+        elif stated:
+            parts.append(stated_message % {"metrics": names(stated)})
+    for call in v.guidance:
+        parts += _guidance_clauses(call.period, call.guides, lang)
     if not parts:
         return lang.gettext("No figures against consensus in the sources")
     text = lang.pgettext("between the clauses of a verdict", "; ").join(parts)
     return text[0].upper() + text[1:]
 
 
+def _guidance_clauses(when_period: str, guides: tuple[Guide, ...], lang: Language) -> list[str]:
+    """One period's guidance in the verdict: all one way, or 'mixed' with each item; per source where so stated."""
+    parts: list[str] = []
+    when = period(when_period, lang=lang)
+    judged = [g for g in guides if g.metric.direction is not Direction.NEUTRAL]
+    sides = {_side(g.result) for g in judged}
+    stated = [g for g in judged if g.per_source]
+    if len(sides) == 1 and not stated:
+        messages = {
+            "above": lang.gettext("%(period)s guidance above consensus"),
+            "inline": lang.gettext("%(period)s guidance in line with consensus"),
+            "below": lang.gettext("%(period)s guidance below consensus"),
+        }
+        parts.append(messages[sides.pop()] % {"period": when})
+    elif len(sides) == 1:
+        messages = {
+            "above": lang.gettext("%(period)s guidance above expectations (%(metrics)s per source)"),
+            "inline": lang.gettext("%(period)s guidance in line with expectations (%(metrics)s per source)"),
+            "below": lang.gettext("%(period)s guidance below expectations (%(metrics)s per source)"),
+        }
+        names = join_words([metric_name(g, lang=lang) for g in stated], lang=lang)
+        parts.append(messages[sides.pop()] % {"period": when, "metrics": names})
+    elif judged:
+        short = {
+            (False, "above"): lang.gettext("%(metric)s above"),
+            (False, "inline"): lang.gettext("%(metric)s in line"),
+            (False, "below"): lang.gettext("%(metric)s below"),
+            (True, "above"): lang.gettext("%(metric)s above per source"),
+            (True, "inline"): lang.gettext("%(metric)s in line per source"),
+            (True, "below"): lang.gettext("%(metric)s below per source"),
+        }
+        detail = join_words(
+            [short[g.per_source, _side(g.result)] % {"metric": metric_name(g, lang=lang)} for g in judged], lang=lang
+        )
+        parts.append(lang.gettext("%(period)s guidance mixed (%(detail)s)") % {"period": when, "detail": detail})
+    for guide in guides:
+        if guide.metric.direction is Direction.NEUTRAL:
+            if guide.per_source:
+                messages = {
+                    "above": lang.gettext("%(period)s %(metric)s guidance above expectations per source"),
+                    "inline": lang.gettext("%(period)s %(metric)s guidance in line with expectations per source"),
+                    "below": lang.gettext("%(period)s %(metric)s guidance below expectations per source"),
+                }
+            else:
+                messages = {
+                    "above": lang.gettext("%(period)s %(metric)s guidance above consensus"),
+                    "inline": lang.gettext("%(period)s %(metric)s guidance in line with consensus"),
+                    "below": lang.gettext("%(period)s %(metric)s guidance below consensus"),
+                }
+            parts.append(messages[_side(guide.result)] % {"period": when, "metric": metric_name(guide, lang=lang)})
+    return parts
+
+
 def headline_result(fig: Figure, *, lang: Language = ENGLISH) -> str:
-    """A figure and its result, for an e-mail subject: 'revenue beat', 'capex above consensus'."""
-    messages = {
-        Outcome.BEAT: lang.gettext("%(metric)s beat"),
-        Outcome.INLINE: lang.gettext("%(metric)s in line"),
-        Outcome.MISS: lang.gettext("%(metric)s miss"),
-        Outcome.ABOVE: lang.gettext("%(metric)s above consensus"),
-        Outcome.BELOW: lang.gettext("%(metric)s below consensus"),
-    }
-    return messages[fig.outcome] % {"metric": metric_name(fig, lang=lang)}
+    """A figure and its result, for an e-mail subject: 'revenue beat', 'capex above consensus', 'revenue beat per
+    source'."""
+    if fig.per_source:
+        messages = {
+            Outcome.BEAT: lang.gettext("%(metric)s beat per source"),
+            Outcome.INLINE: lang.gettext("%(metric)s in line per source"),
+            Outcome.MISS: lang.gettext("%(metric)s miss per source"),
+            Outcome.ABOVE: lang.gettext("%(metric)s above expectations per source"),
+            Outcome.BELOW: lang.gettext("%(metric)s below expectations per source"),
+        }
+    else:
+        messages = {
+            Outcome.BEAT: lang.gettext("%(metric)s beat"),
+            Outcome.INLINE: lang.gettext("%(metric)s in line"),
+            Outcome.MISS: lang.gettext("%(metric)s miss"),
+            Outcome.ABOVE: lang.gettext("%(metric)s above consensus"),
+            Outcome.BELOW: lang.gettext("%(metric)s below consensus"),
+        }
+    return messages[fig.result] % {"metric": metric_name(fig, lang=lang)}
 
 
 def _side(value: Stance) -> str:
@@ -400,22 +491,89 @@ def move(value: Value, *, lang: Language = ENGLISH) -> str:
 TICK_SCALES = ((12, "T"), (9, "B"), (6, "M"), (3, "K"))
 
 
-def tick(value: Decimal, unit: str = "", *, lang: Language = ENGLISH) -> str:
-    """An axis label: '20%', '$200B', '$1.5', '8M'; '2,000億' in Chinese (the currency is in the chart's labels)."""
+def tick(value: Decimal, unit: str = "", places: int | None = None, *, lang: Language = ENGLISH) -> str:
+    """An axis label: '20%', '$200B', '$1.5', '8M'; '2,000億' in Chinese (the currency is in the chart's labels);
+    with ``places``, that many decimals (every label of an axis alike: see ``tick_places``).
+
+    >>> tick(Decimal("1.3"), "USD"), tick(Decimal("1.3"), "USD", 2)
+    ('$1.3', '$1.30')
+    """
     if unit == "%":
-        return number(value.normalize() if value != 0 else Decimal(0), lang=lang) + "%"
+        value = value.normalize() if value != 0 else Decimal(0)
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return number(value, lang=lang) + "%"
     suffix = ""
-    scales = lang.myriads or TICK_SCALES
-    for exponent, word in scales:
-        if abs(value) >= Decimal(1).scaleb(exponent):
-            value, suffix = value.scaleb(-exponent), word
-            break
+    value, suffix = _scaled(value, lang)
     value = value.normalize() if value != 0 else Decimal(0)
-    if value == value.to_integral_value():
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    elif value == value.to_integral_value():
         value = value.quantize(Decimal(1))
     text = number(value, lang=lang)
     symbol = currency_symbol(unit, lang) if len(unit) == 3 and lang.myriads is None else ""
     return f"{MINUS if text.startswith(MINUS) else ''}{symbol}{text.lstrip(MINUS)}{suffix}"
+
+
+HOLD_WORDS = {
+    Reason.NO_FIGURES: N_("no results or guidance"),
+    Reason.PLACEHOLDERS: N_("placeholders left by %(command)s: %(items)s"),
+    Reason.NO_REPORTED_DATE: N_("no reported date"),
+    Reason.UNVERIFIED_QUOTE: N_("quotes not found in the call transcript: %(items)s"),
+    Reason.MISSING_LANGUAGE: N_("text not given in %(language)s: %(items)s"),
+    Reason.OVERFLOW: N_("ink outside the page's safe area on page %(items)s"),
+}
+
+
+def hold(value: Hold, *, lang: Language = ENGLISH) -> str:
+    """Why a scorecard is held, in a phrase: 'no reported date', 'text not given in Chinese (Traditional): notes'."""
+    items = join_words(list(value.items), lang=lang)
+    if value.reason is Reason.MISSING_LANGUAGE:
+        kinds = {
+            "segment": lambda n: lang.ngettext("%(num)d segment name", "%(num)d segment names", n),
+            "label": lambda n: lang.ngettext("%(num)d label", "%(num)d labels", n),
+            "note": lambda n: lang.ngettext("%(num)d note", "%(num)d notes", n),
+            "highlight": lambda n: lang.ngettext("%(num)d call highlight", "%(num)d call highlights", n),
+        }
+        counted = [kinds[k](n) % {"num": n} for k, n in zip(value.items, value.counts, strict=True)]
+        items = join_words(counted, lang=lang)
+    return lang.gettext(HOLD_WORDS[value.reason]) % {
+        "items": items,
+        "language": language_name(value.language or "", lang=lang),
+        "command": "scorecard new",
+    }
+
+
+def language_name(tag: str, *, lang: Language = ENGLISH) -> str:
+    """A language's name in the reader's language: 'Chinese (Traditional)', '中文 (繁體)'; the tag if Babel has none."""
+    try:
+        return Locale.parse(tag.replace("-", "_")).get_display_name(lang.babel_locale) or tag
+    except (ValueError, UnknownLocaleError):
+        return tag
+
+
+def _scaled(value: Decimal, lang: Language) -> tuple[Decimal, str]:
+    for exponent, word in lang.myriads or TICK_SCALES:
+        if abs(value) >= Decimal(1).scaleb(exponent):
+            return value.scaleb(-exponent), word
+    return value, ""
+
+
+def tick_places(values: Iterable[Decimal], unit: str = "", *, lang: Language = ENGLISH) -> int:
+    """The decimals every label of an axis takes: as many as its most precise tick needs ($1.25 beside $1.30,
+    never $1.3 beside $1.25).
+
+    >>> tick_places([Decimal("1.25"), Decimal("1.3"), Decimal("1.35")], "USD")
+    2
+    >>> tick_places([Decimal("0"), Decimal("100E9"), Decimal("150E9")], "USD")
+    0
+    """
+    places = 0
+    for value in values:
+        scaled = value if unit == "%" else _scaled(value, lang)[0]
+        exponent = scaled.normalize().as_tuple().exponent if scaled != 0 else 0
+        places = max(places, -exponent if isinstance(exponent, int) else 0)
+    return places
 
 
 def pad(text: str, width: int, right: bool = False) -> str:
@@ -483,6 +641,20 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def quantity(value: Decimal | None, places: int = DERIVED_PLACES, *, lang: Language = ENGLISH) -> str:
+    """A computed number that is not money nor a percentage, such as an average count: '20.6'; '—' when none."""
+    return "—" if value is None else number(value, places, lang=lang)
+
+
+def points(value: Decimal | None, places: int = DERIVED_PLACES, *, lang: Language = ENGLISH) -> str:
+    """A computed difference of percentages, in percentage points: '+4.7 pp'; '—' when none."""
+    if value is None:
+        return "—"
+    return lang.pgettext("percentage points", "%(number)s pp") % {
+        "number": number(value, places, signed=True, lang=lang)
+    }
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "amount": amount,
     "percent": percent,
@@ -497,14 +669,21 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "move": move,
     "deviations": deviations,
     "tick": tick,
+    "tick_places": tick_places,
     "label": label,
+    "marked": marked,
+    "text_lang": text_lang,
     "period": period,
     "season_label": season_label,
     "company_name": company_name,
     "currency": currency,
     "field_name": field_name,
     "headline_result": headline_result,
+    "hold": hold,
+    "language_name": language_name,
     "pad": pad,
+    "quantity": quantity,
+    "points": points,
 }
 
 

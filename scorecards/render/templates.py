@@ -147,12 +147,18 @@ def render_index(
     failed: list[dict[str, Any]],
     languages: dict[str, list[Any]] | None = None,
     season: dict[str, Any] | None = None,
+    holds: dict[str, list[Any]] | None = None,
 ) -> str:
     """The index; ``languages`` lists, per company slug, the languages whose scorecard is current (build.LanguageLink);
     without it every company links its scorecard in the default language. ``season``: the season's current
-    outputs (build._season_links), linked above the companies."""
+    outputs (build._season_links), linked above the companies. ``holds``: why each held scorecard is held
+    (compute.readiness.Hold), by slug."""
     return env.get_template("index.html").render(
-        cards=cards, failed=failed, languages=languages or {}, season=season or {"summaries": [], "data": []}
+        cards=cards,
+        failed=failed,
+        languages=languages or {},
+        season=season or {"summaries": [], "data": []},
+        holds=holds or {},
     )
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scorecards.errors import AmountError, Problem
+from scorecards.files import read_input
 from scorecards.model.amounts import Amount, parse_amount
 from scorecards.model.metrics import REGISTRY, Basis, Kind
 
@@ -56,6 +57,7 @@ COLUMNS = (
     "as_of",
     "provider",
 )
+MAX_BYTES = 20_000_000  # a season's estimates for thousands of companies are a few megabytes
 REQUIRED = ("ticker", "period", "metric", "mean", "as_of", "provider")
 ALIASES = {
     "std": "std_dev",
@@ -134,16 +136,42 @@ class ConsensusBook:
         out += [p for tickers, p in self.file_problems if tickers is None or ticker in tickers]
         return out
 
+    _index: dict[tuple[str, str, str], list[Estimate]] = field(default_factory=dict, repr=False)
+    _indexed: tuple[int, int] = (0, -1)  # the list and the number of estimates indexed (rebuilt when they change)
+
+    def rows(self, ticker: str, period: str, metric: str) -> list[Estimate]:
+        """Every row for one company, period and metric, in file order (looked up: a season of 500 companies
+        over 8 quarters asks some 30,000 times)."""
+        if self._indexed != (id(self.estimates), len(self.estimates)):
+            self._index = {}
+            for e in self.estimates:
+                self._index.setdefault((e.ticker, e.period, e.metric), []).append(e)
+            self._indexed = (id(self.estimates), len(self.estimates))
+        return self._index.get((ticker.upper(), period, metric), [])
+
     def choose(
         self, ticker: str, period: str, metric: str, reported: dt.date | None
     ) -> tuple[Estimate | None, list[Estimate]]:
         """The latest estimate dated no later than the report (ties: more estimates), and those dated after it."""
-        rows = [e for e in self.estimates if e.ticker == ticker.upper() and e.period == period and e.metric == metric]
+        rows = self.rows(ticker, period, metric)
         before = [e for e in rows if reported is None or e.as_of <= reported]
         after = [e for e in rows if e not in before]
         if not before:
             return None, after
         return max(before, key=lambda e: (e.as_of, e.estimates or 0, e.provider, -e.line)), after
+
+    def history(self, chosen: Estimate, reported: dt.date | None) -> list[Estimate]:
+        """The chosen estimate's provider's rows for the same company, period and metric, dated no later than the
+        report (or than the chosen one, when no report date is known), oldest first; one per date (the one with
+        the most estimates)."""
+        until = reported or chosen.as_of
+        by_date: dict[dt.date, Estimate] = {}
+        for e in self.rows(chosen.ticker, chosen.period, chosen.metric):
+            if e.provider.lower() == chosen.provider.lower() and e.as_of <= until:
+                kept = by_date.get(e.as_of)
+                if kept is None or (e.estimates or 0) > (kept.estimates or 0):
+                    by_date[e.as_of] = e
+        return [by_date[day] for day in sorted(by_date)]
 
     def digest(self, ticker: str) -> str:
         """A hash of what this company's scorecard may take from the folder."""
@@ -168,9 +196,10 @@ def read_folder(folder: Path) -> ConsensusBook:
 def read_file(path: Path, book: ConsensusBook) -> None:
     name = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        book.file_problems.append((None, Problem(name, 1, 0, "", f"cannot read the file: {exc.strerror}")))
+        raw = read_input(path, MAX_BYTES, size_hint="split it into one file per provider or per season")
+    except OSError as exc:  # also a FIFO, a device or a file over the limit (RefusedInput), refused unread
+        hint = getattr(exc, "hint", "")
+        book.file_problems.append((None, Problem(name, 1, 0, "", f"cannot read the file: {exc.strerror}", hint)))
         return
     try:
         text = raw.decode("utf-8-sig")

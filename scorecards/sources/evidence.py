@@ -22,6 +22,7 @@ surprises are part of the scorecard as it is made, never patched in afterwards.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -32,20 +33,25 @@ from scorecards.errors import FilingError, Problem
 from scorecards.load.validate import metric_for
 from scorecards.load.yaml import Document, Loc
 from scorecards.model.amounts import Amount
-from scorecards.model.metrics import REGISTRY, Basis, same_at_precision
-from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn
-from scorecards.model.scorecard import TopicCount
+from scorecards.model.metrics import REGISTRY, Basis, Metric, same_at_precision
+from scorecards.model.schema import FROM_FILING, FigureIn, QuarterIn, ScorecardIn, SourceIn, Window
+from scorecards.model.scorecard import FilingCheck, PriceReaction, TopicCount, Value
 from scorecards.settings import Settings
 from scorecards.sources.consensus import ConsensusBook, Estimate, read_folder
+from scorecards.sources.prices import PRICES_FOLDER, PriceBook, reaction_day, window
 from scorecards.sources.sec import (
     CONCEPTS,
     CompanyFacts,
+    Fact,
     Missing,
     Resolved,
     Span,
     cik_file_name,
     describe,
+    filing_amount,
+    filing_url,
     load_companyfacts,
+    locate,
     period_span,
     resolve,
 )
@@ -68,6 +74,11 @@ class Evidence:
     topics: dict[int, tuple[TopicCount, ...]] = field(default_factory=dict)
     transcripts: dict[int, str] = field(default_factory=dict)  # quarter -> transcript path
     spreads: dict[tuple[int, str], Estimate] = field(default_factory=dict)  # (quarter, metric) -> with a std dev
+    # quarter -> typed figures checked against the filing, each with the ids of the filings' sources
+    checks: dict[int, list[tuple[FilingCheck, tuple[str, ...]]]] = field(default_factory=dict)
+    # (quarter, metric) -> the consensus files' rows behind the consensus, oldest first (ConsensusBook.history)
+    histories: dict[tuple[int, str], tuple[Estimate, ...]] = field(default_factory=dict)
+    reactions: dict[int, PriceReaction] = field(default_factory=dict)  # quarter -> measured from the price files
 
     @property
     def errors(self) -> list[Problem]:
@@ -75,7 +86,12 @@ class Evidence:
 
 
 def gather(
-    doc: Document, card: ScorecardIn, path: Path, settings: Settings, book: ConsensusBook | None = None
+    doc: Document,
+    card: ScorecardIn,
+    path: Path,
+    settings: Settings,
+    book: ConsensusBook | None = None,
+    prices: PriceBook | None = None,
 ) -> Evidence:
     """Fill in and check one validated company file from the inputs beside it."""
     folder = path.parent
@@ -83,6 +99,7 @@ def gather(
     gatherer.filings()
     gatherer.consensus(book if book is not None else read_folder(folder / CONSENSUS_FOLDER))
     gatherer.transcripts()
+    gatherer.prices(prices if prices is not None else PriceBook(folder / PRICES_FOLDER))
     return gatherer.evidence()
 
 
@@ -174,6 +191,11 @@ class _Gatherer:
             return self.folder / SEC_FOLDER / cik_file_name(company.cik), ("company", "cik")
         return None, ("company",)
 
+    def _outside(self, path: Path) -> bool:
+        """Whether a filing's path leads out of the folder of company files (by '..', an absolute path or a link)."""
+        inputs = os.path.realpath(self.folder)
+        return os.path.commonpath([inputs, os.path.realpath(path)]) != inputs
+
     def filings(self) -> None:
         company = self.card.company
         taking = [
@@ -200,6 +222,13 @@ class _Gatherer:
                     "set company.cik and run `scorecard fetch-sec " + company.ticker + "`, or set company.companyfacts",
                 )
             return
+        if self._outside(path):
+            self.error(
+                loc,
+                f"{path} is outside {self.folder}{os.sep}, the folder of company files, where filings are read from",
+                f"put the file in {self.folder / SEC_FOLDER}{os.sep} and name it relative to the company file",
+            )
+            return
         if not path.exists():
             hint = f"run `scorecard fetch-sec {company.cik or company.ticker}`" if company.cik else "check the path"
             if company.companyfacts or taking:
@@ -208,7 +237,7 @@ class _Gatherer:
         try:
             facts = load_companyfacts(path)
         except FilingError as exc:
-            self.error(loc, str(exc), "download it again with `scorecard fetch-sec`")
+            self.error(loc, str(exc), "download the company's file with `scorecard fetch-sec`")
             return
         if company.cik is not None and facts.cik != company.cik:
             self.error(
@@ -225,6 +254,7 @@ class _Gatherer:
                 )
             except FilingError:
                 continue  # validation has reported the period
+            span = locate(facts, span)  # the dates the company's own reports give the period
             for key, fig in quarter.results.items():
                 metric = metric_for(key, fig)
                 if metric is None:
@@ -234,12 +264,53 @@ class _Gatherer:
                     self._take(qi, key, fig, quarter, span, facts, metric.label, metric.basis)
                 elif isinstance(fig.actual, Amount) and key in CONCEPTS and metric.basis is Basis.REPORTED:
                     found = resolve(facts, key, span, company.currency)
-                    if isinstance(found, Resolved) and not agrees(fig.actual, found.value):
+                    if not isinstance(found, Resolved):
+                        continue
+                    self._record_check(qi, metric, fig.actual, found, facts)
+                    if not agrees(fig.actual, found.value):
                         self.warn(
                             loc,
                             f"{fig.actual.written} differs from the filing: {_filed_words(found)}",
                             "correct the figure, or write `actual: filing` to take the filing's",
                         )
+
+    def _filing_source(self, facts: CompanyFacts, fact: Fact) -> str:
+        """The source id of the filing a fact is in, added to the company's sources."""
+        return self.add_source(
+            f"sec-{fact.accession}",
+            SourceIn(
+                publisher="SEC EDGAR",
+                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
+                date=fact.filed,
+                url=filing_url(facts.cik, fact.accession),
+            ),
+        )
+
+    def _record_check(self, qi: int, metric: Metric, typed: Amount, found: Resolved, facts: CompanyFacts) -> None:
+        """A typed figure set beside the filing's, for the page: both values, the difference and the filing."""
+        currency = self.card.company.currency
+        filed = found.amount()
+        less = found.less.fact if found.less is not None else None
+        check = FilingCheck(
+            metric,
+            Value(typed, metric.kind, currency),
+            Value(filed, metric.kind, currency),
+            Value(_shortest(typed.value - found.value, found.per_share), metric.kind, currency, derived=True),
+            agrees(typed, found.value),
+            found.fact.form,
+            found.fact.accession,
+            found.fact.filed,
+            found.url,
+            found.derived,
+            less.form if less else None,
+            less.accession if less else None,
+            less.filed if less else None,
+            found.amended,
+        )
+        sources: tuple[str, ...] = (self._filing_source(facts, found.fact),)
+        if less is not None:
+            sources += (self._filing_source(facts, less),)
+        self.result.checks.setdefault(qi, []).append((check, sources))
 
     def _take(
         self,
@@ -272,16 +343,7 @@ class _Gatherer:
                 "type the figure",
             )
             return
-        fact = found.fact
-        sid = self.add_source(
-            f"sec-{fact.accession}",
-            SourceIn(
-                publisher="SEC EDGAR",
-                title=f"{facts.name}, Form {fact.form}, accession no. {fact.accession}",
-                date=fact.filed,
-                url=found.url,
-            ),
-        )
+        sid = self._filing_source(facts, found.fact)
         changes: dict[str, Any] = {"actual": found.amount(), "source": sid}
         if fig.consensus is not None and fig.consensus_source is None:
             changes["consensus_source"] = fig.source or quarter.source  # the consensus keeps its own citation
@@ -308,6 +370,7 @@ class _Gatherer:
                     self.update_figure(qi, key, {"consensus": estimate.mean, "consensus_source": self._cite(estimate)})
                 if estimate.std_dev is not None:
                     self.spreads[(qi, key)] = estimate
+                self.result.histories[(qi, key)] = tuple(book.history(estimate, quarter.reported))
             for gi, guide in enumerate(quarter.guidance):
                 loc = ("quarters", qi, "guidance", gi)
                 estimate = self._estimate(book, quarter, guide.period, guide.metric, guide.consensus, loc)
@@ -365,6 +428,63 @@ class _Gatherer:
         self.consensus_uses.setdefault(sid, []).append((estimate, estimate.metric))
         return sid
 
+    # --- prices ---
+
+    def prices(self, book: PriceBook) -> None:
+        """The reaction to each reported quarter, measured from the company's closing prices over the standard
+        window; a typed one-day or two-day reaction is checked against them."""
+        company, settings = self.card.company, self.settings
+        own, problems = book.series(company.ticker)
+        self.problems.extend(problems)
+        if own is None:
+            return
+        self._used(Path(own.path))
+        index, index_problems = book.series(settings.price_index)
+        self.problems.extend(replace(p, warning=True) for p in index_problems)  # the company's figures stand
+        if index is not None:
+            self._used(Path(index.path))
+        before, after = settings.reaction_sessions_before, settings.reaction_sessions_after
+        for qi, quarter in enumerate(self.quarters):
+            if quarter.reported is None or quarter.timing is None or _still_to_report(quarter):
+                continue
+            day0 = reaction_day(own, quarter.reported, quarter.timing)
+            move = None if day0 is None else window(own, day0, before, after)
+            if day0 is None or move is None:
+                continue
+            one = window(own, day0, 1, 1)
+            index_change = None
+            if index is not None:
+                start, end = index.close_on(move.start), index.close_on(move.end)
+                if start is not None and end is not None:
+                    index_change = (end / start - 1) * 100
+            check = ""
+            typed = quarter.reaction
+            measured = {Window.ONE_DAY: one.pct if one else None, Window.TWO_DAY: move.pct}
+            if typed is not None and measured.get(typed.window) is not None:
+                value = measured[typed.window]
+                assert value is not None
+                check = "agrees" if agrees(typed.change, value) else "differs"
+                if check == "differs":
+                    self.warn(
+                        ("quarters", qi, "reaction", "change"),
+                        f"{typed.change.written} differs from the closing prices in {own.path}: "
+                        f"{value:+.2f}% over the {typed.window.value} window",
+                        "check the reaction and its window against the prices",
+                    )
+            self.result.reactions[qi] = PriceReaction(
+                own.dates[day0],
+                move.start,
+                move.end,
+                move.pct,
+                before,
+                after,
+                one.pct if one else None,
+                settings.price_index,
+                index_change,
+                check,
+                own.path,
+            )
+
     # --- transcripts ---
 
     def transcripts(self) -> None:
@@ -375,7 +495,7 @@ class _Gatherer:
         for qi, quarter in enumerate(self.quarters):
             path = transcript_path(folder, self.slug, quarter.period)
             expected.add(path.name)
-            if not path.is_file():
+            if not (path.exists() or path.is_symlink()):  # a FIFO or a link to /dev/zero is reported, not skipped
                 continue
             transcript, problems = read_transcript(path, str(path))
             self.problems.extend(problems)
@@ -417,6 +537,21 @@ class _Gatherer:
                         warning=True,
                     )
                 )
+
+
+def _shortest(value: Decimal, per_share: bool) -> Amount:
+    """An exact difference in its own scale, without trailing zeros: -29000000 -> -29M, 0.005 a share -> 0.005."""
+    amount = filing_amount(value, per_share=per_share)
+    if per_share:
+        return amount
+    exponent = amount.mantissa.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return replace(amount, mantissa=amount.mantissa.quantize(Decimal(1).scaleb(-places)))
+
+
+def _still_to_report(quarter: QuarterIn) -> bool:
+    figures = list(quarter.results.values())
+    return bool(figures) and all(f.actual is None for f in figures)
 
 
 def _filed_words(found: Resolved) -> str:

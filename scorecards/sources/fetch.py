@@ -16,7 +16,6 @@ https://data.sec.gov) and ``SCORECARD_SEC_WWW_URL`` (default https://www.sec.gov
 from __future__ import annotations
 
 import email.utils
-import gzip
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from scorecards.errors import FetchError, FilingError
 from scorecards.files import write_atomic
-from scorecards.sources.sec import cik_file_name, parse_companyfacts
+from scorecards.sources.sec import MAX_FILE_BYTES, cik_file_name, parse_companyfacts, read_limited
 
 DATA_URL = "https://data.sec.gov"
 WWW_URL = "https://www.sec.gov"
@@ -160,7 +159,10 @@ def _cik(
     if body is not None:
         _tickers(body, target)  # check it before keeping it
         write_atomic(target, body)
-    table = _tickers(target.read_bytes(), target)
+    try:
+        table = _tickers(read_limited(target), target)
+    except FilingError as exc:
+        raise FetchError(str(exc)) from None
     wanted = text.upper().replace(".", "-")
     if wanted not in table:
         raise FetchError(
@@ -175,7 +177,7 @@ def _tickers(raw: bytes, path: Path) -> dict[str, int]:
         data = json.loads(raw)
         rows = data.values() if isinstance(data, dict) else data
         return {str(row["ticker"]).upper().replace(".", "-"): int(row["cik_str"]) for row in rows}
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
         raise FetchError(
             f"{path}: not the SEC's company_tickers.json (expected ticker and cik_str per company)"
         ) from None
@@ -183,8 +185,8 @@ def _tickers(raw: bytes, path: Path) -> dict[str, int]:
 
 def _entity_name(path: Path) -> str | None:
     try:
-        return str(json.loads(path.read_bytes()).get("entityName") or "") or None
-    except (OSError, ValueError, AttributeError):
+        return str(json.loads(read_limited(path)).get("entityName") or "") or None
+    except (FilingError, ValueError, AttributeError, RecursionError):
         return None
 
 
@@ -203,7 +205,10 @@ def _get_cached(
         request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return "downloaded", _decoded(response.read(), response.headers.get("Content-Encoding", ""), url)
+                body = response.read(MAX_FILE_BYTES + 1)
+                if len(body) > MAX_FILE_BYTES:
+                    raise FetchError(f"{url}: the answer is larger than {MAX_FILE_BYTES // 2**20} MB; not kept")
+                return "downloaded", _decoded(body, response.headers.get("Content-Encoding", ""), url)
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
                 os.utime(target)  # unchanged: fresh for another period
@@ -226,14 +231,20 @@ def _retry_after(value: str | None, attempt: int) -> float:
 
 
 def _decoded(body: bytes, encoding: str, url: str) -> bytes:
+    """The answer decompressed, to at most MAX_FILE_BYTES (a small answer may unpack to gigabytes)."""
+    kind = encoding.strip().lower()
+    if kind not in ("gzip", "deflate"):
+        return body
+    unpacker = zlib.decompressobj(zlib.MAX_WBITS | 16 if kind == "gzip" else zlib.MAX_WBITS)
     try:
-        if encoding.strip().lower() == "gzip":
-            return gzip.decompress(body)
-        if encoding.strip().lower() == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as exc:
+        data = unpacker.decompress(body, MAX_FILE_BYTES + 1)
+    except zlib.error as exc:
         raise FetchError(f"{url}: the answer could not be decompressed: {exc}") from None
-    return body
+    if len(data) > MAX_FILE_BYTES:
+        raise FetchError(f"{url}: the answer unpacks to more than {MAX_FILE_BYTES // 2**20} MB; not kept")
+    if not unpacker.eof:
+        raise FetchError(f"{url}: the answer could not be decompressed: it is cut short")
+    return data
 
 
 def _http_message(code: int, url: str, missing: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scorecards.errors import InputError
-from scorecards.load.yaml import parse_yaml
+from scorecards.load.yaml import load_yaml
 
 FX_FILE = "fx.yaml"
 
@@ -45,7 +45,7 @@ def load_rates(folder: Path) -> Rates | None:
     path = folder / FX_FILE
     if not path.exists():
         return None
-    doc = parse_yaml(path.read_bytes(), str(path))
+    doc = load_yaml(path)  # a regular file of at most a megabyte: never a FIFO or a link to /dev/zero
     try:
         data = RatesIn.model_validate(doc.data)
     except ValidationError as exc:

@@ -6,16 +6,24 @@ it measures (``start``, ``end``), the filing it came from (``accn``, ``form``, `
 filing's own ``fy``/``fp``. This module picks out a company's standard figures for one fiscal
 period, avoiding the format's traps:
 
-- facts are chosen by the dates they measure, never by ``fy``/``fp`` (which describe the filing:
-  a 10-K for FY2021 also carries FY2020 and FY2019 with ``fy: 2021``);
+- a fiscal period's dates are the company's own: each 10-Q and 10-K says which fiscal year and
+  period it reports (``fy``/``fp``), and the dates its figures for that period measure are the
+  period's real dates (a 52/53-week year ends on a Saturday near, not on, the nominal day);
+- facts are then chosen by the dates they measure, never by ``fy``/``fp`` (which describe the
+  filing: a 10-K for FY2021 also carries FY2020 and FY2019 with ``fy: 2021``);
 - the three-month duration, not the year-to-date one beside it in the same 10-Q;
-- the value as first filed, not a later filing's repeat of it, unless an amendment (10-K/A,
-  10-Q/A) changed it: then the amendment's value, saying so; a later filing that restates the
-  value without amending (per-share figures after a stock split) is noted, not taken;
+- the value as first filed, whatever concept that filing used (``SalesRevenueNet`` in 2018,
+  ``Revenues`` since), not a later filing's repeat of it, unless an amendment (10-K/A, 10-Q/A)
+  changed it: then the amendment's value, saying so; a later filing that gives another value
+  without amending (per-share figures after a stock split) is noted as a restatement, not taken;
 - a quarter the filings carry only as part of a year-to-date figure (the fourth quarter always;
   cash flows in every quarter) is derived as that year-to-date figure less the one before it
-  (Q4 = full year − nine months), flagged as derived; never for per-share figures, whose share
-  counts differ between the two periods.
+  (Q4 = full year − nine months), flagged as derived, and only from two figures on the same
+  basis (both as first filed, or both from the amendment that restated the year); never for
+  per-share figures, whose share counts differ between the two periods.
+
+A file is read only if it is a regular file no larger than ``MAX_FILE_BYTES``, and every amount
+in it is a finite number of bounded size, so a hostile file costs a clear message, not the build.
 
 >>> span = period_span("Q4 FY2021", "12-31")
 >>> span.start, span.end
@@ -27,6 +35,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -34,13 +44,23 @@ from pathlib import Path
 from typing import Any
 
 from scorecards.errors import FilingError
+from scorecards.files import read_input
 from scorecards.model.amounts import Amount
 from scorecards.model.fiscal import fiscal_year_end_date, nominal_period_end
 
-# 52/53-week fiscal years end near, not on, the nominal date: a fact matches a period whose
-# start and end are each within this of the nominal (or given) dates. Periods are three months
-# apart, so a week can never match the wrong one.
+# A fact matches a period whose start and end are each within this of the period's dates: the
+# dates the company's own filings give it, or (for a period no filing names) the nominal ones.
+# Periods are three months apart, so a week can never match the wrong one.
 DATE_TOLERANCE = dt.timedelta(days=7)
+
+# The SEC's largest companyfacts files are a few tens of MB; a larger file is not one, and is
+# refused before it is read (parsing JSON takes several times its size in memory).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# No filed amount reaches 10^18 in any currency, nor is one written to more than 12 decimals; a
+# number beyond these ("1e999999999") is refused, not written out digit by digit.
+MAX_AMOUNT_EXPONENT = 18
+MIN_AMOUNT_EXPONENT = -12
+MAX_NUMBER_CHARS = 40  # a JSON number literal longer than this is not a filed amount
 
 EDGAR_ARCHIVES = "https://www.sec.gov/Archives/edgar/data"
 
@@ -84,10 +104,24 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "us-gaap:NetCashProvidedByUsedInOperatingActivities",
         "us-gaap:NetCashProvidedByUsedInOperatingActivitiesContinuingOperations",
         "ifrs-full:CashFlowsFromUsedInOperatingActivities",
-        "ifrs-full:CashFlowsFromUsedInOperations",
+    ),
+}
+# Concepts that sound like a figure but are not it, named when they are all a file has. IFRS
+# "cash generated from operations" is before interest and income tax paid: not operating cash flow.
+NOT_THE_SAME: dict[str, tuple[tuple[str, str], ...]] = {
+    "operating_cash_flow": (
+        (
+            "ifrs-full:CashFlowsFromUsedInOperations",
+            "cash generated from operations, before interest and income tax paid, which is not operating cash flow",
+        ),
     ),
 }
 PER_SHARE = frozenset({"eps_gaap", "eps_basic"})
+# Every concept read from a file; the standard figures are in every 10-Q and 10-K, so they also give the
+# periods the reports cover.
+READ = frozenset(
+    [c for concepts in CONCEPTS.values() for c in concepts] + [c for named in NOT_THE_SAME.values() for c, _ in named]
+)
 LABELS = {
     "revenue": "Revenue",
     "operating_income": "Operating income",
@@ -126,11 +160,23 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class OwnPeriod:
+    """The fiscal period one periodic report (10-Q, 10-K, 20-F ...) covers, by its own fy/fp and dates."""
+
+    fy: int
+    fp: str  # 'Q1', 'Q2', 'Q3', 'FY'
+    year_start: dt.date  # the first day of its fiscal year
+    end: dt.date  # the last day of the period it reports
+    accession: str
+
+
+@dataclass(frozen=True)
 class CompanyFacts:
     path: str
     cik: int
     name: str
     facts: dict[str, dict[str, tuple[Fact, ...]]]  # concept -> unit -> facts
+    periods: tuple[OwnPeriod, ...] = ()  # the periods its periodic reports cover, oldest filing first
 
     def units(self, concept: str) -> dict[str, tuple[Fact, ...]]:
         return self.facts.get(concept, {})
@@ -146,36 +192,62 @@ def cik_file_name(cik: int) -> str:
     return f"CIK{cik:010d}.json"
 
 
+def read_limited(path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file no larger than ``limit``; a FilingError for a device, a FIFO, a folder or more.
+
+    The type and size are checked before anything is read (``files.read_input``), so /dev/zero or a FIFO
+    put where a companyfacts file should be cannot hang the build or fill its memory."""
+    try:
+        return read_input(Path(path), limit)
+    except OSError as exc:  # also RefusedInput: not a regular file, or over the limit
+        raise FilingError(f"{path}: cannot read the file: {exc.strerror}") from None
+
+
 def load_companyfacts(path: Path | str) -> CompanyFacts:
     """Read a companyfacts file (cached while it is unchanged); raise FilingError if it is not one."""
     path = Path(path)
     try:
-        stat = path.stat()
+        info = path.stat()
     except OSError as exc:
         raise FilingError(f"{path}: cannot read the file: {exc.strerror}") from None
-    return _load(str(path), stat.st_mtime_ns, stat.st_size)
+    return _load(str(path), info.st_mtime_ns, info.st_size)
 
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int, size: int) -> CompanyFacts:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise FilingError(f"{path}: cannot read the file: {exc.strerror}") from None
-    return parse_companyfacts(raw, path)
+    return parse_companyfacts(read_limited(path), path)
+
+
+class _BadNumber(ValueError):
+    """A number in the file that no filing holds: NaN, Infinity, or a literal too long to be an amount."""
+
+
+def _number(text: str) -> Decimal:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _BadNumber(f"a number {len(text):,} characters long ({text[:20]}...)")
+    return Decimal(text)
+
+
+def _constant(text: str) -> Decimal:
+    raise _BadNumber(f"{text} is not a number a filing can hold")
 
 
 def parse_companyfacts(raw: bytes, path: str) -> CompanyFacts:
+    if len(raw) > MAX_FILE_BYTES:
+        raise FilingError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB, too large for a companyfacts file")
     try:
-        data = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+        data = json.loads(raw, parse_float=_number, parse_int=_number, parse_constant=_constant)
+    except _BadNumber as exc:
+        raise FilingError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise FilingError(f"{path}: not a companyfacts file (its JSON is nested too deeply to read)") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise FilingError(f"{path}: not a JSON file: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("facts"), dict) or "cik" not in data:
         raise FilingError(f"{path}: not an SEC companyfacts file (expected cik, entityName and facts at the top)")
-    try:
-        cik = int(data["cik"])
-    except (TypeError, ValueError):
-        raise FilingError(f"{path}: cik {data['cik']!r} is not a number") from None
+    cik = _cik(data["cik"])
+    if cik is None:
+        raise FilingError(f"{path}: cik: {_shown(data['cik'])} is not a CIK (a whole number from 1 to 9999999999)")
     facts: dict[str, dict[str, tuple[Fact, ...]]] = {}
     for taxonomy, concepts in data["facts"].items():
         if not isinstance(concepts, dict):
@@ -185,12 +257,55 @@ def parse_companyfacts(raw: bytes, path: str) -> CompanyFacts:
             if not isinstance(units, dict):
                 continue
             name = f"{taxonomy}:{concept}"
-            facts[name] = {
-                unit: tuple(f for f in (_fact(name, unit, row) for row in rows) if f is not None)
-                for unit, rows in units.items()
-                if isinstance(rows, list)
-            }
-    return CompanyFacts(path, cik, str(data.get("entityName") or f"CIK {cik}"), facts)
+            if name not in READ:
+                continue  # hundreds of concepts the tool never reads: not worth a Fact each
+            facts[name] = {}
+            for unit, rows in units.items():
+                if not isinstance(rows, list):
+                    continue
+                kept = []
+                for n, row in enumerate(rows):
+                    fact = _fact(name, unit, row)
+                    if fact is None:
+                        continue
+                    if not _bounded(fact.value):
+                        raise FilingError(
+                            f"{path}: facts.{taxonomy}.{concept}.units.{unit}[{n}].val: {_shown(fact.value)} "
+                            f"is not a filed amount (beyond 10^{MAX_AMOUNT_EXPONENT}, or finer than "
+                            f"10^{MIN_AMOUNT_EXPONENT})"
+                        )
+                    kept.append(fact)
+                facts[name][unit] = tuple(kept)
+    return CompanyFacts(path, cik, str(data.get("entityName") or f"CIK {cik}"), facts, _own_periods(facts))
+
+
+def _cik(value: Any) -> int | None:
+    """A CIK as the SEC writes it (1318605, or "0001318605"); None for true, -5, 1.5e3 or anything else."""
+    if (
+        isinstance(value, Decimal)
+        and value.as_tuple().exponent == 0
+        or isinstance(value, str)
+        and re.fullmatch(r"\d{1,10}", value)
+    ):
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number <= 9_999_999_999 else None
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, Decimal) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _bounded(value: Decimal) -> bool:
+    if not value.is_finite():
+        return False
+    if value == 0:
+        return True
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return value.adjusted() < MAX_AMOUNT_EXPONENT and exponent >= MIN_AMOUNT_EXPONENT
 
 
 def _fact(concept: str, unit: str, row: Any) -> Fact | None:
@@ -200,20 +315,60 @@ def _fact(concept: str, unit: str, row: Any) -> Fact | None:
     try:
         start = dt.date.fromisoformat(row["start"]) if row.get("start") else None
         fy = row.get("fy")
+        fp = row.get("fp")
+        value = row["val"]
+        if not isinstance(value, Decimal):
+            return None
         return Fact(
             concept,
             unit,
             start,
             dt.date.fromisoformat(row["end"]),
-            Decimal(row["val"]),
+            value,
             str(row["accn"]),
             str(row["form"]),
             dt.date.fromisoformat(row["filed"]),
-            int(fy) if fy is not None else None,
-            row.get("fp"),
+            int(fy) if isinstance(fy, Decimal) and fy.as_tuple().exponent == 0 and 1900 < fy < 2200 else None,
+            fp if isinstance(fp, str) else None,
         )
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
+
+
+# The periodic reports whose fy/fp name a fiscal period, and how long each period runs (days).
+PERIODIC_FORMS = frozenset({"10-Q", "10-K", "10-KT", "10-QT", "20-F", "40-F"})
+PERIOD_DAYS = {"Q1": 91, "Q2": 182, "Q3": 273, "FY": 365}
+PERIOD_SLACK = 16  # days: a 14-week quarter or a 53-week year is within this of the usual length
+
+
+def _own_periods(facts: dict[str, dict[str, tuple[Fact, ...]]]) -> tuple[OwnPeriod, ...]:
+    """The period each periodic report covers: the end date most of its figures measure, with its fy/fp.
+
+    A 10-Q for Q2 gives three-month and six-month figures ending on its last day, beside last
+    year's; the day most of its figures end on is the quarter's end, and the six-month figures'
+    first day is the fiscal year's."""
+    ends: dict[str, Counter[dt.date]] = {}
+    starts: dict[tuple[str, dt.date], set[dt.date]] = {}
+    about: dict[str, tuple[int, str, dt.date]] = {}
+    for units in facts.values():
+        for rows in units.values():
+            for fact in rows:
+                if fact.start is None or fact.fy is None or fact.fp not in PERIOD_DAYS:
+                    continue
+                if fact.form.removesuffix("/A") not in PERIODIC_FORMS:
+                    continue
+                ends.setdefault(fact.accession, Counter())[fact.end] += 1
+                starts.setdefault((fact.accession, fact.end), set()).add(fact.start)
+                about.setdefault(fact.accession, (fact.fy, fact.fp, fact.filed))
+    periods = []
+    for accession, counted in ends.items():
+        fy, fp, filed = about[accession]
+        end = max(counted, key=lambda day: (counted[day], day))
+        length = PERIOD_DAYS[fp]
+        first = min(starts[(accession, end)], key=lambda day: abs((end - day).days + 1 - length))
+        if abs((end - first).days + 1 - length) <= PERIOD_SLACK:
+            periods.append((filed, accession, OwnPeriod(fy, fp, first, end, accession)))
+    return tuple(p for _, _, p in sorted(periods))
 
 
 # --- periods ------------------------------------------------------------------------------------
@@ -253,6 +408,47 @@ def period_span(period: str, fiscal_year_end: str, named_by: str = "end", end: d
         assert previous_end is not None  # Q2-Q4 and H2 name a period before them, of the same well-formed year
         start = previous_end + dt.timedelta(days=1)
     return Span(period.strip(), start, end or nominal_end, year_start, previous_end)
+
+
+# The report whose own fy/fp names each part of a fiscal year, and the part before it.
+_REPORTED_IN = {"Q1": "Q1", "Q2": "Q2", "Q3": "Q3", "Q4": "FY", "FY": "FY", "H1": "Q2", "H2": "FY"}
+_BEFORE = {"Q2": "Q1", "Q3": "Q2", "Q4": "Q3", "H2": "Q2"}
+HALF_QUARTER = dt.timedelta(days=45)  # a report's own period that far from the one asked for is another period
+
+
+def locate(company: CompanyFacts, span: Span) -> Span:
+    """The span with the dates the company's own reports give the period, where they name it.
+
+    The 10-Q or 10-K whose own ``fy``/``fp`` is the period says when it ended (Apple's Q1 FY2024
+    ended on Saturday 30 December 2023, not on the 31st nor on a day counted from a configured
+    year-end); the year's other reports, found by the year's first day, say when the part before
+    it ended. A period no report names keeps its nominal dates."""
+    match = _PERIOD.match(span.period)
+    assert match is not None  # period_span made the span from a well-formed period
+    part, fy = match[1] or "FY", int(match[2])
+    own = _own_period(company, fy, _REPORTED_IN[part], span.end)
+    if own is None:
+        return span
+    previous_end = span.previous_end
+    if part in _BEFORE:
+        before = [p for p in company.periods if p.fp == _BEFORE[part] and p.year_start == own.year_start]
+        if before:
+            previous_end = before[0].end
+    if part in ("Q1", "H1", "FY"):
+        start = own.year_start
+    else:
+        assert previous_end is not None  # Q2-Q4 and H2 have a part before them
+        start = previous_end + dt.timedelta(days=1)
+    return Span(span.period, start, own.end, own.year_start, previous_end)
+
+
+def _own_period(company: CompanyFacts, fy: int, fp: str, near: dt.date) -> OwnPeriod | None:
+    """The report period named ``fy``/``fp``, within half a quarter of ``near`` (a check that it is the period
+    meant); where the company names its years otherwise, the ``fp`` period nearest ``near``."""
+    candidates = [p for p in company.periods if p.fp == fp and abs(p.end - near) <= HALF_QUARTER]
+    named = [p for p in candidates if p.fy == fy]
+    pool = named or candidates
+    return min(pool, key=lambda p: abs(p.end - near)) if pool else None
 
 
 # --- choosing facts -----------------------------------------------------------------------------
@@ -349,9 +545,17 @@ def _near(a: dt.date | None, b: dt.date) -> bool:
     return a is not None and abs(a - b) <= DATE_TOLERANCE
 
 
-def pick(facts: list[Fact] | tuple[Fact, ...]) -> Pick:
-    """Among the filings of one value for one span: the original, unless an amendment changed it."""
-    ordered = sorted(facts, key=lambda f: (f.filed, f.amendment, f.accession))
+def pick(facts: list[Fact] | tuple[Fact, ...], rank: Callable[[Fact], int] | None = None) -> Pick:
+    """Among the filings of one value for one span: the first filing's, unless an amendment changed it.
+
+    The first filing wins whatever concept it used; ``rank`` orders concepts only within one
+    filing (a 10-K tagging the same revenue twice). A later filing that gives another value
+    without amending it is a restatement, noted on the pick."""
+    ordering = rank or (lambda fact: 0)
+    per_filing: dict[str, Fact] = {}
+    for fact in sorted(facts, key=ordering):
+        per_filing.setdefault(fact.accession, fact)
+    ordered = sorted(per_filing.values(), key=lambda f: (f.filed, f.amendment, f.accession))
     original = ordered[0]
     changed = [f for f in ordered[1:] if f.amendment and f.value != original.value]
     chosen, amended_from = (changed[-1], original) if changed else (original, None)
@@ -359,28 +563,26 @@ def pick(facts: list[Fact] | tuple[Fact, ...]) -> Pick:
     return Pick(chosen, amended_from, later[-1] if later else None)
 
 
-def _find(facts: tuple[Fact, ...], start: dt.date, end: dt.date) -> Pick | None:
-    """The value for the span from ``start`` to ``end`` (each within the tolerance), if filed."""
+def _matching(facts: list[Fact], start: dt.date, end: dt.date) -> list[Fact]:
+    """Every filing's value for the span from ``start`` to ``end`` (each within the tolerance)."""
     groups: dict[tuple[dt.date | None, dt.date], list[Fact]] = {}
     for fact in facts:
         if _near(fact.start, start) and _near(fact.end, end):
             groups.setdefault((fact.start, fact.end), []).append(fact)
     if not groups:
-        return None
+        return []
     best = min(groups, key=lambda k: (abs(k[1] - end) + abs(k[0] - start), k))  # type: ignore[operator]
-    return pick(groups[best])
+    return groups[best]
 
 
-def _units(company: CompanyFacts, concept: str, per_share: bool, currency: str | None) -> list[str]:
-    """The concept's units that fit the figure, the reporting currency first, then USD."""
-    pattern = _PER_SHARE_UNIT if per_share else _CURRENCY_UNIT
-    units = [u for u in company.units(concept) if pattern.match(u)]
+def _unit_rank(currency: str | None) -> Callable[[str], tuple[int, int, str]]:
+    """Units that fit a figure, the reporting currency first, then USD."""
 
     def rank(unit: str) -> tuple[int, int, str]:
         code = unit.split("/", maxsplit=1)[0]
         return (code != currency, code != "USD", unit)
 
-    return sorted(units, key=rank)
+    return rank
 
 
 def resolve(company: CompanyFacts, metric: str, span: Span, currency: str | None = None) -> Resolved | Missing:
@@ -389,60 +591,114 @@ def resolve(company: CompanyFacts, metric: str, span: Span, currency: str | None
         return Missing(
             metric, f"'{metric}' is not a figure this tool takes from filings (it takes: {', '.join(CONCEPTS)})"
         )
+    span = locate(company, span)
     per_share = metric in PER_SHARE
-    refused = False
+    pattern = _PER_SHARE_UNIT if per_share else _CURRENCY_UNIT
+    preference = {concept: n for n, concept in enumerate(CONCEPTS[metric])}
+
+    def rank(fact: Fact) -> int:
+        return preference[fact.concept]
+
+    by_unit: dict[str, list[Fact]] = {}
     seen_currencies: set[str] = set()
     for concept in CONCEPTS[metric]:
-        for unit in _units(company, concept, per_share, currency):
+        for unit, facts in company.units(concept).items():
+            if not pattern.match(unit):
+                continue
             seen_currencies.add(unit.split("/")[0])
-            if currency and unit.split("/")[0] != currency:
-                continue
-            facts = company.units(concept)[unit]
-            direct = _find(facts, span.start, span.end)
-            if direct is not None:
-                return Resolved(
-                    metric,
-                    company.cik,
-                    concept,
-                    unit,
-                    direct.fact.start or span.start,
-                    direct.fact.end,
-                    direct.fact.value,
-                    direct,
-                )
-            if not span.derivable:
-                continue
-            to_date = _find(facts, span.year_start, span.end)
-            before = _find(facts, span.year_start, span.previous_end)  # type: ignore[arg-type]
-            if to_date is None or before is None:
-                continue
-            if per_share:
-                refused = True
-                continue
-            start = before.fact.end + dt.timedelta(days=1)
+            if currency is None or unit.split("/")[0] == currency:
+                by_unit.setdefault(unit, []).extend(facts)
+    refused = ""
+    for unit in sorted(by_unit, key=_unit_rank(currency)):
+        pool = by_unit[unit]
+        direct = _matching(pool, span.start, span.end)
+        if direct:
+            chosen = pick(direct, rank)
+            fact = chosen.fact
             return Resolved(
-                metric,
-                company.cik,
-                concept,
-                unit,
-                start,
-                to_date.fact.end,
-                to_date.fact.value - before.fact.value,
-                to_date,
-                before,
+                metric, company.cik, fact.concept, unit, fact.start or span.start, fact.end, fact.value, chosen
             )
+        if not span.derivable:
+            continue
+        assert span.previous_end is not None
+        to_date = _matching(pool, span.year_start, span.end)
+        before = _matching(pool, span.year_start, span.previous_end)
+        if not to_date or not before:
+            continue
+        if per_share:
+            refused = (
+                f"no {span.period} figure is filed, and a per-share figure cannot be derived "
+                "from year-to-date figures (the share count differs between them)"
+            )
+            continue
+        derived = _derive(company, metric, unit, span, to_date, before, rank)
+        if isinstance(derived, Missing):
+            refused = derived.reason
+            continue
+        return derived
     if refused:
-        return Missing(
-            metric,
-            f"no {span.period} figure is filed, and a per-share figure cannot be derived "
-            "from year-to-date figures (the share count differs between them)",
-        )
+        return Missing(metric, refused)
     if currency and seen_currencies and currency not in seen_currencies:
         return Missing(metric, f"filed in {', '.join(sorted(seen_currencies))}, not {currency}")
     if not any(company.units(c) for c in CONCEPTS[metric]):
+        for concept, what in NOT_THE_SAME.get(metric, ()):
+            if company.units(concept):
+                return Missing(metric, f"the file gives only {concept}: {what}; it is left out")
         return Missing(metric, "not in the file (looked for " + ", ".join(CONCEPTS[metric]) + ")")
     return Missing(
         metric, f"no figure for {span.start} to {span.end} in the file, directly or from year-to-date figures"
+    )
+
+
+def _derive(
+    company: CompanyFacts,
+    metric: str,
+    unit: str,
+    span: Span,
+    to_date: list[Fact],
+    before: list[Fact],
+    rank: Callable[[Fact], int],
+) -> Resolved | Missing:
+    """The year-to-date figure less the one before it, only where both are on the same basis.
+
+    Both as first filed; or, where an amendment changed the year's figure, both from that
+    amendment. An amended year less the months before it as first filed would be neither."""
+    year, part = pick(to_date, rank), pick(before, rank)
+    if year.amended_from is not None:
+        amendment = year.fact
+        restated = sorted((f for f in before if f.accession == amendment.accession), key=rank)
+        if not restated:
+            original = year.amended_from
+            return Missing(
+                metric,
+                f"{span.period} is not derived: {amendment.form} {amendment.accession} (filed {amendment.filed}) "
+                f"amended {_span_words(amendment)} from {_grouped(original.value)} to {_grouped(amendment.value)} "
+                f"but does not restate {_span_words(part.fact)}, so the amended year less "
+                f"{_span_words(part.fact)} as first filed ({part.fact.form} {part.fact.accession}) would be on "
+                "neither basis",
+            )
+        first, as_filed = restated[0], part.amended_from or part.fact
+        part = Pick(first, as_filed if first.value != as_filed.value else None)
+    elif part.amended_from is not None and part.fact.filed > year.fact.filed:
+        amendment = part.fact
+        return Missing(
+            metric,
+            f"{span.period} is not derived: {amendment.form} {amendment.accession} (filed {amendment.filed}) "
+            f"amended {_span_words(amendment)} after {_span_words(year.fact)} was filed "
+            f"({year.fact.form} {year.fact.accession}, filed {year.fact.filed}), and does not restate the year, "
+            "so the two would be on different bases",
+        )
+    start = part.fact.end + dt.timedelta(days=1)
+    return Resolved(
+        metric,
+        company.cik,
+        year.fact.concept,
+        unit,
+        start,
+        year.fact.end,
+        year.fact.value - part.fact.value,
+        year,
+        part,
     )
 
 
@@ -497,6 +753,7 @@ def _grouped(value: Decimal) -> str:
 def _fact_json(fact: Fact) -> dict[str, Any]:
     return {
         "value": fact.value,
+        "concept": fact.concept,
         "start": fact.start,
         "end": fact.end,
         "form": fact.form,
@@ -543,6 +800,8 @@ def dumps_exact(data: Any) -> str:
 
     def default(obj: Any) -> Any:
         if isinstance(obj, Decimal):
+            if not obj.is_finite():  # JSON has no NaN or Infinity; parsing refuses them, and this never writes one
+                raise ValueError(f"{obj} is not a number JSON can hold")
             marks.append(format(obj, "f"))
             return f"\x00{len(marks) - 1}\x00"
         if isinstance(obj, dt.date):
@@ -555,6 +814,7 @@ def dumps_exact(data: Any) -> str:
 
 def as_table(company: CompanyFacts, span: Span, results: dict[str, Resolved | Missing]) -> str:
     """The resolved figures as a plain-text table, with where each comes from."""
+    span = locate(company, span)
     head = f"{company.name} (CIK {company.cik}), {span.period}: {span.start} to {span.end}\nfrom {company.path}\n\n"
     rows = [("Metric", "Value", "Unit", "Period", "Form", "Accession", "Filed")]
     notes: list[str] = []

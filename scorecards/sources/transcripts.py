@@ -34,7 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scorecards.errors import Problem
+from scorecards.files import read_input
 from scorecards.model.scorecard import Quarter, Scorecard, TopicCount
+
+MAX_BYTES = 5_000_000  # an hour's call is ~100 KB of text
 
 _QUOTES = str.maketrans(
     {
@@ -141,9 +144,11 @@ def _speaker(line: str) -> tuple[str, str | None] | None:
 
 def read_transcript(path: Path, display: str) -> tuple[Transcript | None, list[Problem]]:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(display, 1, 0, "", f"cannot read the transcript: {exc.strerror}")]
+        raw = read_input(path, MAX_BYTES, size_hint="a call transcript is a few hundred kilobytes")
+    except OSError as exc:  # also a FIFO, a device or a file over the limit (RefusedInput), refused unread
+        return None, [
+            Problem(display, 1, 0, "", f"cannot read the transcript: {exc.strerror}", getattr(exc, "hint", ""))
+        ]
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:

@@ -1,0 +1,214 @@
+"""The pages as printed: every word inside the page's safe area, pages that end well, and light files.
+
+Checked from the PDFs' own word boxes (``pdftotext -bbox``), for the examples in every language and for a stress
+catalogue (tests/inputs/stress/: long names, 13-digit amounts, six guidance rows with prior guidance, CJK text, many
+sources, three pages). Sizes are deterministic for given fonts and inputs, so they are checked here too.
+"""
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from scorecards.render.fonts import compact_fonts
+
+pytestmark = pytest.mark.slow
+
+MM = 72 / 25.4
+SIDE, TOP, BOTTOM = 14 * MM, 16 * MM, 14 * MM  # the @page margins of templates/scorecard.css
+EDGE = 5 * MM  # the running heads and page numbers sit in the margins, at least this far from the paper's edge
+LANGUAGES = ("en", "zh-Hant", "zh-Hans")
+KB = 1024
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "locale", root / "locale")
+    shutil.copytree(REPO / "inputs", root / "inputs")
+    # the stress catalogue alone (its season summary is not the examples')
+    stress = root / "stress"
+    shutil.copytree(REPO / "templates", stress / "templates")
+    shutil.copytree(REPO / "locale", stress / "locale")
+    (stress / "inputs").mkdir()
+    shutil.copy(REPO / "tests/inputs/stress/stress.yaml", stress / "inputs")
+    command = [sys.executable, "-m", "scorecards", "-q", "build", "--format", "pdf"]
+    for project in (root, stress):
+        for language in LANGUAGES:
+            result = subprocess.run(
+                command + ([] if language == "en" else ["--locale", language]),
+                cwd=project,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert result.returncode == 0, result.stderr
+    for language in LANGUAGES:
+        shutil.copy(folder(stress / "build", language) / "stress.pdf", folder(root / "build", language))
+    return root / "build"
+
+
+def folder(built, language):
+    return built if language == "en" else built / language
+
+
+def words(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
+    """(width, height, [(x0, y0, x1, y1, word)]) for each page, in points from the top left."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
+        found = re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page[3]
+        )
+        boxes = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in found]
+        pages.append((float(page[1]), float(page[2]), boxes))
+    return pages
+
+
+def outside(pdf: Path) -> list[str]:
+    """Every word whose box leaves the page's safe area: past the side margins, or within EDGE of the top or bottom."""
+    found = []
+    for number, (width, height, boxes) in enumerate(words(pdf), 1):
+        for x0, y0, x1, y1, text in boxes:
+            if x0 < SIDE - 1 or x1 > width - SIDE + 1 or y0 < EDGE or y1 > height - EDGE:
+                found.append(f"{pdf.name} page {number}: {text!r} at x {x0 / MM:.1f}–{x1 / MM:.1f} mm")
+    return found
+
+
+def body_lines(page) -> int:
+    width, height, boxes = page
+    return len({round(y0) for x0, y0, x1, y1, _ in boxes if y0 > TOP - 2 and y1 < height - BOTTOM + 2})
+
+
+def pdfs(built):
+    return [pdf for language in LANGUAGES for pdf in sorted(folder(built, language).glob("*.pdf"))]
+
+
+def test_every_word_of_every_page_is_inside_the_safe_area(built):
+    checked = [pdf for pdf in pdfs(built) if pdf.name != "season-book.pdf"]
+    assert len(checked) == 3 * 10  # 8 companies, the stress catalogue and the season summary, in each language
+    assert [line for pdf in checked for line in outside(pdf)] == []
+
+
+def test_the_stress_catalogue_runs_to_three_pages(built):
+    for language in LANGUAGES:
+        assert len(words(folder(built, language) / "stress.pdf")) >= 3
+
+
+def test_the_safe_area_check_sees_a_table_past_the_margin(tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text(
+        "<style>@page { size: A4; margin: 16mm 14mm 14mm } table { width: 108% }</style>"
+        "<table><tr><td>left</td><td style='text-align:right'>Raised</td></tr></table>"
+    )
+    from weasyprint import HTML
+
+    HTML(filename=str(page)).write_pdf(tmp_path / "wide.pdf")
+    assert any("'Raised'" in line for line in outside(tmp_path / "wide.pdf"))
+
+
+def test_no_last_page_holds_only_a_few_lines(built):
+    """The last page of a longer scorecard carries whole sections (the call, the notes) with the sources, never only
+    the sources, the method note or a list's last lines (Bloom, Sony and SiTime had 2 to 6 lines)."""
+    short = []
+    for pdf in pdfs(built):
+        pages = words(pdf)
+        if len(pages) > 1 and body_lines(pages[-1]) < 10:
+            short.append(f"{pdf.relative_to(built)}: {body_lines(pages[-1])} lines on page {len(pages)}")
+    assert short == []
+
+
+def test_text_copied_from_a_table_has_no_hidden_words(built):
+    text = subprocess.run(
+        ["pdftotext", str(built / "amazon.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Revenue" in text
+    for hidden in ("Reported results against consensus", "Guidance against consensus and prior guidance", "Source"):
+        assert hidden not in text
+
+
+def test_an_english_page_citing_chinese_titles_is_light(built):
+    sizes = {pdf.name: pdf.stat().st_size for pdf in built.glob("*.pdf") if pdf.name != "season-book.pdf"}
+    assert max(sizes.values()) <= 150 * KB, sizes
+
+
+def test_a_chinese_scorecard_is_light(built):
+    for language in ("zh-Hant", "zh-Hans"):
+        sizes = {pdf.name: pdf.stat().st_size for pdf in folder(built, language).glob("*.pdf")}
+        sizes.pop("season-book.pdf")
+        assert max(sizes.values()) <= 300 * KB, (language, sizes)
+
+
+def test_the_season_book_is_light(built):
+    for language in LANGUAGES:
+        assert (folder(built, language) / "season-book.pdf").stat().st_size <= 1536 * KB
+
+
+def test_a_latin_only_english_scorecard_is_light(tmp_path):
+    root = tmp_path
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "inputs").mkdir()
+    text = (REPO / "tests/inputs/companies/bloom-energy.yaml").read_text()
+    latin = re.sub(r"[^\x00-\x7f]", "x", text).replace("language: zh-Hans", "language: en")
+    (root / "inputs" / "bloom-energy.yaml").write_text(latin)
+    result = subprocess.run(
+        [sys.executable, "-m", "scorecards", "-q", "build", "--format", "pdf"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    pdf = root / "build" / "bloom-energy.pdf"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" not in fonts
+    assert pdf.stat().st_size <= 64 * KB
+
+
+def test_compact_fonts_keeps_the_text_and_drops_the_empty_glyphs(built, tmp_path):
+    from weasyprint.document import Document
+
+    from scorecards.render.weasy import load_weasyprint
+
+    load_weasyprint()
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<meta charset="utf-8"><p style="font-family: Inter">Revenue $213.39B</p><p lang="zh-Hant">營收創新高</p>'
+    )
+    from weasyprint import HTML
+
+    whole = Document.write_pdf.uncompacted(HTML(filename=str(page)).render())  # as WeasyPrint writes it
+    light = compact_fonts(whole)
+    assert len(light) < len(whole) / 2
+    for data, name in ((whole, "whole.pdf"), (light, "light.pdf")):
+        (tmp_path / name).write_bytes(data)
+    text = [
+        subprocess.run(["pdftotext", str(tmp_path / n), "-"], capture_output=True, text=True, check=True).stdout
+        for n in ("whole.pdf", "light.pdf")
+    ]
+    assert text[0] == text[1] and "營收創新高" in text[1]
+    pixels = [
+        subprocess.run(["pdftoppm", "-r", "50", "-gray", str(tmp_path / n)], capture_output=True, check=True).stdout
+        for n in ("whole.pdf", "light.pdf")
+    ]
+    assert pixels[0] == pixels[1]  # the same glyphs drawn
+
+
+def test_the_book_is_numbered_as_one_document(built):
+    book = built / "season-book.pdf"
+    pages = words(book)
+    count = len(pages)
+    for number, page in enumerate(pages, 1):
+        footer = " ".join(text for x0, y0, x1, y1, text in page[2] if y0 > page[1] - BOTTOM)
+        assert f"Page {number} of {count}" in footer, (number, footer)
+        assert "Page 1 of 2" not in footer or number == 1
+    contents = " ".join(text for *_, text in pages[0][2])
+    first = int(re.search(r"AMZN Amazon\.com, Inc\. .*? (\d+)–\d+", contents)[1])
+    heading = " ".join(text for x0, y0, x1, y1, text in pages[first - 1][2] if TOP < y0 < TOP + 30 * MM)
+    assert "Amazon.com, Inc." in heading  # the contents page's number is the page's own
