@@ -174,7 +174,7 @@ def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:
 #   one-day reaction; so the one-day move is m and the standard window's (two closes before to the second reacting
 #   day) 2m. The index (prices/SPX.csv) stays at 5000.00, except 5050.00 on 2026-02-02;
 # - in q = 0, companies with i % 4 == 3 are still to report: consensus only, on a scheduled date 2026-02-05 plus
-#   i // 4 days (the last one, 2026-02-03, is before the data date, 2026-02-04, with nothing recorded yet).
+#   i // 4 days (modulo 20; company 39's, 2026-02-03, is before the data date, 2026-02-04, with nothing recorded).
 SEASON_SECTORS = ["Information Technology", "Health Care", "Financials", "Energy"]
 SEASON_BASE = [4, 2, 1, 3]  # revenue, billions, by sector
 BEATS = [6, 8, 7, 6, 5, 7, 8, 9]
@@ -211,11 +211,10 @@ def season_company_yaml(index: int, seasons: int = 8) -> str:
         period, end, number, year = _quarter_of(q)
         b = BEATS[q % len(BEATS)]
         if q == 0 and index % 4 == 3:
-            day = 3 if index == 39 else 5 + index // 4
             lines += [
                 f"  - period: {period}",
                 f"    period_end: {end}",
-                f"    reported: 2026-02-{day:02d}",
+                f"    reported: {_scheduled(index)}",
                 "    timing: after-close",
                 "    source: pr",
                 "    results:",
@@ -248,6 +247,15 @@ def season_company_yaml(index: int, seasons: int = 8) -> str:
             f"    reaction: {{window: 1-day, change: {change}}}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _scheduled(index: int) -> str:
+    """A company still to report: 2026-02-05 plus i // 4 days (modulo 20, past 80 companies); 2026-02-03 for 39."""
+    import datetime as dt
+
+    if index == 39:
+        return "2026-02-03"
+    return (dt.date(2026, 2, 5) + dt.timedelta(days=(index // 4) % 20)).isoformat()
 
 
 def _reported(end: str) -> str:

@@ -159,23 +159,24 @@ def test_year_ago_period():
     assert year_ago_period("H1 FY2026") is None
 
 
-def test_the_examples_hold_one_season_and_only_alphabets_earlier_quarters():
+def test_the_examples_hold_one_season_and_alphabets_filing_quarters():
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     (season,) = build_seasons(cards)
-    # Alphabet's four quarters before, from its SEC filings, are the only earlier seasons: one company each,
-    # without a consensus, so no average can be worked out
-    assert [(p.quarter.label, p.group.companies) for p in season.history.earlier] == [
-        ("Q3 2025", 1),
-        ("Q2 2025", 1),
-        ("Q1 2025", 1),
-        ("Q4 2024", 1),
+    h = season.history
+    # the only earlier quarters are Alphabet's, taken from its filing, with no consensus: no average can be made
+    assert [(p.quarter.label, [r.card.company.ticker for r in p.rows]) for p in h.earlier] == [
+        ("Q3 2025", ["GOOGL"]),
+        ("Q2 2025", ["GOOGL"]),
+        ("Q1 2025", ["GOOGL"]),
+        ("Q4 2024", ["GOOGL"]),
     ]
-    assert season.history.eps_beat.last4.value is None and season.history.eps_beat.last4.seasons == 0
+    assert h.eps_beat.last4.value is None and h.eps_beat.last4.seasons == 0 and not h.averaged
     assert not season.to_report and season.reported_share == 100
-    # only Alphabet has its year-ago quarter (Q4 FY2024's revenue from the 10-K, 96.469B; no EPS is filed for it)
+    # blended revenue growth rests on Alphabet alone: 113.8B against its filing's Q4 2024, 96.469B
+    revenue = season.revenue_growth.overall
+    assert (revenue.companies, revenue.current, revenue.year_ago) == (1, D("113.8E9"), D("96469000000"))
+    assert "GOOGL" not in season.revenue_growth.left_out and "AMZN" in season.revenue_growth.left_out
     assert season.eps_growth.overall.companies == 0
-    growth = season.revenue_growth.overall
-    assert (growth.companies, growth.current, growth.year_ago) == (1, 113800000000, 96469000000)
 
 
 TO_REPORT = """\
@@ -253,9 +254,11 @@ def test_the_summary_says_what_the_examples_cannot_show(tmp_path):
 
     cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
     html = render_season(make_env(Settings(templates=REPO / "templates")), build_seasons(cards), cards)
-    # the earlier seasons are Alphabet's alone: counted, but too few companies for an average
-    assert "The files hold 4 earlier seasons" in html and "No earlier seasons in the files." not in html
-    assert "No company has its year-ago quarter in the files" not in html  # Alphabet has its Q4 FY2024
+    # Alphabet's filing quarters have no consensus: no average, and no empty columns
+    assert "The files hold 4 earlier seasons in the last 20 calendar quarters, but none has enough" in html
+    assert "Average, last 4 seasons" not in html
+    assert 'Blended revenue growth: +18.0% <span class="sub">(1 company)</span>' in html
+    assert "Revenue growth leaves out, for want of a figure this season or a year ago: AMZN, BE, COHR" in html
     assert "Still to report" not in html
 
 
@@ -380,3 +383,40 @@ def test_bad_price_files_are_located(tmp_path):
         f"{path}:4: close: '-3' is not a positive price",
         f"{path}:5: date: 2026-02-02 appears twice (also line 2)",
     ]
+
+
+def test_the_panel_marks_approximate_reactions_in_the_examples():
+    cards = [item.card for item in load_all(Settings(inputs=REPO / "inputs"))]
+    (season,) = build_seasons(cards)
+    beat = season.history.reaction_beat
+    # BE +10.5% after hours, SITM "more than 10%" pre-market: 10.25 on two, one approximate (as the table says)
+    assert (beat.current, beat.n, beat.approximate) == (D("10.25"), 2, 1)
+    assert season.history.eps_beat.approximate == 0
+
+
+def test_blended_growth_never_adds_yen_without_a_rate(tmp_path):
+    from scorecards.sources.fx import Rates
+
+    folder = tmp_path / "inputs"
+    _synth().generate_seasons(folder, 2, 8)
+    path = folder / "season-0001.yaml"
+    path.write_text(path.read_text().replace("currency: USD", "currency: JPY"))
+    cards = [item.card for item in load_all(Settings(inputs=folder))]
+    (season,) = build_seasons(cards)
+    revenue = season.revenue_growth
+    assert revenue.unconverted == ("S001",) and revenue.overall.companies == 1
+    assert revenue.overall.current == D("4.488E9")  # S000 alone: 4.4B × 1.02
+    (season,) = build_seasons(cards, Rates("USD", dt.date(2026, 2, 4), "test", {"JPY": D("0.0065")}))
+    revenue = season.revenue_growth
+    assert not revenue.unconverted and revenue.overall.companies == 2
+    # S001's 4.488B yen at 0.0065: 29.172M dollars now, 26M a year ago
+    assert revenue.overall.current == D("4.488E9") + D("29.172E6")
+    assert revenue.overall.year_ago == D("4E9") + D("26E6")
+
+
+def test_a_company_to_report_says_so_on_its_page(cards):
+    from scorecards.render.templates import make_env, render_company
+
+    s003 = next(c for c in cards if c.company.ticker == "S003")
+    html = render_company(make_env(Settings(templates=REPO / "templates")), s003)
+    assert "To report: scheduled for 5 Feb 2026" in html and "Reported 5 Feb 2026" not in html

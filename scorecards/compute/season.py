@@ -414,6 +414,7 @@ class Yardstick:
     n: int  # companies the current figure rests on
     last4: Average
     last20: Average
+    approximate: int = 0  # of the current figure's values, how many were written as approximate (~, >, <)
 
     def versus(self, average: Average) -> Decimal | None:
         """This season minus the average (percentage points for a rate, the unit of the figure otherwise)."""
@@ -521,6 +522,13 @@ MEASURES.update(
 )
 
 
+# The typed reactions can be approximate ("more than 10%"): the panel marks them as the tables do.
+APPROXIMATE: dict[str, Callable[[Group], int]] = {
+    "reaction_beat": lambda g: g.reaction_after_beat.approximate,
+    "reaction_miss": lambda g: g.reaction_after_miss.approximate,
+}
+
+
 @dataclass(frozen=True)
 class History:
     """The season's figures against the earlier seasons in the files (empty: the files hold no earlier season)."""
@@ -545,19 +553,32 @@ class History:
     def empty(self) -> bool:
         return not self.earlier
 
+    @property
+    def averaged(self) -> bool:
+        """Whether any figure has an earlier season enough companies count in (else no average can be shown)."""
+        return any(getattr(self, key).last20.seasons for key in MEASURES)
 
-def _average(measure: Measure, past: list[Past], window: int, min_seasons: int, min_companies: int) -> Average:
-    values: list[Decimal] = []
+
+def _average(
+    values: dict[CalendarQuarter, tuple[Decimal | None, int, set[str]]],
+    past: list[Past],
+    window: int,
+    min_seasons: int,
+    min_companies: int,
+) -> Average:
+    """The mean of a figure over the seasons in ``past`` that have it for at least ``min_companies`` companies
+    (``values``: the figure in each season); None below ``min_seasons`` such seasons."""
+    counted: list[Decimal] = []
     tickers: set[str] = set()
     for season in past:
-        value, n, names = measure(season.group, season.rows)
+        value, n, names = values[season.quarter]
         if value is None or n < min_companies:
             continue
-        values.append(value)
+        counted.append(value)
         tickers |= names
-    if len(values) < min_seasons:
-        return Average(None, len(values), len(tickers), window)
-    return Average(sum(values, Decimal(0)) / len(values), len(values), len(tickers), window)
+    if len(counted) < min_seasons:
+        return Average(None, len(counted), len(tickers), window)
+    return Average(sum(counted, Decimal(0)) / len(counted), len(counted), len(tickers), window)
 
 
 def history(
@@ -577,11 +598,13 @@ def history(
     current_rows = tuple(rows)
     for key, measure in MEASURES.items():
         value, n, _ = measure(overall, current_rows)
+        values = {p.quarter: measure(p.group, p.rows) for p in earlier}  # once per season, for both windows
         sticks[key] = Yardstick(
             value,
             n,
-            _average(measure, last4, 4, min_seasons, min_companies),
-            _average(measure, earlier, 20, min_seasons, min_companies),
+            _average(values, last4, 4, min_seasons, min_companies),
+            _average(values, earlier, 20, min_seasons, min_companies),
+            APPROXIMATE[key](overall) if key in APPROXIMATE else 0,
         )
     return History(tuple(earlier), **sticks, min_seasons=min_seasons, min_companies=min_companies)
 
