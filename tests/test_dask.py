@@ -36,7 +36,6 @@ def project(root, companies=EXAMPLES):
     shutil.copytree(REPO / "inputs" / "sec", root / "inputs" / "sec")  # Alphabet's 10-K
     for slug in companies:
         shutil.copy(REPO / "inputs" / f"{slug}.yaml", root / "inputs")
-    shutil.copytree(REPO / "inputs" / "sec", root / "inputs" / "sec")  # Alphabet's filing
     return Settings(inputs=root / "inputs", build=root / "build", templates=root / "templates")
 
 
