@@ -105,7 +105,7 @@ def test_a_damaged_or_foreign_entry_is_a_miss(tmp_path, inputs):
 
 
 def test_a_file_taking_a_filing_from_elsewhere_is_not_kept(tmp_path, inputs):
-    elsewhere = inputs / "elsewhere"  # inside inputs/ (a filing outside it is refused), outside inputs/sec/
+    elsewhere = inputs / "elsewhere"  # inside inputs/, outside inputs/sec/
     elsewhere.mkdir()
     shutil.move(inputs / "sec" / "CIK0000000042.json", elsewhere / "facts.json")
     text = (inputs / "exm.yaml").read_text()
@@ -113,7 +113,20 @@ def test_a_file_taking_a_filing_from_elsewhere_is_not_kept(tmp_path, inputs):
     (inputs / "exm.yaml").write_text(text.replace("cik:", "companyfacts: elsewhere/facts.json\n  cik:", 1))
     cache = cache_in(tmp_path)
     item = read_company(inputs / "exm.yaml", Settings(inputs=inputs), cache=cache)
-    # a filing outside the folder of company files is refused (issue 23), so nothing rests on it unseen
+    assert item.card is not None, item.problems
+    cache.save({"exm"})
+    assert not (tmp_path / "build" / ".cache" / "cards" / "exm.pickle").exists()
+
+
+def test_a_filing_outside_the_folder_of_company_files_is_refused(tmp_path, inputs):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(inputs / "sec" / "CIK0000000042.json", elsewhere / "facts.json")
+    text = (inputs / "exm.yaml").read_text()
+    (inputs / "exm.yaml").write_text(text.replace("cik:", "companyfacts: ../elsewhere/facts.json\n  cik:", 1))
+    cache = cache_in(tmp_path)
+    item = read_company(inputs / "exm.yaml", Settings(inputs=inputs), cache=cache)
+    # refused (issue 23), so nothing rests on it unseen
     assert item.card is None
     assert [p.field for p in item.errors] == ["company.companyfacts"] and "is outside" in item.errors[0].message
     cache.save({"exm"})
