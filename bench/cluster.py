@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -52,17 +54,43 @@ def free_port() -> int:
         return port
 
 
-def per_task(address: str, tasks: int) -> float:
+def per_task(address: str, tasks: int) -> tuple[float, float]:
     """The scheduler's cost per task, in seconds: ``tasks`` empty tasks submitted one by one and gathered as they
-    finish, as the build does, divided by their number."""
+    finish, as the build does; the elapsed time, and the scheduler process's CPU time, divided by their number."""
     from distributed import Client, as_completed
 
     with Client(address, set_as_default=False) as client:
         warm = [client.submit(_nothing, i, pure=False) for i in range(50)]
         list(as_completed(warm, loop=client.loop))
+        cpu = client.run_on_scheduler(time.process_time)
         started = time.perf_counter()
         list(as_completed([client.submit(_nothing, i, pure=False) for i in range(tasks)], loop=client.loop))
-        return (time.perf_counter() - started) / tasks
+        elapsed = time.perf_counter() - started
+        return elapsed / tasks, (client.run_on_scheduler(time.process_time) - cpu) / tasks
+
+
+def layout_cpu(root: Path, count: int) -> float:
+    """CPU seconds to lay out one PDF (median over ``count`` of the season's pages, in this process, as a worker
+    does): unlike elapsed times, hardly moved by other work on the machine."""
+    from scorecards.render.pdf import PdfJob, init_worker, render_pdf
+    from scorecards.render.templates import asset_roots
+    from scorecards.settings import Settings
+
+    settings = Settings(templates=root / "templates")
+    init_worker(asset_roots(settings), (root / "templates" / "assets").resolve().as_uri() + "/")
+    pages = sorted((root / "build").glob("co-*.html"))[: count + 1]
+    times = []
+    for i, page in enumerate(pages):
+        started = time.process_time()
+        render_pdf(PdfJob(page.stem, page.read_text("utf-8"), root / "cpu.pdf"))
+        if i:  # the first warms the fonts
+            times.append(time.process_time() - started)
+    return statistics.median(times)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _nothing(i: int) -> int:
@@ -91,8 +119,12 @@ def main() -> None:
         root = Path(scratch) / "project"
         root.mkdir()
         project(root, n)
+        shutil.rmtree(root / "scorecards")  # every process below runs this checkout's code, the workers' too
         build(root, "-j", str(processes))  # the scorecards computed and cached once: every build below lays out
+        cpu = children_cpu()
         html = statistics.median([build(root, "--format", "html") for _ in range(args.repeats)])
+        html_cpu = (children_cpu() - cpu) / args.repeats  # one process (the data files in one forked, waited for)
+        pdf_cpu = layout_cpu(root, min(n, 20))
         print("local pool", flush=True)
         results["local"] = runs(root, args.repeats, "-j", str(processes))
         print("LocalCluster", flush=True)
@@ -133,7 +165,7 @@ def main() -> None:
                 process.wait(timeout=30)
             log.close()
 
-    write(args.output, n, processes, results, html, (local_task, cli_task), args.tasks)
+    write(args.output, n, processes, results, (html, html_cpu, pdf_cpu), (local_task, cli_task), args.tasks)
 
 
 def write(
@@ -141,8 +173,8 @@ def write(
     n: int,
     processes: int,
     results: dict[str, tuple[list[float], str]],
-    html: float,
-    per_task: tuple[float, float],
+    costs: tuple[float, float, float],
+    per_task: tuple[tuple[float, float], tuple[float, float]],
     tasks: int,
 ) -> None:
     lines: list[str] = []
@@ -176,31 +208,35 @@ def write(
         )
     say()
     say(f"PDFs byte for byte the same all three ways: {'yes' if same else '**no**'}.")
-    per_page = html / (n + 1)  # the build's own process: load, compute, HTML, write (one process, serial)
-    per_job = max(base * processes - html, 0) / (n + 1)  # the rest of the cores' time: laying out
+    html, html_cpu, pdf_cpu = costs
+    per_page = html_cpu / (n + 1)
     say(
-        f"The build's own process, without PDFs (`--format html`, one process): {html:.1f} s, {per_page * 1000:.0f} "
-        f"ms a page. Laying out, from the local pool's build: ({base:.1f} s × {processes} processes − {html:.1f} s) "
-        f"/ {n + 1} PDFs = {per_job * 1000:.0f} ms of a process per PDF."
+        f"CPU time, which other work on the machine hardly moves: laying out one PDF, {pdf_cpu * 1000:.0f} ms (median "
+        f"of {min(n, 20)} of the season's pages, in one process); the build's own process without PDFs (`--format "
+        f"html`: load, compute, HTML, data files), {html_cpu:.1f} s for {n} companies, {per_page * 1000:.0f} ms a "
+        f"page ({html:.1f} s elapsed)."
     )
+    (local_wall, local_cpu), (cli_wall, cli_cpu) = per_task
     say(
         f"The scheduler's cost per task ({tasks} empty tasks, sent one by one and gathered as they finish, as the "
-        f"build does): {per_task[0] * 1000:.2f} ms (LocalCluster), {per_task[1] * 1000:.2f} ms (command line)."
+        f"build does): {cli_wall * 1000:.2f} ms elapsed per task, {cli_cpu * 1000:.2f} ms of the scheduler "
+        f"process's CPU (`dask scheduler`); {local_wall * 1000:.2f} ms elapsed on the LocalCluster."
     )
     say()
-    task = max(per_task)
+    task = cli_cpu
     say(
         f"Projected, {JOBS_15000:,} PDFs (5,000 companies × 3 languages) on W worker processes. The three stages "
         "overlap (pages go out as they are made, come back as they are laid out), so the slowest sets the time: "
-        f"T ≈ max({JOBS_15000:,} × {per_page * 1000:.0f} ms on the build's machine, {JOBS_15000:,} × "
-        f"{per_job:.3f} s / W, {JOBS_15000:,} × {task * 1000:.2f} ms in the scheduler), plus the start."
+        f"T ≈ max({JOBS_15000:,} × {per_page * 1000:.0f} ms in the build's process, {JOBS_15000:,} × "
+        f"{pdf_cpu * 1000:.0f} ms / W on the workers, {JOBS_15000:,} × {task * 1000:.2f} ms in the scheduler), "
+        "plus the start (seconds)."
     )
     say()
     say("| Workers W | Build's own process | Laying out / W | Scheduler | Projected |")
     say("| --- | --- | --- | --- | --- |")
     own, scheduler = JOBS_15000 * per_page, JOBS_15000 * task
     for workers in (2, 8, 16, 32, 64, 128):
-        layout = JOBS_15000 * per_job / workers
+        layout = JOBS_15000 * pdf_cpu / workers
         say(
             f"| {workers} | {own:.0f} s | {layout:.0f} s | {scheduler:.0f} s | "
             f"{max(own, layout, scheduler) / 60:.1f} min |"

@@ -165,7 +165,13 @@ def test_company_charts_in_html_and_pdf(built):
     assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in html
     assert '<title id="chart-guidance-t">Guidance against consensus</title>' in html
     assert "Revenue FY2026: guidance $3.1B to $3.3B, consensus $2.577B, Above consensus." in html
-    assert '<title id="chart-eps-t">EPS (Non-GAAP): actual against consensus by quarter</title>' in html
+    # one quarter: its surprises against zero, each bar labelled with its value beside it
+    assert '<title id="chart-surprise-t">Surprise %</title>' in html
+    assert "Revenue: actual $777.7M, consensus $640.07M, Beat." in html
+    assert re.search(
+        r'class="label">EPS \(Non-GAAP\)</text>\s*<rect [^>]*class="bar good"/>\s*<text [^>]*>▲ \+50\.0%</text>', html
+    )
+    assert 'id="chart-eps"' not in html  # no zoomed one-point axis
     text = pdf_text(built / "bloom-energy.pdf")
     assert "cons. $2.577B" in text and "Bar: guidance range" in text
 

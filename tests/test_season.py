@@ -203,23 +203,11 @@ def test_negative_surprise_labels_keep_clear_of_the_company_labels():
     assert positive_only.axis.start == positive_only.label_x + 8  # no room taken when nothing is negative
 
 
-def test_prior_year_label_steps_past_the_consensus_line():
-    """The amber consensus line is drawn across both of a company's bars: where it would cross the prior-year
-    label, the label starts just past the line instead; elsewhere it stays beside the prior-year bar."""
-    from scorecards.render.charts import CapexBar, text_width
+def test_text_width_counts_chinese_as_a_full_em():
+    from scorecards.render.charts import text_width
 
     label = "prior year $91.5B"
-    width = text_width(label)
-    assert 80.9 <= width <= 110  # at least what Inter draws (80.9 px at 10 px), not wildly more
-
-    def bar(x_consensus):
-        return CapexBar("GOOGL", None, None, None, None, None, 300.0, 200.0, x_consensus, None, None)
-
-    assert bar(None).prior_label_x(label) == 205.0
-    assert bar(150.0).prior_label_x(label) == 205.0  # line left of the bar's end: nothing to cross
-    assert bar(240.0).prior_label_x(label) == 245.0  # line through the label: label moves past it
-    assert bar(205.0 + width + 4).prior_label_x(label) == 205.0 + width + 9
-    assert bar(205.0 + width + 6).prior_label_x(label) == 205.0  # line clear of the label's end
+    assert 80.9 <= text_width(label) <= 110  # at least what Inter draws (80.9 px at 10 px), not wildly more
     assert text_width("上年") == 20.0 and text_width("ab") == 12.4  # CJK a full em each, Latin 0.62 em
 
 
@@ -247,3 +235,11 @@ def test_season_capex_labels_clear_the_consensus_lines(in_repo):
         for start, baseline, text in labels:
             if y1 <= baseline <= y2:
                 assert not start - 2 <= x <= start + text_width(text), (x, start, text)
+    # each consensus line says its value, centred on it, above the plan's bar
+    named = re.findall(
+        r'<text x="([\d.]+)" y="(\d+)" text-anchor="middle" class="value expected-label">cons\. ([^<]+)</text>', chart
+    )
+    assert [(float(x), value) for x, _, value in named] == [
+        (x, v) for (x, _, _), v in zip(lines, ["~$129B", "~$146.6B"], strict=True)
+    ]
+    assert all(int(y) < y1 for (_, y, _), (_, y1, _) in zip(named, lines, strict=True))

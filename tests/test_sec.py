@@ -258,6 +258,12 @@ def test_a_file_that_is_not_companyfacts_is_refused(tmp_path):
         load_companyfacts(bad)
 
 
+def test_json_never_writes_nan_or_infinity():
+    for bad in ("Infinity", "-Infinity", "NaN"):
+        with pytest.raises(ValueError, match="is not a number JSON can hold"):
+            dumps_exact({"value": D(bad)})
+
+
 def test_json_writes_every_value_exactly():
     text = dumps_exact({"a": D("0.125"), "b": D(53823000000), "c": dt.date(2022, 2, 7)})
     assert json.loads(text) == {"a": 0.125, "b": 53823000000, "c": "2022-02-07"}

@@ -175,6 +175,12 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "tests" / "inputs" / "companies", root / "inputs")
+    sony = root / "inputs" / "sony.yaml"  # given a reported date, so that both are ready to send (test_readiness.py)
+    sony.write_text(
+        sony.read_text().replace(
+            "    period_end: 2025-12-31\n", "    period_end: 2025-12-31\n    reported: 2026-02-05\n"
+        )
+    )
     result = subprocess.run(
         [sys.executable, "-m", "scorecards", "build"], cwd=root, capture_output=True, text=True, timeout=300
     )
@@ -805,3 +811,25 @@ def test_a_send_killed_at_any_moment_leaves_a_ledger_that_loads_and_repeats_at_m
     assert set(Ledger.load(path).entries["big"]) == everyone
     last = cli(project, env, "send")
     assert "0 sent now, 400 sent before. Nothing to send" in last.stdout
+
+
+def test_a_bcc_line_of_thousands_is_written_folded_and_read_back_whole(tmp_path):
+    from email.message import EmailMessage
+
+    from scorecards.deliver.outbox import bcc_value, read_message
+
+    addresses = [f"reader{i:05d}@example.com" for i in range(2000)] + ["a.very.long.name.indeed@sub.example.co.uk"]
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"], msg["To"], msg["X-Scorecard-Key"] = "S", "big:;", "big"
+    msg.set_raw("Bcc", bcc_value(addresses))
+    msg.set_content("body")
+    raw = msg.as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert max(len(line) for line in head) <= 78 and all(line[:1] in b" BSTXMC" for line in head)
+    (tmp_path / "big.eml").write_bytes(raw)
+    held = read_message(tmp_path / "big.eml")
+    assert [a.addr_spec for a in held.recipients] == addresses and held.hidden
+    assert b"reader" not in held.wire and held.wire.endswith(b"\r\n\r\nbody\r\n")
+    edited = raw.replace(b"Bcc: reader00000@example.com,", b'Bcc: "Reader, Zero" <reader00000@example.com>,')
+    (tmp_path / "edited.eml").write_bytes(edited)  # by hand, with a name: read by the email package's parser
+    assert [a.addr_spec for a in read_message(tmp_path / "edited.eml").recipients] == addresses

@@ -45,7 +45,7 @@ class Unlike(Exception):  # noqa: N818 - raised on a worker, read on the client:
 
 @dataclass(frozen=True)
 class Setup:
-    """What every worker is given once (scattered): this machine's facts to check against, the base URL of the
+    """What every worker is given once: this machine's facts to check against, the base URL of the
     pages, and the templates' asset files (root index, path inside it -> bytes)."""
 
     facts: tuple[tuple[str, str], ...]
@@ -153,6 +153,10 @@ def _prepare(setup: Setup) -> None:
     _prepared["setup"] = setup.key
 
 
+def _given(setup: Setup) -> Setup:
+    return setup
+
+
 @functools.lru_cache(maxsize=1)
 def _facts_here() -> dict[str, str]:
     return render_facts()
@@ -202,11 +206,11 @@ class ClusterWorkers(Workers):
         from distributed import Client
 
         for name in QUIET:  # the build reports a lost scheduler itself, in one line
-            self.quieted[name] = logging.getLogger(name).level
+            self.quieted.setdefault(name, logging.getLogger(name).level)
             logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
             raise BuildError(f"cannot reach the Dask scheduler at {self.address}: {_said(exc)}") from None
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
@@ -216,7 +220,9 @@ class ClusterWorkers(Workers):
             ) from None
         here = _facts_here()
         self._check(self.client, here)
-        self.setup = self.client.scatter(self._setup(here), broadcast=True, hash=False)
+        # a task that hands it back rather than scattered data: should every worker holding it die, it is made again
+        key = f"scorecards-setup-{uuid.uuid4().hex}"
+        self.setup = self.client.submit(_given, self._setup(here), key=key, pure=False)
         return self.client, self.setup
 
     def _check(self, client: Client, here: dict[str, str]) -> None:
@@ -227,7 +233,12 @@ class ClusterWorkers(Workers):
                     f"refused the Dask cluster at {self.address}: worker {address} runs {threads} threads (start "
                     "workers with --nthreads 1: WeasyPrint lays out one page at a time per process; add --nworkers)"
                 )
-        for address, there in sorted(client.run(_facts_here).items()):
+        for address, there in sorted(client.run(_facts_here, on_error="return").items()):
+            if isinstance(there, BaseException):  # the project, WeasyPrint or Pango missing there
+                raise BuildError(
+                    f"refused the Dask cluster at {self.address}: worker {address} cannot lay out pages: "
+                    f"{type(there).__name__}: {_said(there)} ({INSTALL})"
+                )
             differ = unlike(here, there)
             if differ:
                 raise BuildError(
@@ -284,6 +295,7 @@ class ClusterWorkers(Workers):
         finally:
             for name, level in self.quieted.items():
                 logging.getLogger(name).setLevel(level)
+            self.quieted = {}
             super().close()
 
 

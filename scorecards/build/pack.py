@@ -100,6 +100,8 @@ def season_book(
         logger.info("  book    %s (kept: every part is as it was)", name)
         return
     contents = _contents_page(ctx, env, summary.seasons, season_pdf, parts, target, ahead)
+    entries = book.plan(season_pdf, parts, book.page_count_bytes(contents))
+    footers = _footers(ctx, env, entries[-1].first_page + entries[-1].pages - 1)
     data = book.assemble(
         contents,
         season_pdf,
@@ -107,6 +109,7 @@ def season_book(
         _metadata(ctx, cards, language, summary.seasons),
         language.gettext("Contents"),
         language.tag,
+        footers.result(),
     )
     ctx.writer.write(target, data, summary.fingerprint, key)
     logger.info("  book    %s (%d companies)", name, len(cards))
@@ -214,4 +217,10 @@ def _guess(ctx: Context, target: Path) -> int:
 def _contents(ctx: Context, env: Environment, seasons: tuple[Season, ...], entries: list[book.Entry]) -> Future[bytes]:
     """The contents page for ``entries``, laid out by a pool worker (WeasyPrint is loaded there)."""
     html = render_book_contents(env, seasons, entries)
+    return ctx.workers.call_async(render_html_to_pdf, html, ctx.workers.roots, ctx.workers.base_url)
+
+
+def _footers(ctx: Context, env: Environment, pages: int) -> Future[bytes]:
+    """The book's page numbers, one page each ("Page 7 of 19"), laid over its pages in place of each part's own."""
+    html = env.get_template("book-footers.html").render(pages=pages)
     return ctx.workers.call_async(render_html_to_pdf, html, ctx.workers.roots, ctx.workers.base_url)

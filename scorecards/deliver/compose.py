@@ -37,7 +37,7 @@ from jinja2 import Environment, TemplateError, select_autoescape
 from scorecards.compute.readiness import Hold, readiness
 from scorecards.compute.season import CalendarQuarter, calendar_quarter
 from scorecards.deliver.lists import MailingList, Recipient, load_distribution
-from scorecards.deliver.outbox import KEY_HEADER, content_hash, read_message, write_outbox
+from scorecards.deliver.outbox import KEY_HEADER, bcc_value, content_hash, read_message, write_outbox
 from scorecards.errors import MailError, SettingsError
 from scorecards.files import FolderLock
 from scorecards.i18n import ENGLISH, Language, load_language
@@ -319,7 +319,7 @@ class Composer:
             addresses = [Address(r.name or "", addr_spec=r.email) for r in audience]
             if mlist.bcc:  # To names the list (an empty group, "research:;"); make send leaves out the Bcc line
                 msg["To"] = Group(mlist.name)
-                msg["Bcc"] = addresses
+                msg.set_raw("Bcc", bcc_value(r.email for r in audience))
             else:
                 msg["To"] = addresses
         except (ValueError, TypeError) as exc:  # a line break in a name or subject: refused, never a new header

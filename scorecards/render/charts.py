@@ -117,13 +117,19 @@ VALUE_LABEL_ROOM = 62  # px for '▼ −17.7%' left of a negative bar
 
 
 def surprise_bars(
-    rows: Sequence[tuple[str, Figure | None]], left: float = 120, right: float = WIDTH - 70
+    rows: Sequence[tuple[str, Figure | None]],
+    left: float = 120,
+    right: float = WIDTH - 70,
+    least: Decimal | None = None,
 ) -> BarChart | None:
-    """Horizontal bars of surprise % from zero, one per company (label, figure)."""
+    """Horizontal bars of surprise % from zero, one per company (label, figure); the axis reaches at least
+    ``least`` either side of zero when given."""
     shown = [(label, fig) for label, fig in rows if fig is not None and fig.outcome is not Outcome.NONE]
     if not shown:
         return None
     values = [f.surprise_pct for _, f in shown if f.surprise_pct is not None]
+    if least is not None and values:
+        values += [-least, least]
     # a negative bar's value label sits left of the bar: keep room for it between the company labels and the plot
     axis = Axis.fit(values, left + (VALUE_LABEL_ROOM if any(v < 0 for v in values) else 0), right, include_zero=True)
     zero = axis.x(Decimal(0))
@@ -152,6 +158,21 @@ def season_surprise(rows: Iterable[Row], attribute: str, limit: int = MAX_BARS) 
         shown = [judged[i] for i in sorted(largest)]
     chart = surprise_bars(shown)
     return None if chart is None else replace(chart, of=len(judged))
+
+
+QUARTER_SURPRISE_SPAN = Decimal(5)  # % either side of zero: a 1% miss is a short bar, not a cliff
+
+
+def quarter_surprises(rows: Sequence[tuple[str, Figure | None]]) -> BarChart | None:
+    """One quarter's headline figures (label, figure) as surprise % bars against zero, on an axis of at least
+    ±5%: with a single quarter there is no history to plot, and an axis fitted to the actual and the consensus
+    alone would draw Amazon's 2-cent EPS miss ($1.95 against $1.97) across a quarter of a page.
+
+    >>> quarter_surprises([]) is None
+    True
+    """
+    chart = surprise_bars(rows, left=130, least=QUARTER_SURPRISE_SPAN)
+    return None if chart is None else replace(chart, of=len(chart.bars))
 
 
 @dataclass(frozen=True)
@@ -281,15 +302,6 @@ class CapexBar:
     x_low: float | None
     x_high: float | None
 
-    def prior_label_x(self, text: str, gap: float = 5) -> float:
-        """Where the prior-year label starts: just after the prior-year bar, or just past the consensus line when
-        the line would cross the label there (the line is 3 px wide and drawn across both bars)."""
-        assert self.x_prior is not None  # asked only of a bar with a prior year (see templates/charts.html)
-        start = self.x_prior + gap
-        if self.x_consensus is not None and start - gap <= self.x_consensus <= start + text_width(text) + gap:
-            return self.x_consensus + gap
-        return start
-
 
 @dataclass(frozen=True)
 class CapexChart:
@@ -297,10 +309,11 @@ class CapexChart:
     bars: tuple[CapexBar, ...]
     currency: str
     of: int = 0  # how many companies have a plan (the chart shows the largest when there are many)
+    ROW: ClassVar[int] = 42  # a company's rows: consensus label, plan bar, prior-year bar
 
     @property
     def height(self) -> int:
-        return 40 + 34 * len(self.bars)
+        return 36 + self.ROW * len(self.bars)
 
 
 def capex_bars(rows: Iterable[CapexRow], left: float = 120, right: float = WIDTH - 110) -> CapexChart | None:

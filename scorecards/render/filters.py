@@ -23,7 +23,7 @@ import datetime as dt
 import inspect
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, partial
 from typing import Any
@@ -491,18 +491,24 @@ def move(value: Value, *, lang: Language = ENGLISH) -> str:
 TICK_SCALES = ((12, "T"), (9, "B"), (6, "M"), (3, "K"))
 
 
-def tick(value: Decimal, unit: str = "", *, lang: Language = ENGLISH) -> str:
-    """An axis label: '20%', '$200B', '$1.5', '8M'; '2,000億' in Chinese (the currency is in the chart's labels)."""
+def tick(value: Decimal, unit: str = "", places: int | None = None, *, lang: Language = ENGLISH) -> str:
+    """An axis label: '20%', '$200B', '$1.5', '8M'; '2,000億' in Chinese (the currency is in the chart's labels);
+    with ``places``, that many decimals (every label of an axis alike: see ``tick_places``).
+
+    >>> tick(Decimal("1.3"), "USD"), tick(Decimal("1.3"), "USD", 2)
+    ('$1.3', '$1.30')
+    """
     if unit == "%":
-        return number(value.normalize() if value != 0 else Decimal(0), lang=lang) + "%"
+        value = value.normalize() if value != 0 else Decimal(0)
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return number(value, lang=lang) + "%"
     suffix = ""
-    scales = lang.myriads or TICK_SCALES
-    for exponent, word in scales:
-        if abs(value) >= Decimal(1).scaleb(exponent):
-            value, suffix = value.scaleb(-exponent), word
-            break
+    value, suffix = _scaled(value, lang)
     value = value.normalize() if value != 0 else Decimal(0)
-    if value == value.to_integral_value():
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    elif value == value.to_integral_value():
         value = value.quantize(Decimal(1))
     text = number(value, lang=lang)
     symbol = currency_symbol(unit, lang) if len(unit) == 3 and lang.myriads is None else ""
@@ -544,6 +550,30 @@ def language_name(tag: str, *, lang: Language = ENGLISH) -> str:
         return Locale.parse(tag.replace("-", "_")).get_display_name(lang.babel_locale) or tag
     except (ValueError, UnknownLocaleError):
         return tag
+
+
+def _scaled(value: Decimal, lang: Language) -> tuple[Decimal, str]:
+    for exponent, word in lang.myriads or TICK_SCALES:
+        if abs(value) >= Decimal(1).scaleb(exponent):
+            return value.scaleb(-exponent), word
+    return value, ""
+
+
+def tick_places(values: Iterable[Decimal], unit: str = "", *, lang: Language = ENGLISH) -> int:
+    """The decimals every label of an axis takes: as many as its most precise tick needs ($1.25 beside $1.30,
+    never $1.3 beside $1.25).
+
+    >>> tick_places([Decimal("1.25"), Decimal("1.3"), Decimal("1.35")], "USD")
+    2
+    >>> tick_places([Decimal("0"), Decimal("100E9"), Decimal("150E9")], "USD")
+    0
+    """
+    places = 0
+    for value in values:
+        scaled = value if unit == "%" else _scaled(value, lang)[0]
+        exponent = scaled.normalize().as_tuple().exponent if scaled != 0 else 0
+        places = max(places, -exponent if isinstance(exponent, int) else 0)
+    return places
 
 
 def pad(text: str, width: int, right: bool = False) -> str:
@@ -639,6 +669,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "move": move,
     "deviations": deviations,
     "tick": tick,
+    "tick_places": tick_places,
     "label": label,
     "marked": marked,
     "text_lang": text_lang,

@@ -117,6 +117,11 @@ NOT_THE_SAME: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 PER_SHARE = frozenset({"eps_gaap", "eps_basic"})
+# Every concept read from a file; the standard figures are in every 10-Q and 10-K, so they also give the
+# periods the reports cover.
+READ = frozenset(
+    [c for concepts in CONCEPTS.values() for c in concepts] + [c for named in NOT_THE_SAME.values() for c, _ in named]
+)
 LABELS = {
     "revenue": "Revenue",
     "operating_income": "Operating income",
@@ -252,6 +257,8 @@ def parse_companyfacts(raw: bytes, path: str) -> CompanyFacts:
             if not isinstance(units, dict):
                 continue
             name = f"{taxonomy}:{concept}"
+            if name not in READ:
+                continue  # hundreds of concepts the tool never reads: not worth a Fact each
             facts[name] = {}
             for unit, rows in units.items():
                 if not isinstance(rows, list):
@@ -793,6 +800,8 @@ def dumps_exact(data: Any) -> str:
 
     def default(obj: Any) -> Any:
         if isinstance(obj, Decimal):
+            if not obj.is_finite():  # JSON has no NaN or Infinity; parsing refuses them, and this never writes one
+                raise ValueError(f"{obj} is not a number JSON can hold")
             marks.append(format(obj, "f"))
             return f"\x00{len(marks) - 1}\x00"
         if isinstance(obj, dt.date):
