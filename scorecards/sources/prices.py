@@ -19,7 +19,7 @@ before day 0 to day 0's close.
 datetime.date(2026, 2, 5)
 >>> move = window(prices, day0, 2, 2)
 >>> move.start, move.end, move.pct
-(datetime.date(2026, 2, 3), datetime.date(2026, 2, 6), Decimal('21'))
+(datetime.date(2026, 2, 3), datetime.date(2026, 2, 6), Decimal('21.00'))
 """
 
 from __future__ import annotations
