@@ -40,7 +40,18 @@ def project(root, companies=EXAMPLES):
 
 
 def pdfs(folder):
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*.pdf"))}
+    """Every PDF laid out (by the pool or the cluster), as bytes; the book, put together here from them, as the
+    text of each page (two local builds of it differ in bytes since it carries page-number footers)."""
+    laid_out = {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*.pdf"))
+        if path.name != "season-book.pdf"
+    }
+    books = {
+        path.relative_to(folder).as_posix(): [page.extract_text() for page in PdfReader(path).pages]
+        for path in sorted(folder.rglob("season-book.pdf"))
+    }
+    return laid_out | books
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +135,9 @@ def test_pdfs_laid_out_on_a_cluster_are_those_laid_out_here_byte_for_byte(tmp_pa
     settings = project(tmp_path)
     report = build(settings, scheduler=cluster.scheduler_address)
     assert report.ok and sorted(report.built) == EXAMPLES
-    assert pdfs(settings.build) == local  # every company's, the season summary and the book
+    assert pdfs(settings.build) == local  # every company's and the season summary's bytes, and the book's text
     assert sorted(local) == sorted([f"{slug}.pdf" for slug in EXAMPLES] + ["season-book.pdf", "season.pdf"])
+    assert all(isinstance(local[f"{slug}.pdf"], bytes) for slug in EXAMPLES)
     prepared = client.run(lambda: dask_cluster._prepared.get("setup"))
     assert len(prepared) == 2 and all(prepared.values())  # both workers laid out pages
 
@@ -287,9 +299,16 @@ def test_the_assets_are_read_on_the_workers_from_the_copy_they_were_given(tmp_pa
     assert there == here and here.files != without.files
 
 
-def test_an_interrupt_cancels_the_clusters_jobs(tmp_path, cluster, client):
+def test_an_interrupt_cancels_the_clusters_jobs(tmp_path, cluster, client, monkeypatch):
+    from scorecards.build import pipeline
+
     def interrupt():
         raise KeyboardInterrupt
+
+    kept = []  # the build's workers held on to: their jobs must be cancelled, not merely let go of
+    monkeypatch.setattr(
+        pipeline, "_workers", lambda *args, made=pipeline._workers: kept.append(made(*args)) or kept[-1]
+    )
 
     with pytest.raises(KeyboardInterrupt):
         build(project(tmp_path, EXAMPLES[:5]), scheduler=cluster.scheduler_address, progress=OnFirstResult(interrupt))

@@ -45,7 +45,7 @@ class Unlike(Exception):  # noqa: N818 - raised on a worker, read on the client:
 
 @dataclass(frozen=True)
 class Setup:
-    """What every worker is given once (scattered): this machine's facts to check against, the base URL of the
+    """What every worker is given once: this machine's facts to check against, the base URL of the
     pages, and the templates' asset files (root index, path inside it -> bytes)."""
 
     facts: tuple[tuple[str, str], ...]
@@ -153,6 +153,10 @@ def _prepare(setup: Setup) -> None:
     _prepared["setup"] = setup.key
 
 
+def _given(setup: Setup) -> Setup:
+    return setup
+
+
 @functools.lru_cache(maxsize=1)
 def _facts_here() -> dict[str, str]:
     return render_facts()
@@ -216,7 +220,9 @@ class ClusterWorkers(Workers):
             ) from None
         here = _facts_here()
         self._check(self.client, here)
-        self.setup = self.client.scatter(self._setup(here), broadcast=True, hash=False)
+        # a task that hands it back rather than scattered data: should every worker holding it die, it is made again
+        key = f"scorecards-setup-{uuid.uuid4().hex}"
+        self.setup = self.client.submit(_given, self._setup(here), key=key, pure=False)
         return self.client, self.setup
 
     def _check(self, client: Client, here: dict[str, str]) -> None:
