@@ -129,14 +129,16 @@ def assemble(
             footers = pikepdf.open(io.BytesIO(footers_pdf))
             parts.append(footers)
             if len(footers.pages) == len(book.pages):
-                for page, footer in zip(book.pages, footers.pages, strict=True):
+                for at, (page, footer) in enumerate(zip(book.pages, footers.pages, strict=True), 1):
                     drop_page_number(book, page)
-                    # laid over the page under a fixed name (pikepdf's add_overlay names it at random, and the
-                    # same inputs must give the same bytes); the page's own drawing state kept to itself
+                    # laid over the page under a name of its own (a part's pages may share their resources;
+                    # pikepdf's add_overlay names it at random, and the same inputs must give the same bytes);
+                    # the page's own drawing state kept to itself
                     form = book.copy_foreign(footer.as_form_xobject())
-                    page.add_resource(form, Name.XObject, name=Name("/BookPageNumber"))
+                    name = f"/BookPage{at}"
+                    page.add_resource(form, Name.XObject, name=Name(name))
                     page.contents_add(book.make_stream(b"q\n"), prepend=True)
-                    page.contents_add(book.make_stream(b"\nQ q /BookPageNumber Do Q\n"))
+                    page.contents_add(book.make_stream(f"\nQ q {name} Do Q\n".encode()))
         with book.open_outline() as outline:
             outline.root.extend(bookmarks)
         tree = NameTree.new(book)
