@@ -131,7 +131,12 @@ def assemble(
             if len(footers.pages) == len(book.pages):
                 for page, footer in zip(book.pages, footers.pages, strict=True):
                     drop_page_number(book, page)
-                    page.add_overlay(footer, pikepdf.Rectangle(page.mediabox))
+                    # laid over the page under a fixed name (pikepdf's add_overlay names it at random, and the
+                    # same inputs must give the same bytes); the page's own drawing state kept to itself
+                    form = book.copy_foreign(footer.as_form_xobject())
+                    page.add_resource(form, Name.XObject, name=Name("/BookPageNumber"))
+                    page.contents_add(book.make_stream(b"q\n"), prepend=True)
+                    page.contents_add(book.make_stream(b"\nQ q /BookPageNumber Do Q\n"))
         with book.open_outline() as outline:
             outline.root.extend(bookmarks)
         tree = NameTree.new(book)
