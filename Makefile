@@ -57,7 +57,9 @@ DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/asse
 # adding or removing a file is noticed)
 DEPS += $(wildcard $(INPUTS)/sec $(INPUTS)/sec/*.json $(INPUTS)/consensus $(INPUTS)/consensus/*.csv \
                    $(INPUTS)/transcripts $(INPUTS)/transcripts/*.txt)
-STAMP := $(BUILD)/.stamp$(foreach l,$(LOCALES),-$(l))
+EMPTY :=
+SPACE := $(EMPTY) $(EMPTY)
+STAMP := $(BUILD)/.stamp$(subst $(SPACE),,$(foreach l,$(LOCALES),-$(l)))  # one file: LOCALE="zh-Hant zh-Hans" too
 
 # System packages WeasyPrint needs to be fast and complete, and the fonts the templates use.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \

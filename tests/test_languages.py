@@ -72,7 +72,7 @@ EXPECTED = {
         "據來源，營收及營業利潤超出預期",  # results the source states in words, as the reader's language says them
         "優於市場預期。",  # the analyst's notes, given in Chinese in the file
         "AWS年化營收規模",
-        "高於Alphabet前一晚公布、約2,400億美元的雲端合約餘額。",
+        "13個季度以來最快增速。",
     ],
     ("zh-Hans", "amazon"): [
         "亚马逊",

@@ -9,6 +9,7 @@ company is rendered before the others are unpickled.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import re
 from collections.abc import Callable, Iterator
@@ -138,12 +139,13 @@ def discover(settings: Settings, paths: list[Path] | None = None) -> list[Path]:
 def read_company(
     path: Path,
     settings: Settings,
-    consensus: ConsensusBook | None = None,
+    consensus: ConsensusBook | Callable[[], ConsensusBook] | None = None,
     cache: CardCache | None = None,
     prices: PriceBook | None = None,
 ) -> Loaded:
     """Load, validate and compute one company file, with what its filing, consensus files and transcripts add
-    (or take it from ``cache`` when nothing it rests on has changed)."""
+    (or take it from ``cache`` when nothing it rests on has changed). ``consensus``: the folder's consensus files,
+    or what reads them when first needed (a build whose companies are all kept reads none)."""
     slug = path.stem
     try:
         raw = read_yaml_file(path, str(path))  # a regular file of a bounded size: never a FIFO or /dev/zero
@@ -178,7 +180,8 @@ def read_company(
         data = validate(doc)
     except InputError as exc:
         return Loaded(path, slug, raw, None, exc.problems)
-    evidence = gather(doc, data, path, settings, consensus, prices)
+    book = consensus() if callable(consensus) else consensus
+    evidence = gather(doc, data, path, settings, book, prices)
     problems = sorted(warnings_for(doc, data) + evidence.problems)
     if evidence.errors:
         return Loaded(path, slug, raw, None, problems, doc)
@@ -221,14 +224,15 @@ def load_all(
 ) -> list[Loaded]:
     """Every company file (``paths``, default: the inputs folder's), taken from ``cache`` where it holds the file's
     scorecard; ``unpack=False`` leaves kept scorecards pickled until they are asked for (``unpack_all``)."""
-    books: dict[Path, ConsensusBook] = {}  # the consensus files beside the company files, read once per folder
+    # the consensus files beside the company files, read once per folder, when a company first needs them
+    books: dict[Path, Callable[[], ConsensusBook]] = {}
     prices: dict[Path, PriceBook] = {}  # and the price files, each read once when first asked for
     loaded = []
     with _kept_for_good():
         for path in discover(settings, paths):
             folder = path.parent / CONSENSUS_FOLDER
             if folder not in books:
-                books[folder] = read_consensus(folder)
+                books[folder] = functools.cache(functools.partial(read_consensus, folder))
             closes = prices.setdefault(path.parent, PriceBook(path.parent / PRICES_FOLDER))
             loaded.append(read_company(path, settings, books[folder], cache, closes))
     check_duplicates(loaded)

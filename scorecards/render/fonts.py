@@ -127,3 +127,79 @@ def compact_cff(data: bytes, glyphs: Iterable[int]) -> bytes | None:
     out = io.BytesIO()
     font["CFF "].cff.compile(out, font)
     return out.getvalue()
+
+
+def share_fonts(pdf: Any) -> None:
+    """In a PDF put together from others (the season book), one font program per face: the compact CID-keyed
+    programs of each part (``compact_fonts``) merged into one, which every part's fonts of that face then use.
+    Each part's glyphs keep their CIDs (the face's glyph numbers), so the parts' text and widths stay as they are."""
+    import pikepdf
+
+    faces: dict[str, list[Any]] = {}
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
+            continue
+        program = obj.get("/FontFile3")
+        if program is not None and program.get("/Subtype") == "/CIDFontType0C":
+            faces.setdefault(str(obj.get("/FontName")).split("+")[-1], []).append(obj)
+    for descriptors in faces.values():
+        programs = list({d.FontFile3.objgen: d.FontFile3 for d in descriptors}.values())
+        if len(programs) < 2:
+            continue
+        merged = merge_cff([program.read_bytes() for program in programs])
+        if merged is None:
+            continue
+        shared = programs[0]
+        shared.write(zlib.compress(merged, 9), filter=pikepdf.Name.FlateDecode)
+        for descriptor in descriptors:
+            descriptor.FontFile3 = shared
+
+
+def merge_cff(programs: list[bytes]) -> bytes | None:
+    """One CID-keyed CFF program holding every glyph of ``programs``, subsets of one face made by
+    ``compact_cff`` (each glyph under its CID); None when they do not share their font dicts."""
+    from fontTools.cffLib import CFFFontSet
+
+    fonts = []
+    for data in programs:
+        cff = CFFFontSet()
+        cff.decompile(io.BytesIO(data), None)
+        fonts.append(cff)
+    base = fonts[0].topDictIndex[0]
+    names = [_fd_name(fd, i) for i, fd in enumerate(base.FDArray)]
+    glyphs: dict[int, tuple[Any, int]] = {}  # CID -> (charstring, index in the base's font dicts)
+    for font in fonts:
+        top = font.topDictIndex[0]
+        if not hasattr(top, "ROS"):
+            return None
+        local = [_fd_name(fd, i) for i, fd in enumerate(top.FDArray)]
+        for gid, name in enumerate(top.charset):
+            cid = 0 if name == ".notdef" else int(name[3:])
+            if cid in glyphs:
+                continue
+            fd_name = local[top.FDSelect[gid]]
+            if fd_name not in names:
+                base.FDArray.append(top.FDArray[top.FDSelect[gid]])
+                names.append(fd_name)
+            charstring = top.CharStrings[name]
+            charstring.decompile()
+            glyphs[cid] = (charstring, names.index(fd_name))
+    cids = sorted(glyphs)
+    charset = [".notdef" if cid == 0 else f"cid{cid:05d}" for cid in cids]
+    fd_select = FDSelect(format=3)
+    fd_select.gidArray = [glyphs[cid][1] for cid in cids]
+    charstrings = CharStrings(None, charset, base.CharStrings.globalSubrs, None, fd_select, base.FDArray)
+    for cid, name in zip(cids, charset, strict=True):
+        charstrings[name] = glyphs[cid][0]
+    base.charset = charset
+    base.CharStrings = charstrings
+    base.FDSelect = fd_select
+    base.CIDCount = max(base.CIDCount, cids[-1] + 1)
+    out = io.BytesIO()
+    fonts[0].compile(out, TTFont(recalcBBoxes=False))
+    return out.getvalue()
+
+
+def _fd_name(fd: Any, index: int) -> str:
+    """A font dict's name (Noto Sans CJK names each: '…-Ideographs', '…-Proportional'); its place otherwise."""
+    return str(getattr(fd, "FontName", f"#{index}"))

@@ -137,17 +137,28 @@ class ConsensusBook:
         return out
 
     _index: dict[tuple[str, str, str], list[Estimate]] = field(default_factory=dict, repr=False)
+    _by_ticker: dict[str, list[Estimate]] = field(default_factory=dict, repr=False)
     _indexed: tuple[int, int] = (0, -1)  # the list and the number of estimates indexed (rebuilt when they change)
 
-    def rows(self, ticker: str, period: str, metric: str) -> list[Estimate]:
-        """Every row for one company, period and metric, in file order (looked up: a season of 500 companies
-        over 8 quarters asks some 30,000 times)."""
+    def _reindex(self) -> None:
+        """Index the rows by company (and period and metric): a season of 500 companies over 8 quarters looks
+        rows up some 30,000 times, and scanning the file's thousands of rows each time made reading quadratic."""
         if self._indexed != (id(self.estimates), len(self.estimates)):
-            self._index = {}
+            self._index, self._by_ticker = {}, {}
             for e in self.estimates:
                 self._index.setdefault((e.ticker, e.period, e.metric), []).append(e)
+                self._by_ticker.setdefault(e.ticker, []).append(e)
             self._indexed = (id(self.estimates), len(self.estimates))
+
+    def rows(self, ticker: str, period: str, metric: str) -> list[Estimate]:
+        """Every row for one company, period and metric, in file order."""
+        self._reindex()
         return self._index.get((ticker.upper(), period, metric), [])
+
+    def of(self, ticker: str) -> list[Estimate]:
+        """Every row for one company, in file order."""
+        self._reindex()
+        return self._by_ticker.get(ticker.upper(), [])
 
     def choose(
         self, ticker: str, period: str, metric: str, reported: dt.date | None
@@ -176,9 +187,8 @@ class ConsensusBook:
     def digest(self, ticker: str) -> str:
         """A hash of what this company's scorecard may take from the folder."""
         digest = hashlib.sha256()
-        for e in self.estimates:
-            if e.ticker == ticker.upper():
-                digest.update(f"{e.path}:{e.line}:{e.text}\n".encode())
+        for e in self.of(ticker):
+            digest.update(f"{e.path}:{e.line}:{e.text}\n".encode())
         for p in self.problems_for(ticker):
             digest.update(str(p).encode())
         return digest.hexdigest()

@@ -358,7 +358,7 @@ class _Gatherer:
     def consensus(self, book: ConsensusBook) -> None:
         company = self.card.company
         self.problems.extend(book.problems_for(company.ticker))
-        if any(e.ticker == company.ticker.upper() for e in book.estimates):
+        if book.of(company.ticker):
             self.digests.append("consensus:" + book.digest(company.ticker))
         for qi, quarter in enumerate(list(self.quarters)):
             for key, fig in quarter.results.items():
