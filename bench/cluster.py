@@ -207,7 +207,7 @@ def write(
             f"{'(target ≤ 1.10×)' if key != 'local' else ''} |"
         )
     say()
-    say(f"PDFs byte for byte the same all three ways: {'yes' if same else '**no**'}.")
+    say(f"Every PDF byte for byte the same all three ways: {'yes' if same else '**no**'}.")
     html, html_cpu, pdf_cpu = costs
     per_page = html_cpu / (n + 1)
     say(
