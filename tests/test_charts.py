@@ -38,3 +38,19 @@ def test_guidance_chart_has_a_visible_title(in_repo, tmp_path):
         r'<text x="680" y="\d+" text-anchor="end" class="value (?:good|bad|neutral|even)">([^<]+)</text>', chart
     )
     assert stances == ["▼ Below consensus", "△ Above consensus"]
+
+
+def test_quarters_from_filings_are_charted_without_a_consensus(in_repo):
+    """Alphabet's earlier quarters come from its filings, with no consensus: the revenue chart shows them as actuals
+    ("no consensus" squares), oldest first, with the latest quarter's figure last; a file of one quarter has none."""
+    from scorecards.render.charts import history_dots
+
+    card = read_company(REPO / "inputs" / "alphabet.yaml", Settings(inputs=REPO / "inputs")).card
+    chart = history_dots(card, "revenue", "Revenue")
+    assert chart is not None
+    assert [d.period for d in chart.dots] == ["Q4 FY2024", "Q1 FY2025", "Q2 FY2025", "Q3 FY2025", "Q4 FY2025"]
+    assert all(d.consensus is None and d.y_consensus is None for d in chart.dots)
+    assert [d.outcome.value for d in chart.dots[:4]] == ["none"] * 4
+    assert chart.dots[-1].actual is not None and chart.dots[-1].actual.number == 113_800_000_000
+    bloom = read_company(REPO / "inputs" / "bloom-energy.yaml", Settings(inputs=REPO / "inputs")).card
+    assert len(bloom.quarters) == 1 and history_dots(bloom, "revenue", "Revenue") is None

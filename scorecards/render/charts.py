@@ -197,17 +197,19 @@ class DotChart:
 
 
 def history_dots(card: Scorecard, key: str, title: str, width: int = 330, height: int = 124) -> DotChart | None:
-    """Actual (coloured mark) against consensus (hollow dot) for each quarter in the file, oldest first."""
+    """Actual (coloured mark) against consensus (hollow dot) for each quarter in the file, oldest first; drawn
+    where at least two quarters have an actual, with or without a consensus (quarters taken from filings have none:
+    their actual is a square, "no consensus")."""
     pairs = []
     for quarter in reversed(card.quarters):
         fig = next((f for f in quarter.figures if f.metric.key == key), None)
         if fig is not None and (fig.actual is not None or fig.consensus is not None):
             pairs.append((quarter.period, fig))
-    if len(pairs) < 2 or not any(f.consensus is not None and f.actual is not None for _, f in pairs):
+    if sum(1 for _, f in pairs if f.actual is not None) < 2:
         return None  # one quarter: its surprise is in the table; an axis fitted to two close values makes it a cliff
     values = [v.number for _, f in pairs for v in (f.actual, f.consensus) if v is not None]
     axis = Axis.fit(values, height - 26, 24, count=3)
-    left, right = 56, width - 14
+    left, right = 56, width - 60  # room on the right for the last quarter's value, written beside its mark
     step = (right - left) / len(pairs)
     dots = []
     for i, (period, fig) in enumerate(pairs):
