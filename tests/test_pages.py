@@ -6,6 +6,7 @@ sources, three pages). Sizes are deterministic for given fonts and inputs, so th
 """
 
 import html
+import itertools
 import re
 import shutil
 import subprocess
@@ -243,3 +244,31 @@ def test_the_book_shares_one_font_program_per_face(built):
                     faces.setdefault(name, set()).add(obj.FontFile3.objgen)
         assert "Inter" in faces and any("CJK" in name for name in faces)
         assert {name: len(programs) for name, programs in faces.items() if len(programs) > 1} == {}
+
+
+UNIT = "億萬兆亿万美元日圓歐欧個个百分點点倍"
+
+
+def split_amounts(pdf: Path) -> list[str]:
+    """Chinese amounts broken across two lines of their cell: a line that is only the end of an amount's unit (元)
+    under one that ends in its digits or the rest of the unit (約1,466億美)."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    found = []
+    for block in re.findall(r"<block .*?</block>", out.stdout, re.S):
+        lines = [
+            "".join(html.unescape(w) for w in re.findall(r"<word [^>]*>(.*?)</word>", line))
+            for line in re.findall(r"<line .*?</line>", block, re.S)
+        ]
+        for above, below in itertools.pairwise(lines):
+            if re.fullmatch(f"[{UNIT}]{{1,4}}", below) and re.search(f"[\\d{UNIT}]$", above):
+                found.append(f"{pdf.parent.name}/{pdf.name}: {above} / {below}")
+    return found
+
+
+def test_no_chinese_amount_is_split_across_lines(built):
+    """約1,466億美元 once lost its last character to a second line (約1,466億美 / 元), as did +1.3763億美元 and
+    +12.60個百分點: the Chinese amount columns hold a difference with its unit."""
+    chinese = [pdf for language in ("zh-Hant", "zh-Hans") for pdf in sorted(folder(built, language).glob("*.pdf"))]
+    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", "season-book.pdf")]
+    assert len(examples) == 2 * 9
+    assert [line for pdf in examples for line in split_amounts(pdf)] == []
