@@ -5,6 +5,8 @@ catalogue (tests/inputs/stress/: long names, 13-digit amounts, six guidance rows
 sources, three pages). Sizes are deterministic for given fonts and inputs, so they are checked here too.
 """
 
+import html
+import itertools
 import re
 import shutil
 import subprocess
@@ -240,3 +242,51 @@ def test_the_book_shares_one_font_program_per_face(built):
                     faces.setdefault(name, set()).add(obj.FontFile3.objgen)
         assert "Inter" in faces and any("CJK" in name for name in faces)
         assert {name: len(programs) for name, programs in faces.items() if len(programs) > 1} == {}
+
+
+UNIT = "億萬兆亿万美元日圓歐欧個个百分點点倍"
+
+
+def split_amounts(pdf: Path) -> list[str]:
+    """Chinese amounts broken across two lines of their cell: a line that is only the end of an amount's unit (元)
+    under one that ends in its digits or the rest of the unit (約1,466億美)."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    found = []
+    for block in re.findall(r"<block .*?</block>", out.stdout, re.S):
+        lines = [
+            "".join(html.unescape(w) for w in re.findall(r"<word [^>]*>(.*?)</word>", line))
+            for line in re.findall(r"<line .*?</line>", block, re.S)
+        ]
+        for above, below in itertools.pairwise(lines):
+            if re.fullmatch(f"[{UNIT}]{{1,4}}", below) and re.search(f"[\\d{UNIT}]$", above):
+                found.append(f"{pdf.parent.name}/{pdf.name}: {above} / {below}")
+    return found
+
+
+def test_no_chinese_amount_is_split_across_lines(built):
+    """約1,466億美元 once lost its last character to a second line (約1,466億美 / 元), as did +1.3763億美元 and
+    +12.60個百分點: the Chinese amount columns hold a difference with its unit."""
+    chinese = [pdf for language in ("zh-Hant", "zh-Hans") for pdf in sorted(folder(built, language).glob("*.pdf"))]
+    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", "season-book.pdf")]
+    assert len(examples) == 2 * 9
+    assert [line for pdf in examples for line in split_amounts(pdf)] == []
+
+
+def overlaps(pdf: Path) -> list[str]:
+    """Words drawn over one another: a period running into the range beside it (2026财年第三财季 over 1.28美元), two
+    labels of a chart (1,750億美元 over 1,850億美元). The hidden running head at the top of the first page is left
+    out: it is never drawn."""
+    found = []
+    for number, (_, _, boxes) in enumerate(words(pdf), 1):
+        shown = [box for box in boxes if number > 1 or box[1] > TOP + 30]
+        for i, (ax0, ay0, ax1, ay1, a) in enumerate(shown):
+            for bx0, by0, bx1, by1, b in shown[i + 1 :]:
+                if min(ax1, bx1) - max(ax0, bx0) > 0.8 and min(ay1, by1) - max(ay0, by0) > 2:
+                    found.append(f"{pdf.parent.name}/{pdf.name} page {number}: {a!r} over {b!r}")
+    return found
+
+
+def test_no_word_is_drawn_over_another(built):
+    examples = [pdf for pdf in pdfs(built) if pdf.name not in ("stress.pdf", "season-book.pdf")]
+    assert len(examples) == 3 * 9
+    assert [line for pdf in examples for line in overlaps(pdf)] == []
