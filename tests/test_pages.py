@@ -267,7 +267,8 @@ def test_no_chinese_amount_is_split_across_lines(built):
     """約1,466億美元 once lost its last character to a second line (約1,466億美 / 元), as did +1.3763億美元 and
     +12.60個百分點: the Chinese amount columns hold a difference with its unit."""
     chinese = [pdf for language in ("zh-Hant", "zh-Hans") for pdf in sorted(folder(built, language).glob("*.pdf"))]
-    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", "season-book.pdf")]
+    # not the stress catalogue's: its 13-digit amounts in 萬億 may put their unit on the next line (never a digit)
+    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", STRESS_SEASON, "season-book.pdf")]
     assert len(examples) == 2 * 9
     assert [line for pdf in examples for line in split_amounts(pdf)] == []
 
@@ -287,6 +288,7 @@ def overlaps(pdf: Path) -> list[str]:
 
 
 def test_no_word_is_drawn_over_another(built):
-    examples = [pdf for pdf in pdfs(built) if pdf.name not in ("stress.pdf", "season-book.pdf")]
-    assert len(examples) == 3 * 9
-    assert [line for pdf in examples for line in overlaps(pdf)] == []
+    """In the stress catalogue too (its 13-digit amounts once ran over the next column in Chinese)."""
+    checked = [pdf for pdf in pdfs(built) if pdf.name != "season-book.pdf"]
+    assert len(checked) == 3 * 11
+    assert [line for pdf in checked for line in overlaps(pdf)] == []
