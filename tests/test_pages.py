@@ -17,12 +17,10 @@ import pytest
 from conftest import REPO
 
 from scorecards.render.fonts import compact_fonts
+from scorecards.render.safearea import BOTTOM, MM, TOP, outside_words, words
 
 pytestmark = pytest.mark.slow
 
-MM = 72 / 25.4
-SIDE, TOP, BOTTOM = 14 * MM, 16 * MM, 14 * MM  # the @page margins of templates/scorecard.css
-EDGE = 5 * MM  # the running heads and page numbers sit in the margins, at least this far from the paper's edge
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 KB = 1024
 
@@ -59,27 +57,12 @@ def folder(built, language):
     return built if language == "en" else built / language
 
 
-def words(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
-    """(width, height, [(x0, y0, x1, y1, word)]) for each page, in points from the top left."""
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = []
-    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
-        found = re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page[3]
-        )
-        boxes = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in found]
-        pages.append((float(page[1]), float(page[2]), boxes))
-    return pages
-
-
 def outside(pdf: Path) -> list[str]:
-    """Every word whose box leaves the page's safe area: past the side margins, or within EDGE of the top or bottom."""
-    found = []
-    for number, (width, height, boxes) in enumerate(words(pdf), 1):
-        for x0, y0, x1, y1, text in boxes:
-            if x0 < SIDE - 1 or x1 > width - SIDE + 1 or y0 < EDGE or y1 > height - EDGE:
-                found.append(f"{pdf.name} page {number}: {text!r} at x {x0 / MM:.1f}–{x1 / MM:.1f} mm")
-    return found
+    """Every word whose box leaves the page's safe area (the build's own check), as a line to read."""
+    return [
+        f"{pdf.name} page {number}: {text!r} at x {x0 / MM:.1f}–{x1 / MM:.1f} mm"
+        for number, (x0, y0, x1, y1, text) in outside_words(words(pdf))
+    ]
 
 
 def body_lines(page) -> int:
