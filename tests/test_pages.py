@@ -22,6 +22,7 @@ from scorecards.render.safearea import BOTTOM, MM, TOP, outside_words, words
 pytestmark = pytest.mark.slow
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
+STRESS_SEASON = "stress-season.pdf"  # the stress catalogue's season summary, beside the examples'
 KB = 1024
 
 
@@ -50,6 +51,7 @@ def built(tmp_path_factory):
             assert result.returncode == 0, result.stderr
     for language in LANGUAGES:
         shutil.copy(folder(stress / "build", language) / "stress.pdf", folder(root / "build", language))
+        shutil.copy(folder(stress / "build", language) / "season.pdf", folder(root / "build", language) / STRESS_SEASON)
     return root / "build"
 
 
@@ -76,8 +78,21 @@ def pdfs(built):
 
 def test_every_word_of_every_page_is_inside_the_safe_area(built):
     checked = [pdf for pdf in pdfs(built) if pdf.name != "season-book.pdf"]
-    assert len(checked) == 3 * 10  # 8 companies, the stress catalogue and the season summary, in each language
+    # 8 companies, the stress catalogue, the season summary and the stress catalogue's, in each language
+    assert len(checked) == 3 * 11
     assert [line for pdf in checked for line in outside(pdf)] == []
+
+
+def test_a_13_digit_amount_never_breaks(built):
+    """Tables fit by design: an amount written in full keeps its digits on one line (a range breaks at its dash;
+    in Chinese, the unit may go to the next line, never the digits)."""
+    english = {text for pdf in ("stress.pdf", STRESS_SEASON) for *_, boxes in words(built / pdf) for *_, text in boxes}
+    for whole in ("$1,234,567,890,123", "$1,200,000,000,000", "+$34,567,890,123", "−$15,432,109,877", "−$432,109,877"):
+        assert whole in english
+    for language in ("zh-Hant", "zh-Hans"):
+        found = [text for *_, boxes in words(built / language / "stress.pdf") for *_, text in boxes]
+        for digits in ("1.234567890123", "1.300000000000", "154.32109877", "1.111111111111"):
+            assert any(digits in text for text in found), (language, digits)
 
 
 def test_the_stress_catalogue_runs_to_three_pages(built):
@@ -252,7 +267,8 @@ def test_no_chinese_amount_is_split_across_lines(built):
     """約1,466億美元 once lost its last character to a second line (約1,466億美 / 元), as did +1.3763億美元 and
     +12.60個百分點: the Chinese amount columns hold a difference with its unit."""
     chinese = [pdf for language in ("zh-Hant", "zh-Hans") for pdf in sorted(folder(built, language).glob("*.pdf"))]
-    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", "season-book.pdf")]
+    # not the stress catalogue's: its 13-digit amounts in 萬億 may put their unit on the next line (never a digit)
+    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", STRESS_SEASON, "season-book.pdf")]
     assert len(examples) == 2 * 9
     assert [line for pdf in examples for line in split_amounts(pdf)] == []
 
@@ -272,6 +288,7 @@ def overlaps(pdf: Path) -> list[str]:
 
 
 def test_no_word_is_drawn_over_another(built):
-    examples = [pdf for pdf in pdfs(built) if pdf.name not in ("stress.pdf", "season-book.pdf")]
-    assert len(examples) == 3 * 9
-    assert [line for pdf in examples for line in overlaps(pdf)] == []
+    """In the stress catalogue too (its 13-digit amounts once ran over the next column in Chinese)."""
+    checked = [pdf for pdf in pdfs(built) if pdf.name != "season-book.pdf"]
+    assert len(checked) == 3 * 11
+    assert [line for pdf in checked for line in overlaps(pdf)] == []
