@@ -327,3 +327,56 @@ def test_without_a_scheduler_nothing_imports_dask(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def test_a_worker_running_several_threads_is_refused(tmp_path):
+    """WeasyPrint lays out one page at a time in a process: a worker process with two threads would run two."""
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as threaded:
+        (worker,) = threaded.scheduler_info["workers"]
+        settings = project(tmp_path, ["sony"])
+        with pytest.raises(BuildError) as refused:
+            build(settings, scheduler=threaded.scheduler_address)
+    assert str(refused.value) == (
+        f"refused the Dask cluster at {threaded.scheduler_address}: worker {worker} runs 2 threads (start workers "
+        "with --nthreads 1: WeasyPrint lays out one page at a time per process; add --nworkers)"
+    )
+    assert not list(settings.build.glob("*.pdf"))
+
+
+def test_a_scheduler_without_workers_is_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(dask_cluster, "WORKERS_TIMEOUT", 1)
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as empty:
+        settings = project(tmp_path, ["sony"])
+        with pytest.raises(BuildError) as refused:
+            build(settings, scheduler=empty.scheduler_address)
+    assert str(refused.value) == f"the Dask scheduler at {empty.scheduler_address} has no workers (none joined in 1 s)"
+    assert not list(settings.build.glob("*.pdf"))
+
+
+def test_a_worker_lays_out_a_page_without_sweeping_its_whole_process(tmp_path, monkeypatch):
+    """A worker's process is big (Dask's state, its profiler's records): the cycle collector is held off while a page
+    is laid out, then collects only what the layout made, and is on again for what the worker does next."""
+    import gc
+
+    setup = dask_cluster.Setup((), tmp_path.as_uri() + "/", (), ())
+    pdf.init_worker([tmp_path], setup.base_url)
+    monkeypatch.setitem(dask_cluster._prepared, "setup", setup.key)
+    page = "<table>" + "<tr><td>1.25</td><td>beat</td><td>in line</td></tr>" * 300 + "</table>"
+    collections = []
+
+    def seen(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        done = dask_cluster.render_on_worker(pdf.PdfJob("big", page, tmp_path / "big.pdf"), setup)
+    finally:
+        gc.callbacks.remove(seen)
+    assert done.error is None and done.files[tmp_path / "big.pdf"].startswith(b"%PDF-")
+    assert collections == [0]  # none while laying out; one of the youngest generation after
+    assert gc.isenabled()
