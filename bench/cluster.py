@@ -5,8 +5,11 @@ three ways, all on 127.0.0.1 with the same number of processes:
 1. the local pool (`-j P`);
 2. a LocalCluster of P worker processes, one thread each (`--scheduler`);
 3. `dask scheduler` and P `dask worker --nthreads 1` processes started from the command line (`--scheduler`).
-Each build twice (the first cluster build also starts WeasyPrint in each worker); the PDFs of all three compared
-byte for byte. Then the scheduler's own cost per task (empty tasks), for the projection in docs/cluster.md.
+In rounds (`--repeats`, 2): each round builds once each way, in turn, so that other work on the machine weighs on
+the three alike. Each cluster is started for its build and shut down after it, so its workers load WeasyPrint in
+every build, as the pool's do. Each build's elapsed time, and the CPU time of all its processes (the build's, the
+pool's or the cluster's: scheduler, workers and nannies), which other work hardly moves. The PDFs of all three
+compared byte for byte. Then the scheduler's own cost per task (empty tasks), for the projection in docs/cluster.md.
 It writes its figures into docs/cluster.md (between the markers) and asserts nothing about timings.
 """
 
@@ -15,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import shutil
 import socket
 import statistics
@@ -23,21 +25,50 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 from run import VENV, machine, project, report, timed  # noqa: E402
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 DASK = VENV / "bin" / "dask"
 PYTHON = VENV / "bin" / "python"
 JOBS_15000 = 15_000
 
 
-def build(root: Path, *flags: str) -> float:
-    """Every output built again; seconds."""
-    elapsed, _ = timed([str(PYTHON), "-m", "scorecards", "-q", "build", "--force", *flags], root)
-    return elapsed
+# Runs a command and says the CPU time of every process it started, the grandchildren too (the local pool's fork
+# server and its workers outlive the build's own process: as their subreaper, this waits for them all).
+TREE_CPU = """
+import ctypes, os, resource, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+started = time.perf_counter()
+code = subprocess.run(sys.argv[1:]).returncode
+elapsed = time.perf_counter() - started
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"tree {elapsed} {usage.ru_utime + usage.ru_stime}")
+sys.exit(code)
+"""
+
+
+def build(root: Path, *flags: str) -> tuple[float, float]:
+    """Every output built again: seconds elapsed, and the CPU seconds of the build's processes (on Linux)."""
+    command = [str(PYTHON), "-m", "scorecards", "-q", "build", "--force", *flags]
+    if sys.platform != "linux":
+        return timed(command, root)[0], float("nan")
+    _, result = timed([str(PYTHON), "-c", TREE_CPU, *command], root)
+    elapsed, cpu = result.stdout.strip().splitlines()[-1].split()[1:]
+    return float(elapsed), float(cpu)
 
 
 def pdf_digest(folder: Path) -> str:
@@ -88,54 +119,38 @@ def layout_cpu(root: Path, count: int) -> float:
     return statistics.median(times)
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _nothing(i: int) -> int:
     return i
 
 
-def runs(root: Path, repeats: int, *flags: str) -> tuple[list[float], str]:
-    times = [build(root, *flags) for _ in range(repeats)]
-    print(f"  {', '.join(f'{t:.1f} s' for t in times)}", flush=True)
-    return times, pdf_digest(root / "build")
+def cluster_cpu(client: Client) -> float:
+    """CPU seconds used so far by a cluster's processes: its scheduler, its workers and their nannies."""
+    workers = client.run(time.process_time)
+    nannies = client.run(time.process_time, nanny=True)
+    scheduler: float = client.run_on_scheduler(time.process_time)
+    return scheduler + sum(workers.values()) + sum(nannies.values())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=2, help="builds each way")
-    parser.add_argument("--tasks", type=int, default=2000, help="empty tasks timed for the per-task cost")
-    parser.add_argument("--output", type=Path, default=REPO / "docs" / "cluster.md")
-    args = parser.parse_args()
+@contextmanager
+def local_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
+    """A LocalCluster of ``processes`` workers with one thread each; its address."""
     from distributed import LocalCluster
 
-    processes = os.cpu_count() or 1
-    n = args.companies
-    results: dict[str, tuple[list[float], str]] = {}
-    with tempfile.TemporaryDirectory(prefix="scorecards-bench-dask-") as scratch:
-        root = Path(scratch) / "project"
-        root.mkdir()
-        project(root, n)
-        shutil.rmtree(root / "scorecards")  # every process below runs this checkout's code, the workers' too
-        build(root, "-j", str(processes))  # the scorecards computed and cached once: every build below lays out
-        cpu = children_cpu()
-        html = statistics.median([build(root, "--format", "html") for _ in range(args.repeats)])
-        html_cpu = (children_cpu() - cpu) / args.repeats  # one process (the data files in one forked, waited for)
-        pdf_cpu = layout_cpu(root, min(n, 20))
-        print("local pool", flush=True)
-        results["local"] = runs(root, args.repeats, "-j", str(processes))
-        print("LocalCluster", flush=True)
-        with LocalCluster(
-            n_workers=processes, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-        ) as cluster:
-            results["LocalCluster"] = runs(root, args.repeats, "--scheduler", cluster.scheduler_address)
-            local_task = per_task(cluster.scheduler_address, args.tasks)
-        print("dask scheduler + dask worker", flush=True)
-        address = f"tcp://127.0.0.1:{free_port()}"
-        log = open(Path(scratch) / "dask.log", "w")  # noqa: SIM115 - closed below
+    with LocalCluster(
+        n_workers=processes, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@contextmanager
+def command_line_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
+    """`dask scheduler` and ``processes`` `dask worker --nthreads 1` processes; its address. Shut down through the
+    scheduler, which closes its workers first: terminated one by one, the workers' heartbeats would find the
+    scheduler gone and print tracebacks."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    with open(scratch / "dask.log", "a") as log:
         started = [
             subprocess.Popen(
                 [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
@@ -153,17 +168,74 @@ def main() -> None:
                 )
                 for _ in range(processes)
             ]
-            from distributed import Client
-
             with Client(address, timeout=60, set_as_default=False) as client:
                 client.wait_for_workers(processes, timeout=120)
-            results["command line"] = runs(root, args.repeats, "--scheduler", address)
-            cli_task = per_task(address, args.tasks)
+            yield address
+            with Client(address, timeout=60, set_as_default=False) as client:
+                client.shutdown()
         finally:
             for process in reversed(started):
-                process.terminate()
-                process.wait(timeout=30)
-            log.close()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.terminate()
+                    process.wait(timeout=30)
+
+
+Ways = dict[str, tuple[list[float], list[float], str]]  # way -> elapsed seconds, CPU seconds, PDFs' digest
+
+
+def rounds(
+    root: Path, scratch: Path, processes: int, repeats: int, tasks: int
+) -> tuple[Ways, list[tuple[float, float]]]:
+    """Each round builds once each way, one after the other, so that other work on the machine weighs on all three
+    alike; each cluster is started for its build and stopped after it (in the last round, its cost per task is timed
+    too). The CPU time of a cluster build is its build's processes' and the cluster's."""
+    from distributed import Client
+
+    results: Ways = {way: ([], [], "") for way in ("local", "LocalCluster", "command line")}
+    clusters = {"LocalCluster": local_cluster, "command line": command_line_cluster}
+    task_costs = []
+    for round_ in range(repeats):
+        for way, (times, cpus, _) in results.items():
+            if way == "local":
+                elapsed, cpu = build(root, "-j", str(processes))
+            else:
+                with clusters[way](processes, root, scratch) as address:
+                    with Client(address, timeout=60, set_as_default=False) as client:
+                        before = cluster_cpu(client)
+                        elapsed, cpu = build(root, "--scheduler", address)
+                        cpu += cluster_cpu(client) - before
+                    if round_ == repeats - 1:
+                        task_costs.append(per_task(address, tasks))
+            times.append(elapsed)
+            cpus.append(cpu)
+            results[way] = (times, cpus, pdf_digest(root / "build"))
+            print(f"  round {round_ + 1}, {way}: {elapsed:.1f} s, {cpu:.1f} s of CPU", flush=True)
+    return results, task_costs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=2, help="builds each way")
+    parser.add_argument("--tasks", type=int, default=2000, help="empty tasks timed for the per-task cost")
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "cluster.md")
+    args = parser.parse_args()
+
+    processes = os.cpu_count() or 1
+    n = args.companies
+    with tempfile.TemporaryDirectory(prefix="scorecards-bench-dask-") as scratch:
+        root = Path(scratch) / "project"
+        root.mkdir()
+        project(root, n)
+        shutil.rmtree(root / "scorecards")  # every process below runs this checkout's code, the workers' too
+        build(root, "-j", str(processes))  # the scorecards computed and cached once: every build below lays out
+        html_builds = [build(root, "--format", "html") for _ in range(args.repeats)]
+        html = statistics.median(elapsed for elapsed, _ in html_builds)
+        html_cpu = statistics.median(cpu for _, cpu in html_builds)  # one process, and the data files' one forked
+        pdf_cpu = layout_cpu(root, min(n, 20))
+        results, (local_task, cli_task) = rounds(root, Path(scratch), processes, args.repeats, args.tasks)
 
     write(args.output, n, processes, results, (html, html_cpu, pdf_cpu), (local_task, cli_task), args.tasks)
 
@@ -172,7 +244,7 @@ def write(
     output: Path,
     n: int,
     processes: int,
-    results: dict[str, tuple[list[float], str]],
+    results: Ways,
     costs: tuple[float, float, float],
     per_task: tuple[tuple[float, float], tuple[float, float]],
     tasks: int,
@@ -184,27 +256,31 @@ def write(
         lines.append(text)
 
     base = statistics.median(results["local"][0])
-    same = len({digest for _, digest in results.values()}) == 1
+    base_cpu = statistics.median(results["local"][1])
+    same = len({digest for _, _, digest in results.values()}) == 1
     say(f"Measured by `make bench-dask` (`python bench/cluster.py --companies {n}`) on {time.strftime('%Y-%m-%d')}.")
     say(f"Machine: {machine()}.")
     say(
         f"Every output of a synthetic season of {n} companies built again (`scorecard build --force`: {n + 1} PDFs "
         f"laid out, the season's data files and book made), {processes} processes each way, all on 127.0.0.1; "
-        f"each build {len(results['local'][0])} times."
+        f"each build {len(results['local'][0])} times, the three ways in turn. Load average (1 min) at the end: "
+        f"{os.getloadavg()[0]:.1f}; above 0 means other work shared the {processes} cores, which stretches the "
+        "elapsed times (each way alike, taken in turn), and hardly the CPU times."
     )
     say()
-    say("| Executor | Builds (s) | Median | Against the local pool |")
-    say("| --- | --- | --- | --- |")
+    say("| Executor | Builds (s) | Median | Against the local pool | CPU, all processes (s) | CPU against the pool |")
+    say("| --- | --- | --- | --- | --- | --- |")
     labels = {
         "local": f"local pool (`-j {processes}`)",
         "LocalCluster": f"`LocalCluster`, {processes} processes × 1 thread",
         "command line": f"`dask scheduler` + {processes} × `dask worker --nthreads 1`",
     }
-    for key, (times, _) in results.items():
-        median = statistics.median(times)
+    for key, (times, cpus, _) in results.items():
+        median, cpu = statistics.median(times), statistics.median(cpus)
         say(
             f"| {labels[key]} | {', '.join(f'{t:.1f}' for t in times)} | {median:.1f} s | **{median / base:.2f}×** "
-            f"{'(target ≤ 1.10×)' if key != 'local' else ''} |"
+            f"{'(target ≤ 1.10×)' if key != 'local' else ''} | {', '.join(f'{c:.1f}' for c in cpus)} | "
+            f"{cpu / base_cpu:.2f}× |"
         )
     say()
     say(f"Every PDF byte for byte the same all three ways: {'yes' if same else '**no**'}.")

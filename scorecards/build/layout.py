@@ -55,7 +55,9 @@ class LayoutChecks:
             if kind is None:
                 for path in list(self.running):
                     self.pages(Path(path))
-                kept = {path: [key, list(pages)] for path, (key, pages) in sorted(self.kept.items())}
+                kept = {  # the PDFs still there (a company removed takes its entry with it)
+                    path: [key, list(pages)] for path, (key, pages) in sorted(self.kept.items()) if Path(path).exists()
+                }
                 self.writer.write_cache(self.writer.folder / CHECKED, json.dumps(kept, indent=1))
         finally:
             if self.pool is not None:

@@ -143,8 +143,10 @@ def _season(
         ctx.report.failed.extend(ctx.named(lang, "season") for lang in languages)
         return dict.fromkeys((lang.tag for lang in languages), None)
     seasons, fx = data
-    data_files(ctx, cards, loaded, seasons, fx)
-    return {
+    # the summaries first: laying out a summary's PDF is what ends last after one file changed
+    summaries = {
         lang.tag: season_pages(ctx, envs[lang.tag], cards, fingerprints[lang.tag], lang, seasons, fx)
         for lang in languages
     }
+    data_files(ctx, cards, loaded, seasons, fx)
+    return summaries
