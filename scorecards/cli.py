@@ -377,7 +377,7 @@ def email(include_held: bool) -> None:
     if not built.ok:  # no list may silently go without a company
         raise MailError(f"the build failed ({', '.join(built.failed)}): fix the errors above, then run `make email`")
     sender = load_config().sender
-    run = fill_outbox(settings, built.cards, sender, include_held)
+    run = fill_outbox(settings, built.cards, sender, include_held, built.overflow)
     for warning in run.warnings:
         click.echo(warning, err=True)
     lines, to_send, sent = describe(settings.build / "outbox")

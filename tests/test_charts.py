@@ -54,3 +54,22 @@ def test_quarters_from_filings_are_charted_without_a_consensus(in_repo):
     assert chart.dots[-1].actual is not None and chart.dots[-1].actual.number == 113_800_000_000
     bloom = read_company(REPO / "inputs" / "bloom-energy.yaml", Settings(inputs=REPO / "inputs")).card
     assert len(bloom.quarters) == 1 and history_dots(bloom, "revenue", "Revenue") is None
+
+
+def test_guidance_range_end_labels_keep_apart(in_repo):
+    """Alphabet's capex range (1,750億美元 to 1,850億美元) is narrow on its axis: its Chinese end labels, centred
+    under the ends, ran into each other ("1,750億美元1,850億美元"); they are pushed apart just enough."""
+    from scorecards.i18n import load_language
+    from scorecards.render.templates import make_env, render_company
+
+    settings = Settings(inputs=REPO / "inputs", templates=REPO / "templates")
+    card = read_company(REPO / "inputs" / "alphabet.yaml", settings).card
+    for tag in ("en", "zh-Hant", "zh-Hans"):
+        html = render_company(make_env(settings, load_language(REPO / "locale", tag)), card)
+        chart = html[html.index('id="chart-guidance"') :]
+        chart = chart[: chart.index("</svg>")]
+        ends = re.findall(r'<text x="([\d.]+)" y="(\d+)" text-anchor="middle" class="value">([^<]+)</text>', chart)
+        (x_low, y_low, low), (x_high, y_high, high) = ends
+        assert y_low == y_high and ("175" in low.replace(",", "") and "185" in high.replace(",", ""))
+        assert float(x_high) - float(x_low) >= (text_width(low) + text_width(high)) / 2, (tag, ends)
+        assert float(x_low) - text_width(low) / 2 >= 190  # clear of the row's label and period on the left

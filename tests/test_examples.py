@@ -184,9 +184,13 @@ def test_season_html_table_sorts_and_reads_without_script(built):
     rows = {
         m.group(1): m.group(2) for m in re.finditer(r'<span class="ticker">(\w+)</span>.*?</th>(.*?)</tr>', html, re.S)
     }
-    assert re.search(r'<td class="nowrap" data-sort="2"><span class="good">.*Above</span></td>', rows["BE"])
-    assert re.search(r'<td class="nowrap" data-sort="-1"><span class="bad">.*Below</span></td>', rows["AMZN"])
-    assert re.search(r'<td class="nowrap" data-sort="">—</td>', rows["SONY"])
+    assert re.search(
+        r'<td class="nowrap" data-label="Guidance" data-sort="2"><span class="good">.*Above</span></td>', rows["BE"]
+    )
+    assert re.search(
+        r'<td class="nowrap" data-label="Guidance" data-sort="-1"><span class="bad">.*Below</span></td>', rows["AMZN"]
+    )
+    assert re.search(r'<td class="nowrap" data-label="Guidance" data-sort="">—</td>', rows["SONY"])
     assert '<a href="amazon.html"><span class="ticker">AMZN</span></a>' in html
 
 

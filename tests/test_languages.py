@@ -4,6 +4,7 @@ CJK text), fonts, the HTML's lang, the season summary and book per language, and
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -183,3 +184,60 @@ def test_index_links_every_language_of_each_company(built):
         for href in (f"{slug}.pdf", f"zh-Hant/{slug}.pdf", f"zh-Hans/{slug}.html"):
             assert f'href="{href}"' in index, href
     assert "繁體中文" in index and "简体中文" in index
+
+
+def test_chinese_tables_fit_a_phone(tmp_path):
+    """At 390 px a Chinese company page's tables fit without sideways scrolling, and a metric keeps a few characters a
+    line: Chinese breaks between any two characters, and Amazon's table once stood one character wide (營 / 收)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    from scorecards.build.corpus import load_all
+    from scorecards.i18n import load_language
+    from scorecards.render.templates import make_env, render_company
+    from scorecards.settings import Settings
+
+    for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"]:
+        if not Path(program).exists():
+            pytest.skip(f"{program} is not installed")
+    settings = Settings(inputs=REPO / "inputs", templates=REPO / "templates")
+    cards = {item.slug: item.card for item in load_all(settings)}
+    pages = []
+    for tag in ("zh-Hant", "zh-Hans"):
+        env = make_env(settings, load_language(REPO / "locale", tag))
+        for slug, card in cards.items():
+            page = tmp_path / f"{tag}-{slug}.html"
+            page.write_text(render_company(env, card), "utf-8")
+            pages.append(page)
+    options = webdriver.ChromeOptions()
+    flags = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run")
+    for argument in (*flags, "--disable-background-networking", "--window-size=390,900"):
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_window_size(390, 900)  # headless Chromium starts no narrower than 500 px
+    try:
+        found = []
+        for page in pages:
+            driver.get(page.as_uri())
+            found += driver.execute_script(
+                """const found = [];
+                for (const wrap of document.querySelectorAll('.table-wrap')) {
+                  const table = wrap.querySelector('table');
+                  if (table.classList.contains('checks')) continue;  // the SEC check, as wide in English
+                  if (wrap.scrollWidth > wrap.clientWidth + 1) found.push(table.className + ' scrolls sideways');
+                  for (const th of table.querySelectorAll('th.metric')) {
+                    const em = parseFloat(getComputedStyle(th).fontSize);
+                    if (th.getBoundingClientRect().width < 2.5 * em) found.push(th.textContent + ' is too narrow');
+                  }
+                }
+                return found.map(line => arguments[0] + ': ' + line);""",
+                page.name,
+            )
+        assert window_width(driver) == 390 and found == []
+    finally:
+        driver.quit()
+
+
+def window_width(driver):
+    return driver.execute_script("return window.innerWidth")

@@ -6,6 +6,7 @@ sources, three pages). Sizes are deterministic for given fonts and inputs, so th
 """
 
 import html
+import itertools
 import re
 import shutil
 import subprocess
@@ -16,13 +17,12 @@ import pytest
 from conftest import REPO
 
 from scorecards.render.fonts import compact_fonts
+from scorecards.render.safearea import BOTTOM, MM, TOP, outside_words, words
 
 pytestmark = pytest.mark.slow
 
-MM = 72 / 25.4
-SIDE, TOP, BOTTOM = 14 * MM, 16 * MM, 14 * MM  # the @page margins of templates/scorecard.css
-EDGE = 5 * MM  # the running heads and page numbers sit in the margins, at least this far from the paper's edge
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
+STRESS_SEASON = "stress-season.pdf"  # the stress catalogue's season summary, beside the examples'
 KB = 1024
 
 
@@ -51,6 +51,7 @@ def built(tmp_path_factory):
             assert result.returncode == 0, result.stderr
     for language in LANGUAGES:
         shutil.copy(folder(stress / "build", language) / "stress.pdf", folder(root / "build", language))
+        shutil.copy(folder(stress / "build", language) / "season.pdf", folder(root / "build", language) / STRESS_SEASON)
     return root / "build"
 
 
@@ -58,27 +59,12 @@ def folder(built, language):
     return built if language == "en" else built / language
 
 
-def words(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
-    """(width, height, [(x0, y0, x1, y1, word)]) for each page, in points from the top left."""
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = []
-    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
-        found = re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page[3]
-        )
-        boxes = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in found]
-        pages.append((float(page[1]), float(page[2]), boxes))
-    return pages
-
-
 def outside(pdf: Path) -> list[str]:
-    """Every word whose box leaves the page's safe area: past the side margins, or within EDGE of the top or bottom."""
-    found = []
-    for number, (width, height, boxes) in enumerate(words(pdf), 1):
-        for x0, y0, x1, y1, text in boxes:
-            if x0 < SIDE - 1 or x1 > width - SIDE + 1 or y0 < EDGE or y1 > height - EDGE:
-                found.append(f"{pdf.name} page {number}: {text!r} at x {x0 / MM:.1f}–{x1 / MM:.1f} mm")
-    return found
+    """Every word whose box leaves the page's safe area (the build's own check), as a line to read."""
+    return [
+        f"{pdf.name} page {number}: {text!r} at x {x0 / MM:.1f}–{x1 / MM:.1f} mm"
+        for number, (x0, y0, x1, y1, text) in outside_words(words(pdf))
+    ]
 
 
 def body_lines(page) -> int:
@@ -92,8 +78,21 @@ def pdfs(built):
 
 def test_every_word_of_every_page_is_inside_the_safe_area(built):
     checked = [pdf for pdf in pdfs(built) if pdf.name != "season-book.pdf"]
-    assert len(checked) == 3 * 10  # 8 companies, the stress catalogue and the season summary, in each language
+    # 8 companies, the stress catalogue, the season summary and the stress catalogue's, in each language
+    assert len(checked) == 3 * 11
     assert [line for pdf in checked for line in outside(pdf)] == []
+
+
+def test_a_13_digit_amount_never_breaks(built):
+    """Tables fit by design: an amount written in full keeps its digits on one line (a range breaks at its dash;
+    in Chinese, the unit may go to the next line, never the digits)."""
+    english = {text for pdf in ("stress.pdf", STRESS_SEASON) for *_, boxes in words(built / pdf) for *_, text in boxes}
+    for whole in ("$1,234,567,890,123", "$1,200,000,000,000", "+$34,567,890,123", "−$15,432,109,877", "−$432,109,877"):
+        assert whole in english
+    for language in ("zh-Hant", "zh-Hans"):
+        found = [text for *_, boxes in words(built / language / "stress.pdf") for *_, text in boxes]
+        for digits in ("1.234567890123", "1.300000000000", "154.32109877", "1.111111111111"):
+            assert any(digits in text for text in found), (language, digits)
 
 
 def test_the_stress_catalogue_runs_to_three_pages(built):
@@ -243,3 +242,53 @@ def test_the_book_shares_one_font_program_per_face(built):
                     faces.setdefault(name, set()).add(obj.FontFile3.objgen)
         assert "Inter" in faces and any("CJK" in name for name in faces)
         assert {name: len(programs) for name, programs in faces.items() if len(programs) > 1} == {}
+
+
+UNIT = "億萬兆亿万美元日圓歐欧個个百分點点倍"
+
+
+def split_amounts(pdf: Path) -> list[str]:
+    """Chinese amounts broken across two lines of their cell: a line that is only the end of an amount's unit (元)
+    under one that ends in its digits or the rest of the unit (約1,466億美)."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    found = []
+    for block in re.findall(r"<block .*?</block>", out.stdout, re.S):
+        lines = [
+            "".join(html.unescape(w) for w in re.findall(r"<word [^>]*>(.*?)</word>", line))
+            for line in re.findall(r"<line .*?</line>", block, re.S)
+        ]
+        for above, below in itertools.pairwise(lines):
+            if re.fullmatch(f"[{UNIT}]{{1,4}}", below) and re.search(f"[\\d{UNIT}]$", above):
+                found.append(f"{pdf.parent.name}/{pdf.name}: {above} / {below}")
+    return found
+
+
+def test_no_chinese_amount_is_split_across_lines(built):
+    """約1,466億美元 once lost its last character to a second line (約1,466億美 / 元), as did +1.3763億美元 and
+    +12.60個百分點: the Chinese amount columns hold a difference with its unit."""
+    chinese = [pdf for language in ("zh-Hant", "zh-Hans") for pdf in sorted(folder(built, language).glob("*.pdf"))]
+    # not the stress catalogue's: its 13-digit amounts in 萬億 may put their unit on the next line (never a digit)
+    examples = [pdf for pdf in chinese if pdf.name not in ("stress.pdf", STRESS_SEASON, "season-book.pdf")]
+    assert len(examples) == 2 * 9
+    assert [line for pdf in examples for line in split_amounts(pdf)] == []
+
+
+def overlaps(pdf: Path) -> list[str]:
+    """Words drawn over one another: a period running into the range beside it (2026财年第三财季 over 1.28美元), two
+    labels of a chart (1,750億美元 over 1,850億美元). The hidden running head at the top of the first page is left
+    out: it is never drawn."""
+    found = []
+    for number, (_, _, boxes) in enumerate(words(pdf), 1):
+        shown = [box for box in boxes if number > 1 or box[1] > TOP + 30]
+        for i, (ax0, ay0, ax1, ay1, a) in enumerate(shown):
+            for bx0, by0, bx1, by1, b in shown[i + 1 :]:
+                if min(ax1, bx1) - max(ax0, bx0) > 0.8 and min(ay1, by1) - max(ay0, by0) > 2:
+                    found.append(f"{pdf.parent.name}/{pdf.name} page {number}: {a!r} over {b!r}")
+    return found
+
+
+def test_no_word_is_drawn_over_another(built):
+    """In the stress catalogue too (its 13-digit amounts once ran over the next column in Chinese)."""
+    checked = [pdf for pdf in pdfs(built) if pdf.name != "season-book.pdf"]
+    assert len(checked) == 3 * 11
+    assert [line for pdf in checked for line in overlaps(pdf)] == []

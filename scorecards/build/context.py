@@ -33,6 +33,8 @@ class Report:
     failed: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # every input file's, located (warnings too)
     cards: list[Scorecard] = field(default_factory=list)  # every company's scorecard, by name: what e-mails take
+    # (slug, language) -> the pages of its PDF with ink outside the safe area (build/layout.py): they hold it
+    overflow: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -7,6 +7,8 @@ settings and code are unchanged since its last good build is not rendered again 
 
 from __future__ import annotations
 
+import os
+
 from jinja2 import Environment
 
 from scorecards.build.cache import CardCache
@@ -14,6 +16,7 @@ from scorecards.build.context import FORMATS, Context, Progress, Report, Silent,
 from scorecards.build.corpus import Loaded, load_all, unpack_all
 from scorecards.build.datafiles import data_files, season_data
 from scorecards.build.fingerprints import code_digest
+from scorecards.build.layout import LayoutChecks, report_season, start_checks
 from scorecards.build.pack import book_ahead, season_book
 from scorecards.build.pages import Summary, company_pages, season_pages
 from scorecards.build.site import current_names, index_page, outputs_mk, schema_file
@@ -49,7 +52,7 @@ def build(
         logger.debug(
             "read %d company files (%d kept from the last build)", len(loaded), sum(i.kept is not None for i in loaded)
         )
-        with Writer(settings.build, force) as writer:
+        with Writer(settings.build, force) as writer, LayoutChecks(writer, os.cpu_count() or 1) as checks:
             ctx = Context(settings, formats, writer, workers, progress or Silent())
             _report_problems(ctx, loaded)
             envs = {lang.tag: make_env(settings, lang) for lang in chosen}
@@ -64,11 +67,13 @@ def build(
             ahead = {lang.tag: book_ahead(ctx, envs[lang.tag], cards, lang, summary) for lang, summary in made}
             logger.debug("waiting for %d jobs of the workers", len(ctx.pending))
             ctx.collect()  # the workers' PDFs and data files written as they finish
+            start_checks(ctx, loaded, chosen, checks)  # each new PDF's safe area, checked while the books are made
             for lang, summary in made:
                 season_book(ctx, envs[lang.tag], cards, lang, summary, ahead[lang.tag])
             for path in writer.remove_orphans(current_names(loaded)):
                 logger.info("removed %s: its input is gone", path)
-            index_page(ctx, loaded, cards, {lang.tag: lang for lang in chosen}, envs)
+            report_season(ctx, chosen, checks)
+            index_page(ctx, loaded, cards, {lang.tag: lang for lang in chosen}, envs, checks)
             schema_file(ctx)
             outputs_mk(ctx)
     finally:
@@ -138,8 +143,10 @@ def _season(
         ctx.report.failed.extend(ctx.named(lang, "season") for lang in languages)
         return dict.fromkeys((lang.tag for lang in languages), None)
     seasons, fx = data
-    data_files(ctx, cards, loaded, seasons, fx)
-    return {
+    # the summaries first: laying out a summary's PDF is what ends last after one file changed
+    summaries = {
         lang.tag: season_pages(ctx, envs[lang.tag], cards, fingerprints[lang.tag], lang, seasons, fx)
         for lang in languages
     }
+    data_files(ctx, cards, loaded, seasons, fx)
+    return summaries

@@ -15,6 +15,7 @@ from scorecards.build.context import FORMATS, Context
 from scorecards.build.corpus import Loaded
 from scorecards.build.datafiles import EXPORTS
 from scorecards.build.fingerprints import code_digest, company_fingerprint, language_base
+from scorecards.build.layout import LayoutChecks
 from scorecards.build.pages import SEASON_OUTPUTS
 from scorecards.compute.readiness import Hold, readiness
 from scorecards.errors import SettingsError
@@ -45,10 +46,12 @@ def index_page(
     cards: list[Scorecard],
     built: dict[str, Language],
     envs: dict[str, Environment],
+    checks: LayoutChecks,
 ) -> None:
     """build/index.html in the default language, linking each company's scorecard in every language whose
     outputs are current (built now, or by an earlier build with the same inputs, templates and catalogue);
-    ``built``, ``envs``: the languages built now and their template environments."""
+    ``built``, ``envs``: the languages built now and their template environments; ``checks``: the PDFs' layout
+    check, whose pages with ink outside the safe area hold their scorecard (also in the report, for the e-mails)."""
     settings = ctx.settings
     tags = list(dict.fromkeys([settings.default_language, *settings.languages, *built, *available(settings.locale)]))
     languages = {tag: built.get(tag) or _try_language(settings, tag) for tag in tags}
@@ -71,7 +74,13 @@ def index_page(
         {"slug": item.slug, "path": str(item.path), "errors": len(item.errors)} for item in loaded if item.card is None
     ]
     linked = {link.tag for items in links.values() for link in items}  # the languages the index links scorecards in
-    holds = holds_by_slug(cards, [settings.default_language, *(t for t in found if t in linked)])
+    ctx.report.overflow = {
+        (card.slug, tag): pages
+        for tag in found
+        for card in cards
+        if ctx.writer.current(pdf := settings.output_folder(tag) / f"{card.slug}.pdf") and (pages := checks.pages(pdf))
+    }
+    holds = holds_by_slug(cards, [settings.default_language, *(t for t in found if t in linked)], ctx.report.overflow)
     for slug, reasons in holds.items():
         logger.info("held: %s (%s)", slug, "; ".join(hold(h) for h in reasons))
     html = render_index(env, cards, failed, links, _season_links(ctx, built), holds)
@@ -83,7 +92,7 @@ def holds_by_slug(
 ) -> dict[str, list[Hold]]:
     """Why each held scorecard is held, for readers of any of ``languages`` (the first is the default); the ready
     ones are not listed. ``overflow``: by (slug, language), the PDF pages a layout check found ink outside the
-    safe area on (none is checked in the build yet: the hook for it)."""
+    safe area on (build/layout.py)."""
     out: dict[str, list[Hold]] = {}
     pages = overflow or {}
     for card in cards:

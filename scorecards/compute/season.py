@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from scorecards.i18n import N_
 from scorecards.model.amounts import Amount, Unit
@@ -120,6 +121,9 @@ class CapexRow:
 
 @dataclass(frozen=True)
 class Season:
+    """One calendar quarter's companies and aggregates. Its lists of companies by state are worked out once: a
+    template asks for them row by row (``r in s.overdue``)."""
+
     quarter: CalendarQuarter
     rows: tuple[Row, ...]
     overall: Group
@@ -140,11 +144,11 @@ class Season:
     def per_source(self) -> PerSource:
         return per_source(self.rows)
 
-    @property
+    @cached_property
     def reported(self) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if not r.quarter.to_report)
 
-    @property
+    @cached_property
     def to_report(self) -> tuple[Row, ...]:
         """Companies whose quarter is scheduled but not yet reported, by date."""
         rows = [r for r in self.rows if r.quarter.to_report]
@@ -155,7 +159,7 @@ class Season:
         """Percent of the season's companies that have reported."""
         return Decimal(len(self.reported)) / Decimal(len(self.rows)) * 100 if self.rows else None
 
-    @property
+    @cached_property
     def upcoming(self) -> tuple[Row, ...]:
         """Companies scheduled to report after the data date and within ``upcoming_days`` of it."""
         if self.data_date is None:
@@ -174,7 +178,7 @@ class Season:
         rows = [(name, eps.get(name), revenue.get(name)) for name in sorted(eps.keys() | revenue.keys())]
         return (*rows, (self.eps_growth.overall.name, self.eps_growth.overall, self.revenue_growth.overall))
 
-    @property
+    @cached_property
     def overdue(self) -> tuple[Row, ...]:
         """Companies whose scheduled date is on or before the data date, with no results recorded yet."""
         if self.data_date is None:

@@ -132,6 +132,7 @@ class Composer:
         sender: Address | None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
         include_held: bool = False,
+        overflow: Mapping[tuple[str, str], Iterable[int]] | None = None,
     ):
         self.settings = settings
         self.cards = sorted(cards, key=lambda c: c.company.name.lower())
@@ -143,11 +144,13 @@ class Composer:
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
         self.season = season_of(self.cards)
         self.include_held = include_held
+        self.overflow = overflow or {}  # (slug, language) -> pages of its PDF past the safe area (the build's check)
         self.left_out: list[tuple[str, Scorecard, tuple[Hold, ...]]] = []  # (list, card, why): held, not sent
 
     def holds(self, card: Scorecard, mlist: MailingList) -> tuple[Hold, ...]:
         """Why ``card`` is not ready to send to ``mlist``'s readers (none: it is ready)."""
-        return readiness(card, self.language(mlist)).holds
+        tag = self.language(mlist)
+        return readiness(card, tag, self.overflow.get((card.slug, tag), ())).holds
 
     def in_season(self, cards: Iterable[Scorecard]) -> tuple[Scorecard, ...]:
         """The companies whose latest quarter is in the season the message is about."""
@@ -395,14 +398,19 @@ class OutboxRun:
 
 
 def fill_outbox(
-    settings: Settings, cards: list[Scorecard], sender: Address | None, include_held: bool = False
+    settings: Settings,
+    cards: list[Scorecard],
+    sender: Address | None,
+    include_held: bool = False,
+    overflow: Mapping[tuple[str, str], Iterable[int]] | None = None,
 ) -> OutboxRun:
     """Compose every list's messages from the scorecards a build made (``cards``) into build/outbox/; scorecards
-    held by the ready-to-send gate are left out (and said so), or sent with their reasons (``include_held``)."""
+    held by the ready-to-send gate are left out (and said so), or sent with their reasons (``include_held``);
+    ``overflow``: the pages of each (slug, language)'s PDF the build's layout check found past the safe area."""
     lists, warnings = load_distribution(settings.email.distribution, cards)
     outbox = settings.build / "outbox"
     with FolderLock(outbox):
-        composer = Composer(settings, cards, outbox, sender, include_held=include_held)
+        composer = Composer(settings, cards, outbox, sender, include_held=include_held, overflow=overflow)
         messages = compose_all(composer, lists)
         written, removed = write_outbox(outbox, {m.filename: m.data for m in messages})
     said = [str(w) for w in warnings] + held_warnings(composer, lists, messages)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from scorecards.model.scorecard import Scorecard
-from scorecards.render.fonts import share_fonts
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,8 @@ def assemble(
     """
     import pikepdf
     from pikepdf import Array, Dictionary, Name, NameTree, Object, OutlineItem, String
+
+    from scorecards.render.fonts import share_fonts  # here: fontTools costs a build that makes no book ~60 ms
 
     book = pikepdf.new()
     parts = []  # kept open until the book is written: its pages refer to their objects

@@ -246,6 +246,26 @@ class RangeRow:
     x_consensus: float
     stance: Stance
     label: str  # the stance as the chart says it, at the right end of the row
+    x_low_label: float | None = None  # where the range's end values are centred: under the ends, or apart
+    x_high_label: float | None = None
+
+
+def labels_apart(x_low: float, x_high: float, low: str, high: str, floor: float, gap: float = 6) -> tuple[float, float]:
+    """The centres of the labels of a range's two ends: under the ends, or pushed apart just enough that they do
+    not run into each other (a narrow range with long amounts: 1,750億美元 beside 1,850億美元), the pair kept right of
+    ``floor``.
+
+    >>> labels_apart(300, 400, "$175B", "$185B", floor=190)
+    (300, 400)
+    >>> labels_apart(300, 330, "1,750億美元", "1,850億美元", floor=190)
+    (281.5, 348.5)
+    """
+    half_low, half_high = text_width(low) / 2, text_width(high) / 2
+    overlap = x_low + half_low + gap - (x_high - half_high)
+    if overlap <= 0:
+        return x_low, x_high
+    shift = max(0.0, floor - (x_low - overlap / 2 - half_low))
+    return round(x_low - overlap / 2 + shift, 1), round(x_high + overlap / 2 + shift, 1)
 
 
 @dataclass(frozen=True)
@@ -261,11 +281,13 @@ class RangeChart:
 def guidance_ranges(
     guides: Iterable[Guide],
     label: Callable[[Stance], str] = lambda stance: stance.value,
+    amount: Callable[[Value], str] = str,
     left: float = 190,
     right: float = WIDTH - 90,
 ) -> RangeChart | None:
     """One row per guidance item with a consensus: the range as a bar, the consensus as a tick, and the stance
-    (``label``: its text in the page's language) at the right end, where the plot stops short of it."""
+    (``label``: its text in the page's language) at the right end, where the plot stops short of it. The range's
+    ends are labelled with their values (``amount``: as the page writes them), apart from each other."""
     usable = [g for g in guides if g.midpoint is not None and g.consensus is not None]
     labels = [str(label(g.stance)).strip() for g in usable]
     right = min(right, WIDTH - max((text_width(t) for t in labels), default=0) - 16)  # 5: half a diamond
@@ -275,16 +297,22 @@ def guidance_ranges(
         assert midpoint is not None and consensus is not None  # usable holds only guides with both
         values = [v.number for v in (guide.low, guide.high, midpoint, consensus) if v is not None]
         axis = Axis.fit(values, left, right, count=4)
+        x_low = axis.x(guide.low.number) if guide.low else None
+        x_high = axis.x(guide.high.number) if guide.high else None
+        apart: tuple[float | None, float | None] = (x_low, x_high)
+        if guide.low and guide.high and x_low is not None and x_high is not None:
+            apart = labels_apart(x_low, x_high, str(amount(guide.low)).strip(), str(amount(guide.high)).strip(), left)
         rows.append(
             RangeRow(
                 guide,
                 axis,
-                axis.x(guide.low.number) if guide.low else None,
-                axis.x(guide.high.number) if guide.high else None,
+                x_low,
+                x_high,
                 axis.x(midpoint.number),
                 axis.x(consensus.number),
                 guide.stance,
                 text,
+                *apart,
             )
         )
     return RangeChart(tuple(rows)) if rows else None

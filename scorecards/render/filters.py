@@ -24,6 +24,7 @@ import inspect
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, partial
 from typing import Any
@@ -655,6 +656,16 @@ def points(value: Decimal | None, places: int = DERIVED_PLACES, *, lang: Languag
     }
 
 
+def longest_amount(q: Quarter, *, lang: Language = ENGLISH) -> int:
+    """How many characters the longest amount in a quarter's tables takes (results, segments, indicators,
+    guidance): past what the fixed columns hold, the page gives its tables to their figures (scorecard.css)."""
+    items: list[Any] = [*q.figures, *q.kpis, *q.guidance]
+    for seg in q.segments:
+        items += [*seg.figures, *seg.kpis]
+    values = [v for item in items for f in fields(item) if isinstance(v := getattr(item, f.name), Value)]
+    return max((len(amount(v, lang=lang)) for v in values), default=0)
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "amount": amount,
     "percent": percent,
@@ -684,6 +695,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "pad": pad,
     "quantity": quantity,
     "points": points,
+    "longest_amount": longest_amount,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 
 from scorecards.errors import BuildError
+from scorecards.files import write_atomic
 from scorecards.i18n import ENGLISH, Language
 from scorecards.model.scorecard import Scorecard, headline_eps, headline_revenue
 from scorecards.render import charts
@@ -85,11 +87,12 @@ def _bytecode_cache(folder: Path) -> FileSystemBytecodeCache | None:
     return _BytecodeCache(str(folder))
 
 
-_references: dict[str, list[str]] = {}  # a template's source -> the templates it names (parsing costs ~20 ms)
+REFERENCES = "references.json"  # beside the compiled templates: the templates each template's source names
 
 
 def template_files(env: Environment, name: str) -> list[str]:
     """Every template ``name`` uses (extends, includes, imports), itself first."""
+    known = _references(env)
     seen: list[str] = []
     pending = [name]
     while pending:
@@ -98,11 +101,34 @@ def template_files(env: Environment, name: str) -> list[str]:
             continue
         seen.append(current)
         source, filename, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
-        if source not in _references:
+        key = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        if key not in known:  # parsing a template costs ~20 ms: its references are kept with the compiled ones
             parsed = env.parse(source, current, filename)
-            _references[source] = [ref for ref in meta.find_referenced_templates(parsed) if ref]
-        pending.extend(_references[source])
+            known[key] = [ref for ref in meta.find_referenced_templates(parsed) if ref]
+            if isinstance(env.bytecode_cache, FileSystemBytecodeCache):
+                with contextlib.suppress(BuildError):  # not kept: the next build parses it again, nothing else
+                    write_atomic(Path(env.bytecode_cache.directory) / REFERENCES, json.dumps(known))
+        pending.extend(known[key])
     return seen
+
+
+_known: dict[str, dict[str, list[str]]] = {}  # the kept references, by the folder of the compiled templates
+
+
+def _references(env: Environment) -> dict[str, list[str]]:
+    """The references of each template source (by its hash), as kept in the compiled templates' folder."""
+    cache = env.bytecode_cache
+    folder = cache.directory if isinstance(cache, FileSystemBytecodeCache) else ""
+    if folder not in _known:
+        try:
+            kept = json.loads((Path(folder) / REFERENCES).read_bytes()) if folder else {}
+        except (OSError, ValueError):
+            kept = {}
+        valid = isinstance(kept, dict) and all(
+            isinstance(refs, list) and all(isinstance(r, str) for r in refs) for refs in kept.values()
+        )
+        _known[folder] = kept if valid else {}
+    return _known[folder]
 
 
 def templates_digest(env: Environment, name: str) -> str:

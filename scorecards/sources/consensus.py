@@ -121,44 +121,81 @@ class Estimate:
         return f"{self.path}:{self.line}"
 
 
+@dataclass(frozen=True)
+class _Unread:
+    """One file's rows of one company, as read: (line, values, the row as written) each."""
+
+    path: str
+    columns: dict[int, str]
+    width: int  # the columns the header names
+    rows: list[tuple[int, list[str], str]]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One company's rows once checked: its estimates, their problems, and the estimates by (period, metric)."""
+
+    estimates: list[Estimate]
+    problems: list[Problem]
+    index: dict[tuple[str, str], list[Estimate]]
+
+
 @dataclass
 class ConsensusBook:
-    """Every consensus row in a folder, and the problems found reading it."""
+    """Every consensus row in a folder, and the problems found reading it.
 
-    estimates: list[Estimate] = field(default_factory=list)
-    row_problems: list[tuple[str, Problem]] = field(default_factory=list)  # (ticker, problem)
+    A company's rows are checked when they are first asked for (``rows``, ``of``, ``problems_for``): a build after
+    one company file changed needs that company's rows of a season's thousands. ``estimates`` and ``row_problems``
+    check every company's."""
+
     file_problems: list[tuple[frozenset[str] | None, Problem]] = field(default_factory=list)  # tickers in the file
+    _unread: dict[str, list[_Unread]] = field(default_factory=dict, repr=False)  # each file's rows, by ticker
+    _checked: dict[str, _Checked] = field(default_factory=dict, repr=False)  # by ticker, once checked
+    _files: list[str] = field(default_factory=list, repr=False)  # in the order they were read
+
+    def _check(self, ticker: str) -> _Checked:
+        """One company's rows and their problems (``ticker`` in capitals, as the files' are read)."""
+        if ticker not in self._checked:
+            checked = _Checked([], [], {})
+            for unread in self._unread.get(ticker, []):
+                checked.estimates.extend(_check_rows(unread, checked.problems))
+            for e in checked.estimates:
+                checked.index.setdefault((e.period, e.metric), []).append(e)
+            self._checked[ticker] = checked
+        return self._checked[ticker]
+
+    def _every(self) -> list[_Checked]:
+        return [self._check(ticker) for ticker in sorted(self._unread)]
+
+    @property
+    def estimates(self) -> list[Estimate]:
+        """Every company's rows, in the order of the files and their lines."""
+        order = {path: i for i, path in enumerate(self._files)}
+        rows = [e for checked in self._every() for e in checked.estimates]
+        return sorted(rows, key=lambda e: (order[e.path], e.line))
+
+    @property
+    def row_problems(self) -> list[tuple[str, Problem]]:
+        """Every company's row problems, (ticker, problem), in the order of the files and their lines (the repeated
+        rows of a file after its other problems)."""
+        order = {path: i for i, path in enumerate(self._files)}
+        found = [(t, p) for t in sorted(self._unread) for p in self._check(t).problems]
+        return sorted(found, key=lambda tp: (order[tp[1].path], tp[1].message.startswith(SAME), tp[1].line))
 
     def problems_for(self, ticker: str) -> list[Problem]:
         """The problems that concern one company: its rows, and files it has rows in (or unreadable ones)."""
         ticker = ticker.upper()
-        out = [p for t, p in self.row_problems if t == ticker]
+        out = list(self._check(ticker).problems)
         out += [p for tickers, p in self.file_problems if tickers is None or ticker in tickers]
         return out
 
-    _index: dict[tuple[str, str, str], list[Estimate]] = field(default_factory=dict, repr=False)
-    _by_ticker: dict[str, list[Estimate]] = field(default_factory=dict, repr=False)
-    _indexed: tuple[int, int] = (0, -1)  # the list and the number of estimates indexed (rebuilt when they change)
-
-    def _reindex(self) -> None:
-        """Index the rows by company (and period and metric): a season of 500 companies over 8 quarters looks
-        rows up some 30,000 times, and scanning the file's thousands of rows each time made reading quadratic."""
-        if self._indexed != (id(self.estimates), len(self.estimates)):
-            self._index, self._by_ticker = {}, {}
-            for e in self.estimates:
-                self._index.setdefault((e.ticker, e.period, e.metric), []).append(e)
-                self._by_ticker.setdefault(e.ticker, []).append(e)
-            self._indexed = (id(self.estimates), len(self.estimates))
-
     def rows(self, ticker: str, period: str, metric: str) -> list[Estimate]:
         """Every row for one company, period and metric, in file order."""
-        self._reindex()
-        return self._index.get((ticker.upper(), period, metric), [])
+        return self._check(ticker.upper()).index.get((period, metric), [])
 
     def of(self, ticker: str) -> list[Estimate]:
         """Every row for one company, in file order."""
-        self._reindex()
-        return self._by_ticker.get(ticker.upper(), [])
+        return self._check(ticker.upper()).estimates
 
     def choose(
         self, ticker: str, period: str, metric: str, reported: dt.date | None
@@ -247,36 +284,48 @@ def read_file(path: Path, book: ConsensusBook) -> None:
     except csv.Error as exc:
         header_problems.append(Problem(name, start, 0, "", f"not valid CSV: {exc}", "check the quotes on this line"))
     tickers: set[str] = set()
+    unread: dict[str, _Unread] = {}
+    width = len(header)
+    at = next((i for i, col in columns.items() if col == "ticker"), None)
     for line, values, row_text in rows:
         if not any(v.strip() for v in values):
             continue
-        cells = {col: (values[i].strip() if i < len(values) else "") for i, col in columns.items()}
-        ticker = cells.get("ticker", "").upper()
+        ticker = values[at].strip().upper() if at is not None and at < len(values) else ""
         if ticker:
             tickers.add(ticker)
-        if len(values) > len(header):
-            book.row_problems.append(
-                (
-                    ticker,
-                    Problem(
-                        name,
-                        line,
-                        0,
-                        "",
-                        f"{len(values)} values in a row, but the header names {len(header)} columns",
-                        'quote values that contain a comma: "12,300M"',
-                    ),
-                )
-            )
-            continue
-        estimate, problems = _row(name, line, cells, row_text)
-        book.row_problems += [(ticker, p) for p in problems]
-        if estimate is not None and "ticker" in columns.values():
-            book.estimates.append(estimate)
+        if ticker not in unread:
+            unread[ticker] = _Unread(name, columns, width, [])
+            book._unread.setdefault(ticker, []).append(unread[ticker])  # noqa: SLF001 - its own module
+            book._checked.pop(ticker, None)  # noqa: SLF001 - a company checked before this file: checked again
+        unread[ticker].rows.append((line, values, row_text))
+    book._files.append(name)  # noqa: SLF001 - its own module
     missing_ticker = "ticker" not in columns.values()
     for problem in header_problems:
         book.file_problems.append((None if missing_ticker else frozenset(tickers), problem))
-    _duplicates(book, name)
+
+
+def _check_rows(unread: _Unread, problems: list[Problem]) -> list[Estimate]:
+    """The estimates in one file's rows of one company (without repeats); their problems go to ``problems``."""
+    found: list[Estimate] = []
+    for line, values, text in unread.rows:
+        if len(values) > unread.width:
+            problems.append(
+                Problem(
+                    unread.path,
+                    line,
+                    0,
+                    "",
+                    f"{len(values)} values in a row, but the header names {unread.width} columns",
+                    'quote values that contain a comma: "12,300M"',
+                )
+            )
+            continue
+        cells = {col: (values[i].strip() if i < len(values) else "") for i, col in unread.columns.items()}
+        estimate, row_problems = _row(unread.path, line, cells, text)
+        problems += row_problems
+        if estimate is not None and "ticker" in unread.columns.values():
+            found.append(estimate)
+    return _duplicates(found, unread.path, problems)
 
 
 def _header(path: str, header: list[str]) -> tuple[dict[int, str], list[Problem]]:
@@ -450,30 +499,28 @@ def _amount(text: str, column: str, kind: Kind | None, bad: _Bad) -> Amount | No
     return amount
 
 
-def _duplicates(book: ConsensusBook, path: str) -> None:
+SAME = "the same estimate as line"
+
+
+def _duplicates(estimates: list[Estimate], path: str, problems: list[Problem]) -> list[Estimate]:
+    """The estimates of one file and company without repeats (the same provider, period, metric and date): each
+    repeat is a problem."""
     seen: dict[tuple[str, str, str, str, dt.date], Estimate] = {}
     keep: list[Estimate] = []
-    for e in book.estimates:
-        if e.path != path:
-            keep.append(e)
-            continue
+    for e in estimates:
         key = (e.ticker, e.period, e.metric, e.provider.lower(), e.as_of)
         if key in seen:
-            book.row_problems.append(
-                (
-                    e.ticker,
-                    Problem(
-                        path,
-                        e.line,
-                        0,
-                        "",
-                        f"the same estimate as line {seen[key].line} "
-                        f"({e.ticker}, {e.period}, {e.metric}, {e.provider}, {e.as_of})",
-                        "remove one of the rows",
-                    ),
+            problems.append(
+                Problem(
+                    path,
+                    e.line,
+                    0,
+                    "",
+                    f"{SAME} {seen[key].line} ({e.ticker}, {e.period}, {e.metric}, {e.provider}, {e.as_of})",
+                    "remove one of the rows",
                 )
             )
             continue
         seen[key] = e
         keep.append(e)
-    book.estimates = keep
+    return keep
