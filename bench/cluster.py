@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 DASK = VENV / "bin" / "dask"
 PYTHON = VENV / "bin" / "python"
 JOBS_15000 = 15_000
+# The workers as docs/cluster.md says to start them: without Dask's statistical profiler, which would take each
+# worker's event loop every 10 ms to walk the stack of the page being laid out (about 5% of the CPU of a build).
+NO_PROFILER = {"distributed.worker.profile.enabled": False}
+NO_PROFILER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
 # Runs a command and says the CPU time of every process it started, the grandchildren too (the local pool's fork
@@ -133,20 +137,24 @@ def cluster_cpu(client: Client) -> float:
 
 @contextmanager
 def local_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
-    """A LocalCluster of ``processes`` workers with one thread each; its address."""
+    """A LocalCluster of ``processes`` workers with one thread each, without the profiler; its address."""
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=processes, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
+    with (
+        dask.config.set(NO_PROFILER),  # handed to the workers by their nannies
+        LocalCluster(
+            n_workers=processes, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+    ):
         yield cluster.scheduler_address
 
 
 @contextmanager
 def command_line_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
-    """`dask scheduler` and ``processes`` `dask worker --nthreads 1` processes; its address. Shut down through the
-    scheduler, which closes its workers first: terminated one by one, the workers' heartbeats would find the
-    scheduler gone and print tracebacks."""
+    """`dask scheduler` and ``processes`` `dask worker --nthreads 1` processes, without the profiler; its address.
+    Shut down through the scheduler, which closes its workers first: terminated one by one, the workers' heartbeats
+    could find the scheduler gone and print tracebacks."""
     from distributed import Client
 
     address = f"tcp://127.0.0.1:{free_port()}"
@@ -165,6 +173,7 @@ def command_line_cluster(processes: int, root: Path, scratch: Path) -> Iterator[
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=root,
+                    env={**os.environ, **NO_PROFILER_ENV},
                 )
                 for _ in range(processes)
             ]
