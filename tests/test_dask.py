@@ -332,7 +332,12 @@ def test_without_a_scheduler_nothing_imports_dask(tmp_path):
 def test_a_worker_running_several_threads_is_refused(tmp_path):
     """WeasyPrint lays out one page at a time in a process: a worker process with two threads would run two."""
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
     ) as threaded:
         (worker,) = threaded.scheduler_info["workers"]
         settings = project(tmp_path, ["sony"])
@@ -348,7 +353,7 @@ def test_a_worker_running_several_threads_is_refused(tmp_path):
 def test_a_scheduler_without_workers_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setattr(dask_cluster, "WORKERS_TIMEOUT", 1)
     with distributed.LocalCluster(
-        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address="127.0.0.1:0"
     ) as empty:
         settings = project(tmp_path, ["sony"])
         with pytest.raises(BuildError) as refused:
