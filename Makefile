@@ -53,10 +53,10 @@ OUTPUTS := $(foreach l,$(BUILD_LANGUAGES),$(foreach s,$(SLUGS),$(call language_d
            $(BUILD)/index.html $(BUILD)/scorecard.schema.json $(SEASON_OUTPUTS)
 DEPS := $(COMPANY_FILES) $(wildcard $(INPUTS)/fx.yaml templates/* templates/assets/*) \
         $(wildcard scorecards/*.py scorecards/*/*.py scorecards/*.yaml) $(wildcard pyproject.toml scorecard.toml) $(CATALOGUES)
-# ... and what they take from: SEC filing facts, consensus files, call transcripts (the folders too, so that
-# adding or removing a file is noticed)
+# ... and what they take from: SEC filing facts, consensus files, call transcripts, closing prices (the folders
+# too, so that adding or removing a file is noticed)
 DEPS += $(wildcard $(INPUTS)/sec $(INPUTS)/sec/*.json $(INPUTS)/consensus $(INPUTS)/consensus/*.csv \
-                   $(INPUTS)/transcripts $(INPUTS)/transcripts/*.txt)
+                   $(INPUTS)/transcripts $(INPUTS)/transcripts/*.txt $(INPUTS)/prices $(INPUTS)/prices/*.csv)
 EMPTY :=
 SPACE := $(EMPTY) $(EMPTY)
 STAMP := $(BUILD)/.stamp$(subst $(SPACE),,$(foreach l,$(LOCALES),-$(l)))  # one file: LOCALE="zh-Hant zh-Hans" too

