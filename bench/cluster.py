@@ -5,11 +5,13 @@ three ways, all on 127.0.0.1 with the same number of processes:
 1. the local pool (`-j P`);
 2. a LocalCluster of P worker processes, one thread each (`--scheduler`);
 3. `dask scheduler` and P `dask worker --nthreads 1` processes started from the command line (`--scheduler`).
+Both clusters with the Dask settings docs/cluster.md gives (`TUNED`; `--dask-settings before` for the earlier ones).
 In rounds (`--repeats`, 2): each round builds once each way, in turn, so that other work on the machine weighs on
 the three alike. Each cluster is started for its build and shut down after it, so its workers load WeasyPrint in
 every build, as the pool's do. Each build's elapsed time, and the CPU time of all its processes (the build's, the
-pool's or the cluster's: scheduler, workers and nannies), which other work hardly moves. The PDFs of all three
-compared byte for byte. Then the scheduler's own cost per task (empty tasks), for the projection in docs/cluster.md.
+pool's or the cluster's: scheduler, workers and nannies, each process counted once), which other work hardly moves,
+and the cluster's by kind of process. The PDFs of all three compared byte for byte. Then the scheduler's own cost per
+task (empty tasks), for the projection in docs/cluster.md.
 It writes its figures into docs/cluster.md (between the markers) and asserts nothing about timings.
 """
 
@@ -40,10 +42,24 @@ if TYPE_CHECKING:
 DASK = VENV / "bin" / "dask"
 PYTHON = VENV / "bin" / "python"
 JOBS_15000 = 15_000
-# The workers as docs/cluster.md says to start them: without Dask's statistical profiler, which would take each
-# worker's event loop every 10 ms to walk the stack of the page being laid out (about 5% of the CPU of a build).
-NO_PROFILER = {"distributed.worker.profile.enabled": False}
-NO_PROFILER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+# The cluster as docs/cluster.md says to start it (scheduler, nannies and workers alike): Dask's background work cut
+# to what a build of uniform jobs needs; see docs/cluster.md for each setting's reason, and bench/cluster_idle.py.
+TUNED: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,  # the statistical profiler: each worker's loop every 10 ms
+    "distributed.admin.tick.interval": "1s",  # the event loops' health check: every 20 ms
+    "distributed.worker.memory.monitor-interval": "1s",  # the memory limits' check: every 100 ms
+}
+# As the clusters were started before: only without the profiler (`--dask-settings before`, to compare).
+SETTINGS: dict[str, dict[str, object]] = {"tuned": TUNED, "before": {"distributed.worker.profile.enabled": False}}
+
+
+def dask_env(settings: dict[str, object]) -> dict[str, str]:
+    """Dask settings as the environment variables that give them to `dask scheduler` and `dask worker`.
+
+    >>> dask_env({"distributed.admin.tick.interval": "1s", "distributed.scheduler.work-stealing": False})
+    {'DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL': '1s', 'DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING': 'False'}
+    """
+    return {"DASK_" + key.replace(".", "__").replace("-", "_").upper(): str(value) for key, value in settings.items()}
 
 
 # Runs a command and says the CPU time of every process it started, the grandchildren too (the local pool's fork
@@ -127,22 +143,43 @@ def _nothing(i: int) -> int:
     return i
 
 
-def cluster_cpu(client: Client) -> float:
-    """CPU seconds used so far by a cluster's processes: its scheduler, its workers and their nannies."""
-    workers = client.run(time.process_time)
-    nannies = client.run(time.process_time, nanny=True)
-    scheduler: float = client.run_on_scheduler(time.process_time)
-    return scheduler + sum(workers.values()) + sum(nannies.values())
+def _cpu() -> tuple[int, float]:
+    return os.getpid(), time.process_time()
+
+
+def cluster_cpu(client: Client) -> dict[str, float]:
+    """CPU seconds used so far by a cluster's processes, by kind: its scheduler, its nannies and its workers. Each
+    process counted once: a LocalCluster's scheduler and nannies live in the process that started it (this one)."""
+    seen: dict[int, tuple[str, float]] = {}
+    scheduler: tuple[int, float] = client.run_on_scheduler(_cpu)
+    seen[scheduler[0]] = ("scheduler", scheduler[1])
+    for kind, found in (("nannies", client.run(_cpu, nanny=True)), ("workers", client.run(_cpu))):
+        for pid, used in found.values():
+            seen.setdefault(pid, (kind, used))
+    kinds = dict.fromkeys(("scheduler", "nannies", "workers"), 0.0)
+    for kind, used in seen.values():
+        kinds[kind] += used
+    return kinds
+
+
+def cpu_by_kind(way: str, used: dict[str, float], build: Path) -> str:
+    """A cluster build's CPU seconds by kind of process, said in words, with the workers' per PDF."""
+    pdfs = sum(1 for _ in build.rglob("*.pdf"))
+    shared = " (its nannies with it, in this process)" if way == "LocalCluster" else ""
+    return (
+        f"scheduler {used['scheduler']:.1f} s{shared}, nannies {used['nannies']:.1f} s, workers "
+        f"{used['workers']:.1f} s ({used['workers'] / pdfs * 1000:.0f} ms for each of {pdfs} PDFs)"
+    )
 
 
 @contextmanager
-def local_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
-    """A LocalCluster of ``processes`` workers with one thread each, without the profiler; its address."""
+def local_cluster(processes: int, root: Path, scratch: Path, settings: dict[str, object]) -> Iterator[str]:
+    """A LocalCluster of ``processes`` workers with one thread each, with Dask's ``settings``; its address."""
     import dask
     from distributed import LocalCluster
 
     with (
-        dask.config.set(NO_PROFILER),  # handed to the workers by their nannies
+        dask.config.set(settings),  # the scheduler's and the nannies' (in this process), handed to the workers
         LocalCluster(
             n_workers=processes, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
         ) as cluster,
@@ -151,8 +188,9 @@ def local_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
 
 
 @contextmanager
-def command_line_cluster(processes: int, root: Path, scratch: Path) -> Iterator[str]:
-    """`dask scheduler` and ``processes`` `dask worker --nthreads 1` processes, without the profiler; its address.
+def command_line_cluster(processes: int, root: Path, scratch: Path, settings: dict[str, object]) -> Iterator[str]:
+    """`dask scheduler` and ``processes`` `dask worker --nthreads 1` processes, with Dask's ``settings`` (in their
+    environment); its address.
     Shut down through the scheduler, which closes its workers first: terminated one by one, the workers' heartbeats
     could find the scheduler gone and print tracebacks."""
     from distributed import Client
@@ -164,6 +202,7 @@ def command_line_cluster(processes: int, root: Path, scratch: Path) -> Iterator[
                 [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **dask_env(settings)},
             )
         ]
         try:
@@ -173,7 +212,7 @@ def command_line_cluster(processes: int, root: Path, scratch: Path) -> Iterator[
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=root,
-                    env={**os.environ, **NO_PROFILER_ENV},
+                    env={**os.environ, **dask_env(settings)},
                 )
                 for _ in range(processes)
             ]
@@ -195,7 +234,7 @@ Ways = dict[str, tuple[list[float], list[float], str]]  # way -> elapsed seconds
 
 
 def rounds(
-    root: Path, scratch: Path, processes: int, repeats: int, tasks: int
+    root: Path, scratch: Path, processes: int, repeats: int, tasks: int, settings: dict[str, object]
 ) -> tuple[Ways, list[tuple[float, float]]]:
     """Each round builds once each way, one after the other, so that other work on the machine weighs on all three
     alike; each cluster is started for its build and stopped after it (in the last round, its cost per task is timed
@@ -210,11 +249,13 @@ def rounds(
             if way == "local":
                 elapsed, cpu = build(root, "-j", str(processes))
             else:
-                with clusters[way](processes, root, scratch) as address:
+                with clusters[way](processes, root, scratch, settings) as address:
                     with Client(address, timeout=60, set_as_default=False) as client:
                         before = cluster_cpu(client)
                         elapsed, cpu = build(root, "--scheduler", address)
-                        cpu += cluster_cpu(client) - before
+                        used = {kind: seconds - before[kind] for kind, seconds in cluster_cpu(client).items()}
+                        cpu += sum(used.values())
+                    print(f"  the cluster's CPU: {cpu_by_kind(way, used, root / 'build')}", flush=True)
                     if round_ == repeats - 1:
                         task_costs.append(per_task(address, tasks))
             times.append(elapsed)
@@ -230,6 +271,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="builds each way")
     parser.add_argument("--tasks", type=int, default=2000, help="empty tasks timed for the per-task cost")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "cluster.md")
+    parser.add_argument(
+        "--dask-settings",
+        choices=list(SETTINGS),
+        default="tuned",
+        help="the clusters' Dask settings: as docs/cluster.md says (tuned), or only without the profiler (before)",
+    )
     args = parser.parse_args()
 
     processes = os.cpu_count() or 1
@@ -244,7 +291,9 @@ def main() -> None:
         html = statistics.median(elapsed for elapsed, _ in html_builds)
         html_cpu = statistics.median(cpu for _, cpu in html_builds)  # one process, and the data files' one forked
         pdf_cpu = layout_cpu(root, min(n, 20))
-        results, (local_task, cli_task) = rounds(root, Path(scratch), processes, args.repeats, args.tasks)
+        results, (local_task, cli_task) = rounds(
+            root, Path(scratch), processes, args.repeats, args.tasks, SETTINGS[args.dask_settings]
+        )
 
     write(args.output, n, processes, results, (html, html_cpu, pdf_cpu), (local_task, cli_task), args.tasks)
 
