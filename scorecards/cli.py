@@ -7,6 +7,7 @@ terminal while a build waits for its PDFs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
@@ -180,7 +181,18 @@ def build(
     with _ProgressBar(_quiet()) as bar:
         report = run(settings, formats or FORMATS, jobs, force, languages, progress=bar, scheduler=scheduler)
     click.echo(summary(report), err=not report.ok)
-    sys.exit(0 if report.ok else 1)
+    _end_now(0 if report.ok else 1)
+
+
+def _end_now(code: int) -> NoReturn:
+    """End the process at once, once what it says is out: every file is written and closed, the workers have ended,
+    and Python's tearing down of what the build holds (every scorecard, object by object) would only keep ``make``
+    waiting, ~0.1 s at 500 companies. Only for a command run as a process of its own (``scorecard build``)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader that went away, a stream closed: nothing to say
+            stream.flush()
+    os._exit(code)
 
 
 @main.command()

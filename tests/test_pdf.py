@@ -217,6 +217,32 @@ def test_forked_jobs_report_results_errors_and_deaths(tmp_path):
     assert results["exports c"].startswith("exports c: the process making them stopped (exit code 3)")
 
 
+def _job_niceness(name):
+    import os
+
+    from scorecards.render.pdf import Done
+
+    return Done(name, {}, str(os.nice(0)))
+
+
+def test_forked_jobs_yield_the_cores_to_the_pdfs(tmp_path):
+    """The data files, forked, run at a lower priority than the build and its PDF workers: after one file changed,
+    the season summary's PDF is what the build waits for."""
+    import os
+
+    from scorecards.render.pdf import FORKED_NICENESS, Workers
+
+    workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2)
+    try:
+        workers.submit_forked("exports", _job_niceness, "exports")
+        workers.submit(_job_niceness, "pdf")
+        results = {done.name: int(done.error) for done in workers.finished()}
+    finally:
+        workers.close()
+    here = os.nice(0)
+    assert results == {"exports": min(19, here + FORKED_NICENESS), "pdf": here}
+
+
 def _job_pid(name):
     import os
 

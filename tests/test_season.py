@@ -179,8 +179,15 @@ def test_pdf_leaves_out_the_company_tables_past_the_setting(in_repo):
     assert 'class="companies' not in pdf_html and 'class="capex"' not in pdf_html
     assert pdf_html.count("This PDF lists companies one by one only up to 7") == 2  # under capex and every company
     assert 'id="chart-capex-1"' in pdf_html and "Results against consensus, by sector" in pdf_html
+    # the companies blended growth leaves out are counted, not named (at 500 companies, ~900 tickers of text)
+    assert (
+        "EPS growth leaves out 8 companies, for want of a figure this season or a year ago (named in season.html)."
+        in pdf_html
+    )
+    assert "Revenue growth leaves out 7 companies" in pdf_html and "AMZN, BE, COHR" not in pdf_html
     html = _season_pages(few, for_pdf=False)
     assert 'class="companies sortable"' in html and 'class="capex stack"' in html and "only up to 7" not in html
+    assert "Revenue growth leaves out, for want of a figure this season or a year ago: AMZN, BE, COHR, META, " in html
     enough = _season_pages(Settings(inputs=REPO / "inputs", season_table_max_companies=8), for_pdf=True)
     assert 'class="companies' in enough and "only up to" not in enough
     assert enough.count("<tr>") > pdf_html.count("<tr>") + 8

@@ -107,9 +107,10 @@ class Context:
         else:
             self.workers.submit(function, *args)
 
-    def collect(self) -> None:
-        """Write each job's files as it finishes; a job that failed, or whose files cannot be written, is reported
-        and its outputs stay unwritten (the build goes on). The report lists them in the order they were handed in."""
+    def collect(self, written: Callable[[list[Path]], None] | None = None) -> None:
+        """Write each job's files as it finishes, then hand them to ``written``; a job that failed, or whose files
+        cannot be written, is reported and its outputs stay unwritten (the build goes on). The report lists them in the
+        order they were handed in."""
         order = list(self.pending)
         errors: dict[str, str] = {}
         self.progress.start(len(order))
@@ -121,6 +122,8 @@ class Context:
                     raise BuildError(done.error)
                 for path in outputs:
                     self.writer.write(path, done.files[path], fingerprint, laid_out)
+                if written is not None:
+                    written(outputs)
             except BuildError as exc:
                 logger.error("%s", exc)
                 errors[done.name] = str(exc)

@@ -5,7 +5,8 @@ are reported as warnings.
 Each PDF's result is kept in build/.cache/overflow.json under the PDF's fingerprint: the key of the HTML it was laid
 out from, its size and its modification time, so an unchanged PDF is never checked again (a no-op build checks
 nothing; after one file changed, its PDF and the season summary's). The checks run in threads (each is a pdftotext
-process) while the book is put together, and are waited for only by the index.
+process), each PDF's from when it is written, while the others are laid out and the book is put together. The index
+waits for the companies' results; the season summaries' are read after it.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class LayoutChecks:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="layout-check")
             self.running[str(path)] = (fingerprint, self.pool.submit(overflowing_pages, path))
+
+    def written(self, paths: Iterable[Path]) -> None:
+        """Start checking the PDFs among ``paths``, files the build has just written."""
+        self.start(path for path in paths if path.suffix == ".pdf")
 
     def pages(self, path: Path) -> tuple[int, ...]:
         """The pages of the PDF at ``path`` with ink outside the safe area (checked now if it was not yet)."""

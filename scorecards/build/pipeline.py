@@ -66,14 +66,14 @@ def build(
             made = [(lang, summary) for lang in chosen if (summary := summaries[lang.tag]) is not None]
             ahead = {lang.tag: book_ahead(ctx, envs[lang.tag], cards, lang, summary) for lang, summary in made}
             logger.debug("waiting for %d jobs of the workers", len(ctx.pending))
-            ctx.collect()  # the workers' PDFs and data files written as they finish
-            start_checks(ctx, loaded, chosen, checks)  # each new PDF's safe area, checked while the books are made
+            ctx.collect(checks.written)  # the workers' PDFs and data files written as they finish; each new PDF's
+            start_checks(ctx, loaded, chosen, checks)  # safe area checked from then on, while the books are made
             for lang, summary in made:
                 season_book(ctx, envs[lang.tag], cards, lang, summary, ahead[lang.tag])
             for path in writer.remove_orphans(current_names(loaded)):
                 logger.info("removed %s: its input is gone", path)
-            report_season(ctx, chosen, checks)
-            index_page(ctx, loaded, cards, {lang.tag: lang for lang in chosen}, envs, checks)
+            index_page(ctx, loaded, cards, {lang.tag: lang for lang in chosen}, envs, checks)  # waits for the
+            report_season(ctx, chosen, checks)  # companies' checks; the season summary's is read while it is made
             schema_file(ctx)
             outputs_mk(ctx)
     finally:

@@ -285,16 +285,18 @@ def period(text: str, *, lang: Language = ENGLISH) -> str:
     if not match:
         return text
     part, year = match.groups()
-    messages = {
-        "Q1": lang.gettext("Q1 FY%(year)s"),
-        "Q2": lang.gettext("Q2 FY%(year)s"),
-        "Q3": lang.gettext("Q3 FY%(year)s"),
-        "Q4": lang.gettext("Q4 FY%(year)s"),
-        "H1": lang.gettext("H1 FY%(year)s"),
-        "H2": lang.gettext("H2 FY%(year)s"),
-        None: lang.gettext("FY%(year)s"),
-    }
-    return messages[part] % {"year": year}
+    return lang.gettext(PERIOD_WORDS[part]) % {"year": year}
+
+
+PERIOD_WORDS = {  # translated one at a time: a season summary asks for a thousand periods
+    "Q1": N_("Q1 FY%(year)s"),
+    "Q2": N_("Q2 FY%(year)s"),
+    "Q3": N_("Q3 FY%(year)s"),
+    "Q4": N_("Q4 FY%(year)s"),
+    "H1": N_("H1 FY%(year)s"),
+    "H2": N_("H2 FY%(year)s"),
+    None: N_("FY%(year)s"),
+}
 
 
 def season_label(value: Any, *, lang: Language = ENGLISH) -> str:
