@@ -243,6 +243,28 @@ def test_forked_jobs_yield_the_cores_to_the_pdfs(tmp_path):
     assert results == {"exports": min(19, here + FORKED_NICENESS), "pdf": here}
 
 
+def _job_modules(name):
+    import sys
+
+    from scorecards.render.pdf import PRELOAD, Done
+
+    return Done(name, {}, ",".join(module for module in PRELOAD if module not in sys.modules))
+
+
+def test_the_workers_have_what_a_pdf_needs_imported_before_their_first_job(tmp_path):
+    """The fork server imports WeasyPrint, pikepdf and the font compaction once for every worker: a worker's
+    first PDF (after one file changed: the season summary's, what the build waits for) imports none of them."""
+    from scorecards.render.pdf import Workers
+
+    workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2)
+    try:
+        workers.submit(_job_modules, "first")
+        (done,) = list(workers.finished())
+    finally:
+        workers.close()
+    assert done.error == ""  # none missing
+
+
 def _job_pid(name):
     import os
 
