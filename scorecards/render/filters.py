@@ -31,7 +31,14 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    get_currency_name,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 from markupsafe import Markup
 
 from scorecards.compute.readiness import Hold, Reason
@@ -55,12 +62,28 @@ def number(value: Decimal, places: int | None = None, *, signed: bool = False, l
         context.prec = max(context.prec, value.adjusted() + places + 2)
         if given is not None:
             value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-        text: str = _grouping(places).apply(abs(value), lang.babel_locale, decimal_quantization=False)
+        text = _grouped(abs(value), places, lang.babel_locale)
     if value < 0 and any(c not in "0.," for c in text):
         return MINUS + text
     if signed and value > 0:
         return "+" + text
     return text
+
+
+def _grouped(value: Decimal, places: int, locale: Locale) -> str:
+    """``value``, with no more than ``places`` decimals, its digits grouped as Babel's pattern ``#,##0.00`` writes
+    them in ``locale``: Python's own formatting of the Decimal (exact), with the locale's group and decimal symbols.
+    Babel's ``NumberPattern.apply`` gives the same text (tests/test_filters.py compares the two) at ~5 µs a number,
+    and a season summary of 500 companies writes some 10,000 numbers."""
+    if not value.is_finite():
+        return str(_grouping(places).apply(value, locale, decimal_quantization=False))
+    return format(value, f",.{places}f").translate(_symbols(str(locale)))
+
+
+@cache
+def _symbols(locale: str) -> dict[int, str]:
+    """The translation of Python's group and decimal symbols into ``locale``'s (Latin digits, as Babel's default)."""
+    return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
 
 
 @cache
