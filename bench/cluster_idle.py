@@ -25,10 +25,10 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
-from cluster import DASK, PYTHON, TUNED, dask_env, free_port  # noqa: E402
+from cluster import DASK, PYTHON, SETTINGS, TUNED, dask_env, free_port  # noqa: E402
 
-PROFILER_ON = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "True"}
-PROFILER_OFF = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+PROFILER_ON = dask_env({"distributed.worker.profile.enabled": True})
+PROFILER_OFF = dask_env(SETTINGS["before"])  # as bench/cluster.py started its clusters before
 # Each variant: the environment of every process (scheduler, nannies, workers, client); whether workers have nannies.
 VARIANTS: dict[str, tuple[dict[str, str], bool]] = {
     "Dask's defaults": (PROFILER_ON, True),
