@@ -8,6 +8,7 @@ and misses (0.90) otherwise; companies with i % 4 == 3 are still to report in q 
 
 import datetime as dt
 import importlib.util
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -260,6 +261,62 @@ def test_the_summary_says_what_the_examples_cannot_show(tmp_path):
     assert 'Blended revenue growth: +18.0% <span class="sub">(1 company)</span>' in html
     assert "Revenue growth leaves out, for want of a figure this season or a year ago: AMZN, BE, COHR" in html
     assert "Still to report" not in html
+
+
+def test_past_the_setting_the_pdf_lists_who_reports_by_day_and_time(tmp_path):
+    """Past season_table_max_companies the summary's PDF gives the companies still to report as each day's tickers,
+    by when they report: before the open, during trading, after the close, then those whose time is not given. The
+    page keeps a row for each company, with its consensus figures."""
+    from scorecards.render.templates import make_env, render_season
+
+    folder = tmp_path / "inputs"
+    _synth().generate_seasons(folder, 40, 8)
+    # S003 and S007 both on 5 February; S007 before the open, S015 (8 February) with no time given
+    for name, old, new in (
+        (
+            "season-0007.yaml",
+            "reported: 2026-02-06\n    timing: after-close",
+            "reported: 2026-02-05\n    timing: before-open",
+        ),
+        ("season-0015.yaml", "reported: 2026-02-08\n    timing: after-close\n", "reported: 2026-02-08\n"),
+    ):
+        text = (folder / name).read_text()
+        assert text.count(old) == 1
+        (folder / name).write_text(text.replace(old, new))
+    cards = [item.card for item in load_all(Settings(inputs=folder))]
+    (season,) = [s for s in build_seasons(cards) if s.upcoming]
+    assert [
+        (day.isoformat(), when and when.value, [r.card.company.ticker for r in rows])
+        for day, when, rows in season.schedule
+    ] == [
+        ("2026-02-03", "after-close", ["S039"]),  # overdue
+        ("2026-02-05", "before-open", ["S007"]),
+        ("2026-02-05", "after-close", ["S003"]),
+        ("2026-02-07", "after-close", ["S011"]),
+        ("2026-02-08", None, ["S015"]),
+        ("2026-02-09", "after-close", ["S019"]),
+        ("2026-02-10", "after-close", ["S023"]),
+        ("2026-02-11", "after-close", ["S027"]),
+    ]
+    settings = Settings(templates=REPO / "templates", season_table_max_companies=39)
+    pdf = render_season(make_env(settings), (season,), cards, for_pdf=True)
+    rows = re.findall(r"<tr>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td>(.*?)</td>", pdf)
+    assert rows == [
+        ("3 Feb 2026", "date passed, no results recorded", "<b>1</b> · S039"),
+        ("5 Feb 2026", "before the open", "<b>1</b> · S007"),
+        ("5 Feb 2026", "after the close", "<b>1</b> · S003"),
+        ("7 Feb 2026", "after the close", "<b>1</b> · S011"),
+        ("8 Feb 2026", "time not given", "<b>1</b> · S015"),
+        ("9 Feb 2026", "after the close", "<b>1</b> · S019"),
+        ("10 Feb 2026", "after the close", "<b>1</b> · S023"),
+        ("11 Feb 2026", "after the close", "<b>1</b> · S027"),
+    ]
+    assert "each one's name and consensus figures are in the web page of this summary, season.html" in pdf
+    page = render_season(make_env(settings), (season,), cards)
+    assert 'class="schedule"' not in page and page.count("Season Company 0") >= 8  # a row for each company
+    assert 'class="schedule"' not in render_season(
+        make_env(Settings(templates=REPO / "templates")), (season,), cards, for_pdf=True
+    )
 
 
 def test_the_summary_shows_the_panel_in_chinese(cards):

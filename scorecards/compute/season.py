@@ -15,7 +15,7 @@ from functools import cached_property
 from scorecards.i18n import N_
 from scorecards.model.amounts import Amount, Unit
 from scorecards.model.metrics import Direction, Kind, Outcome, Stance
-from scorecards.model.schema import PERIOD_RE, Window
+from scorecards.model.schema import PERIOD_RE, Timing, Window
 from scorecards.model.scorecard import Figure, Guide, Quarter, Scorecard, Value, headline_eps, headline_revenue
 from scorecards.sources.fx import Rates
 
@@ -184,6 +184,20 @@ class Season:
         if self.data_date is None:
             return ()
         return tuple(r for r in self.to_report if r.quarter.reported and r.quarter.reported <= self.data_date)
+
+    @property
+    def schedule(self) -> tuple[tuple[dt.date, Timing | None, tuple[Row, ...]], ...]:
+        """The overdue and upcoming companies by day, and within a day by when they report (before the open, during
+        trading, after the close, then those whose time is not given): (date, timing, rows in name order)."""
+        times: list[Timing | None] = [*Timing, None]
+        days: dict[tuple[dt.date, Timing | None], list[Row]] = {}
+        for row in (*self.overdue, *self.upcoming):
+            assert row.quarter.reported is not None  # both lists hold only companies with a date
+            days.setdefault((row.quarter.reported, row.quarter.timing), []).append(row)
+        return tuple(
+            (day, timing, tuple(rows))
+            for (day, timing), rows in sorted(days.items(), key=lambda item: (item[0][0], times.index(item[0][1])))
+        )
 
 
 @dataclass(frozen=True)
