@@ -243,6 +243,38 @@ def test_forked_jobs_yield_the_cores_to_the_pdfs(tmp_path):
     assert results == {"exports": min(19, here + FORKED_NICENESS), "pdf": here}
 
 
+def _job_sleep(name):
+    import time
+
+    from scorecards.render.pdf import Done
+
+    time.sleep(3)
+    return Done(name, {}, None)
+
+
+def _job_big(name):
+    from pathlib import Path
+
+    from scorecards.render.pdf import Done
+
+    return Done(name, {Path("big"): bytes(8 << 20)}, None)  # past any pipe's buffer, as the data files are
+
+
+def test_a_forked_jobs_result_is_handed_back_as_soon_as_it_is_done(tmp_path):
+    """The data files (a forked job, ~20 MB) come back while a PDF is still laid out, not after every PDF: the build
+    writes them meanwhile, and their process does not wait on a full pipe."""
+    from scorecards.render.pdf import Workers
+
+    workers = Workers([tmp_path], tmp_path.as_uri() + "/", 2)
+    try:
+        workers.submit(_job_sleep, "slow pdf")
+        workers.submit_forked("exports", _job_big, "exports")
+        results = [(done.name, sum(map(len, done.files.values()))) for done in workers.finished()]
+    finally:
+        workers.close()
+    assert results == [("exports", 8 << 20), ("slow pdf", 0)]
+
+
 def _job_modules(name):
     import sys
 

@@ -7,6 +7,7 @@ Each step first gathers what it needs (fingerprints, which outputs are stale), t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,8 +120,10 @@ def season_pages(
     language: Language,
     seasons: tuple[Season, ...],
     fx: bytes,
+    before_page: Callable[[], None] = lambda: None,
 ) -> Summary | None:
-    """The season summary (HTML, PDF) in one language; None when it cannot be rendered (reported)."""
+    """The season summary (HTML, PDF) in one language; None when it cannot be rendered (reported). ``before_page`` is
+    called once its PDF is handed in, before its page is made."""
     settings = ctx.settings
     folder = settings.output_folder(language.tag)
     name = ctx.named(language, "season")
@@ -147,6 +150,7 @@ def season_pages(
                 job = PdfJob(name, pdf_html, pdf_path, settings.pdf_variant, settings.pdf_tags)
                 alone = _listed(seasons, settings.season_table_max_companies) > ALONE_PAST
                 ctx.submit(name, [pdf_path], fingerprint, render_pdf, job, alone=alone, laid_out=key)
+        before_page()
         if stale_html:
             ctx.writer.write(html_path, render_season(env, seasons, cards), fingerprint)
     except TemplateError as exc:

@@ -143,10 +143,19 @@ def _season(
         ctx.report.failed.extend(ctx.named(lang, "season") for lang in languages)
         return dict.fromkeys((lang.tag for lang in languages), None)
     seasons, fx = data
-    # the summaries first: laying out a summary's PDF is what ends last after one file changed
+    # the first summary's PDF is handed in first (after one file changed its layout is what ends last), then the data
+    # files are forked, so that they are written while it is laid out, then the summary's page is made
+    forked = False
+
+    def fork_data_files() -> None:
+        nonlocal forked
+        if not forked:
+            forked = True
+            data_files(ctx, cards, loaded, seasons, fx)
+
     summaries = {
-        lang.tag: season_pages(ctx, envs[lang.tag], cards, fingerprints[lang.tag], lang, seasons, fx)
+        lang.tag: season_pages(ctx, envs[lang.tag], cards, fingerprints[lang.tag], lang, seasons, fx, fork_data_files)
         for lang in languages
     }
-    data_files(ctx, cards, loaded, seasons, fx)
+    fork_data_files()  # when no summary was made
     return summaries

@@ -166,7 +166,7 @@ class Workers:
         self.jobs_per_worker = jobs_per_worker
         self.pool: ProcessPoolExecutor | None = None
         self.singles: list[ProcessPoolExecutor] = []
-        self.forked: list[tuple[str, BaseProcess, Connection]] = []  # submit_forked jobs
+        self.forked: list[BaseProcess] = []  # submit_forked jobs
         self.futures: list[Future[Done]] = []
         self.done: list[Done] = []
         self.starting: _Starting | None = None
@@ -221,7 +221,10 @@ class Workers:
         process = context.Process(target=_run_forked, args=(send, name, function, args), daemon=True)
         process.start()
         send.close()
-        self.forked.append((name, process, receive))
+        self.forked.append(process)
+        future: Future[Done] = Future()
+        threading.Thread(target=_receive, args=(name, process, receive, future), daemon=True).start()
+        self.futures.append(future)
 
     def submit(self, function: Callable[..., Done], *args: Any) -> None:
         if self.pool is None:
@@ -259,17 +262,6 @@ class Workers:
         for future in as_completed(list(self.futures)):
             self.futures.remove(future)
             yield future.result()
-        while self.forked:
-            name, process, receive = self.forked[0]
-            try:
-                result = receive.recv()
-            except EOFError:  # the process died without a word (killed, out of memory)
-                process.join()
-                result = Done(name, {}, f"{name}: the process making them stopped (exit code {process.exitcode})")
-            receive.close()
-            process.join()
-            self.forked.pop(0)
-            yield result
 
     def close(self) -> None:
         """End every process of the pool, also after an interrupt (the old pool of a renewal among them: left
@@ -278,10 +270,9 @@ class Workers:
             starting.join()
         if self.starting is not None:
             self.starting.join()
-        for _, process, receive in self.forked:  # only when the build stopped early
+        for process in self.forked:  # still running only when the build stopped early
             process.terminate()
             process.join()
-            receive.close()
         self.forked = []
         for single in self.singles:
             single.shutdown(cancel_futures=True)
@@ -414,6 +405,20 @@ def _run_forked(send: Connection, name: str, function: Callable[..., Done], args
         result = Done(name, {}, f"{type(exc).__name__}: {exc}")
     send.send(result)
     send.close()
+
+
+def _receive(name: str, process: BaseProcess, receive: Connection, future: Future[Done]) -> None:
+    """A forked job's result, read as soon as it is sent: the data files (~20 MB) would else wait in the pipe, and
+    their process with them, until the build asks for them, after the PDFs."""
+    try:
+        result = receive.recv()
+    except (EOFError, OSError):  # the process died without a word (killed, out of memory)
+        process.join()
+        result = Done(name, {}, f"{name}: the process making them stopped (exit code {process.exitcode})")
+    finally:
+        receive.close()
+    process.join()
+    future.set_result(result)
 
 
 def harfbuzz_subset_available() -> bool:
