@@ -415,6 +415,8 @@ def _receive(name: str, process: BaseProcess, receive: Connection, future: Futur
     except (EOFError, OSError):  # the process died without a word (killed, out of memory)
         process.join()
         result = Done(name, {}, f"{name}: the process making them stopped (exit code {process.exitcode})")
+    except Exception as exc:  # noqa: BLE001 - an unreadable result is the job's error: the build must not wait on
+        result = Done(name, {}, f"{name}: {type(exc).__name__}: {exc}")  # a future that nothing will ever set
     finally:
         receive.close()
     process.join()
