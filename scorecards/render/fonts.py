@@ -85,7 +85,7 @@ def compact_cff(data: bytes, glyphs: Iterable[int]) -> bytes | None:
     A name-keyed font (Inter) becomes CID-keyed with one font dict; a CID-keyed one (Noto Sans CJK, whose CIDs are
     its glyph numbers) keeps its font dicts."""
     try:
-        font = TTFont(io.BytesIO(data))
+        font = TTFont(io.BytesIO(data), recalcBBoxes=False)  # the face's own FontBBox, as WeasyPrint embeds it
     except (TTLibError, OSError, AssertionError):
         return None
     if "CFF " not in font or "fvar" in font:
