@@ -166,6 +166,28 @@ def test_chinese_pdfs_embed_the_right_cjk_faces(built, tag, face):
     assert f'<html lang="{tag}">' in (built / tag / "amazon.html").read_text()
 
 
+def test_an_english_pages_running_head_draws_chinese_in_the_bodys_face(tmp_path):
+    """A Chinese company name in an English page's running head is drawn in the face the body's Chinese takes (Noto
+    Sans CJK SC): with "sans-serif" alone, the head took the Japanese forms of Noto Sans CJK, a face more to embed."""
+    from scorecards.build.corpus import load_all
+    from scorecards.render.pdf import PdfJob, init_worker, render_pdf
+    from scorecards.render.templates import asset_roots, make_env, render_company
+    from scorecards.settings import Settings
+
+    source = (REPO / "tests/inputs/companies/sony.yaml").read_text()
+    assert source.count("  name: Sony Group Corporation\n") == 1
+    (tmp_path / "sony.yaml").write_text(source.replace("  name: Sony Group Corporation", "  name: 索尼集團 Sony Group"))
+    settings = Settings(inputs=tmp_path, templates=REPO / "templates")
+    (card,) = [item.card for item in load_all(settings)]
+    init_worker(asset_roots(settings), (REPO / "templates" / "assets").resolve().as_uri() + "/")
+    done = render_pdf(PdfJob("sony", render_company(make_env(settings), card), tmp_path / "sony.pdf"))
+    assert done.error is None, done.error
+    (tmp_path / "sony.pdf").write_bytes(done.files[tmp_path / "sony.pdf"])
+    assert "索尼集團 Sony Group" in text(tmp_path / "sony.pdf")
+    found = fonts(tmp_path / "sony.pdf")
+    assert "Noto-Sans-CJK-SC-Bold" in found and not any("JP" in name for name in found), found
+
+
 def test_season_summary_and_book_in_each_language(built):
     assert "業績期總覽" in text(built / "zh-Hant" / "season.pdf")
     season = text(built / "zh-Hans" / "season.pdf")
